@@ -1,0 +1,610 @@
+"""Cleaning: from the `ArticleRecord` an importer read to the `CleanArticle` the store saves.
+
+    text answer ─▶ text_to_html ─────────────────────┐
+    HTML answer ─▶ sanitise ─▶ tidy (one lxml tree) ─┴▶ drop_repeats ─▶ body_html, plain_text
+
+The output is a fixed point: cleaning a record built from a `CleanArticle` (body_format "html")
+gives back the same title, body and content hash, so an export re-imports byte for byte.
+`signature` and `near_duplicates` find articles across the corpus that say nearly the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_lib
+import json
+import re
+import string
+import struct
+import threading
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+import nh3
+import numpy as np
+import rensa
+from lxml import etree
+
+from healthqa.articles import TEASER_CHARS, ArticleRecord, CleanArticle, teaser
+
+# Invisible, space-like and non-XML characters: what each becomes (unlisted ones go).
+_ODD_CHARS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00a0\u00ad\u034f\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u206f\u3000\ufdd0-\ufdef\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+_CHAR_FIXES = dict.fromkeys("\x0b\x0c\u00a0\u1680\u202f\u205f\u3000", " ")
+_CHAR_FIXES |= dict.fromkeys("\r\x85\u2028", "\n") | {"\u2029": "\n\n"}
+_CHAR_FIXES |= {chr(code): " " for code in range(0x2000, 0x200B)}
+_SPACES = re.compile(r"[ \t]+")
+_WHITESPACE = re.compile(r"\s+")
+_PUNCTUATION = string.punctuation + "‘’“”–—…•·"
+_FOLD = str.maketrans(dict.fromkeys(_PUNCTUATION, " "))
+_SQUEEZE = str.maketrans(dict.fromkeys(_PUNCTUATION + " \t") | dict.fromkeys(".!?", "\n"))
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ALLOWED_TAGS = _names("p br ul ol li h2 h3 h4 strong em b i a blockquote table thead tbody tr")
+ALLOWED_TAGS |= _names("th td sup sub dl dt dd abbr")
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(_names("script style iframe noscript template object embed svg math")),
+    attributes={"a": {"href", "title"}},
+    url_schemes={"http", "https", "mailto"},
+    link_rel="nofollow noopener noreferrer",
+)
+_H1 = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
+_BLOCKS = _names("p ul ol li h2 h3 h4 blockquote table thead tbody tr th td dl dt dd")
+_TEXT_BLOCKS = _names("p li h2 h3 h4 th td dt dd blockquote")
+_REMOVABLE = _names("p li h2 h3 h4 dt dd blockquote")
+_HEADINGS = ("h2", "h3", "h4")
+_ROUNDS = 4
+
+# Plain-text answers (MedQuAD): gaps of spaces and dashes are all that is left of the layout.
+_WIDE_GAP = re.compile(r"[ \t]{3,}")
+_BULLET = re.compile(r"[-•*]\s+")
+_BULLET_GAP = re.compile(r"[ \t]{2,}[-•]\s+")
+_INLINE_DASH = re.compile(r" - (?:(?<=[^\s\d] - )(?=\S)|(?<=\S - )(?=[^\s\d]))")
+_NUMBERED = re.compile(r"(\d{1,2})[.)]\s+")
+_NOT_ABBREVIATION = r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bvs\.)(?<!\be\.g\.)"
+_SENTENCE_END = re.compile(r"[.!?\n](?:(?<=\n)|" + _NOT_ABBREVIATION + r"[\"'”’)\]]*(?:\s+|$))\s*")
+_NEXT_SENTENCE = re.compile(r"[.!?]" + _NOT_ABBREVIATION + r"[\"'”’)\]]*\s+(?=[A-Z\"“(])")
+_NOT_HEADING_ENDS = (".", ",", ";", ":", "!", "-", "…")
+_HEADING_WORDS = 8
+_MIN_SENTENCE_WORDS = 4
+
+NUM_PERM, SEED, SHINGLE = 64, 20240601, 5
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_DIGEST = struct.Struct(f"<{NUM_PERM}I")
+_BANDS, _ROWS, _MAX_BUCKET, _CHUNK = 16, 4, 64, 100_000
+
+Block = tuple[str, list[str]]  # ("p" | "h2" | "ul" | "ol", the text of each line)
+Slot = tuple[etree._Element, str] | None
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two articles whose signatures agree on `similarity` of their MinHash slots (a < b)."""
+
+    a: int
+    b: int
+    similarity: float
+
+
+def clean(record: ArticleRecord) -> CleanArticle:
+    """The article as the store saves it: normalised, sanitised, repeats dropped, hashed."""
+    title = " ".join(normalise_text(record.title).split())
+    if record.body_format == "text":
+        body_html, body_text = _clean_text(record.body, title)
+    else:
+        body_html, body_text = _clean_html(record.body, title)
+    copied = ("source", "external_id", "origin", "source_url", "licence", "language", "topic")
+    copied += ("question_type", "last_reviewed", "next_review", "status", "links", "meta")
+    return CleanArticle(
+        **{name: getattr(record, name) for name in copied},
+        title=title,
+        body_html=body_html,
+        body_text=body_text,
+        teaser=teaser(body_text[: 4 * TEASER_CHARS]),  # lines have single spaces: enough
+        content_hash=_content_hash(record, title, body_html),
+        signature=signature(title + "\n" + body_text),
+    )
+
+
+def normalise_text(text: str) -> str:
+    """NFC text without invisible characters, spaces collapsed, at most one blank line."""
+    lines = (_SPACES.sub(" ", line).strip() for line in _fix_chars(text).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def text_to_html(text: str) -> str:
+    """HTML for a plain-text answer: paragraphs, lists and (conservatively) headings.
+
+    A line, or a part of a line after a gap of 3+ spaces, is a segment. Segments starting
+    "- " are bullets and "1. ", "2. "... a numbered list; two or more " - " inside a segment
+    make an inline list ("Key Points - one. - two."); a short line without end punctuation
+    before body text may be a heading (see `_is_heading`).
+    """
+    return _render(_text_blocks(text))
+
+
+def sanitise(html: str) -> str:
+    """Only allowed tags and link attributes survive; h1 becomes h2 (the page has the h1);
+    invisible characters go (no NFC here: "<b>" and U+0338 would compose into "<b≯")."""
+    return _CLEANER.clean(_H1.sub(r"<\1h2", _fix_chars(html, nfc=False)))
+
+
+def drop_repeats(html: str, title: str | None = None) -> str:
+    """Sanitised HTML with each sentence (of 4+ words) said once, the first time.
+
+    A later copy goes when it lies in a plain text node of its block (not inside inline
+    markup); blocks and lists left empty go too, and so do headings that repeat `title` or an
+    earlier heading. Blocks without repeats are left byte for byte.
+    """
+    root = _parse(html)
+    return _serialise(root) if _drop_repeats(root, title) else html
+
+
+def plain_text(html: str) -> str:
+    """The text of sanitised HTML, one line per block (each list item on its own line)."""
+    root = _parse(html)
+    _tidy(root)
+    return _text(root)
+
+
+def signature(text: str) -> bytes:
+    """MinHash (64 slots, fixed seed) of the casefolded text's word 5-shingles, as bytes.
+
+    A shingle is a 64-bit mix of its words' rensa hashes, which are the same in every process;
+    text of fewer than 5 words is hashed word by word. The bytes are little-endian uint32s.
+    """
+    words = text.casefold().split() or [""]
+    hashes = np.fromiter(rensa.RMinHash.hash_token_sets([words])[0], np.uint64, len(words))
+    if len(hashes) >= SHINGLE:
+        count = len(hashes) - SHINGLE + 1
+        shingles = hashes[:count].copy()
+        for offset in range(1, SHINGLE):
+            shingles *= _MIX
+            shingles ^= hashes[offset : offset + count]
+        hashes = shingles
+    digest = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        hashes, [0, len(hashes)], NUM_PERM, SEED
+    )
+    return _DIGEST.pack(*digest.to_rows()[0])
+
+
+def near_duplicates(
+    ids: Sequence[int], signatures: Sequence[bytes], threshold: float = 0.8
+) -> list[DuplicatePair]:
+    """Pairs of articles whose signatures agree on at least `threshold` of their slots.
+
+    Identical signatures form a group, and each member is paired only with the group's
+    smallest id (similarity 1.0): a thousand copies give 999 pairs, not half a million.
+    Other pairs come from LSH (16 bands of 4 rows) over those smallest ids and are checked on
+    all 64 slots; a bucket of more than 64 pairs each member with its first only. Sorted by
+    similarity (highest first), then a, then b.
+    """
+    if len(ids) != len(signatures):
+        raise ValueError(f"{len(ids)} ids but {len(signatures)} signatures")
+    if any(len(sig) != _DIGEST.size for sig in signatures):
+        raise ValueError(f"every signature must be {_DIGEST.size} bytes, as signature() makes")
+    groups: dict[bytes, list[int]] = {}
+    for article_id, sig in zip(ids, signatures, strict=True):
+        groups.setdefault(sig, []).append(article_id)
+    members = [sorted(group) for group in groups.values()]
+    pairs = [DuplicatePair(group[0], other, 1.0) for group in members for other in group[1:]]
+    if len(groups) > 1:
+        firsts = np.array([group[0] for group in members], dtype=np.int64)
+        pairs += _similar_pairs(firsts, _matrix(list(groups)), threshold)
+    return sorted(pairs, key=lambda pair: (-pair.similarity, pair.a, pair.b))
+
+
+# The two paths through `clean`
+
+
+def _clean_text(body: str, title: str) -> tuple[str, str]:
+    blocks = _text_blocks(body)
+    html, text = _render(blocks), "\n".join(line for _, lines in blocks for line in lines)
+    if not _may_repeat([lines[0] for kind, lines in blocks if kind == "h2"], text, title):
+        return html, text
+    blocks = _drop_block_repeats(blocks, title)
+    return _render(blocks), "\n".join(line for _, lines in blocks for line in lines)
+
+
+def _clean_html(body: str, title: str) -> tuple[str, str]:
+    """Clean until the output reads back as itself: serialised HTML can parse into another
+    tree (an <a> in an <a>, a table in a <p>), and then another round is needed."""
+    html = text = body
+    for _ in range(_ROUNDS):
+        read = html
+        root = _parse(sanitise(html))
+        raw = etree.tostring(root, encoding="unicode", method="text")
+        _tidy(root, fix=_fix_chars(raw) != raw)
+        html, text = _serialise(root), _text(root)
+        headings = ["".join(heading.itertext()) for heading in root.iter(*_HEADINGS)]
+        if _may_repeat(headings, text, title) and _drop_repeats(root, title):
+            _tidy(root)
+            html, text = _serialise(root), _text(root)
+        if html == read or _serialise(_parse(sanitise(html))) == html:
+            break
+    return html, text
+
+
+# Characters and sentences
+
+
+def _fix_chars(text: str, nfc: bool = True) -> str:
+    if _ODD_CHARS.search(text):
+        text = _ODD_CHARS.sub(lambda match: _CHAR_FIXES.get(match[0], ""), text)
+    if not nfc or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def _key(sentence: str) -> str:
+    """A sentence with case, punctuation and spacing folded away."""
+    return " ".join(sentence.casefold().translate(_FOLD).split())
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences in `text`, each with the whitespace after it."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.end()))
+        start = match.end()
+    return [*spans, (start, len(text))] if text[start:].strip() else spans
+
+
+# Plain text to blocks
+
+
+def _text_blocks(text: str) -> list[Block]:
+    lines = [line.strip() for line in _fix_chars(text).split("\n")]
+    split = [_WIDE_GAP.split(line) if "   " in line or "\t" in line else [line] for line in lines]
+    segments = [part for parts in split for part in parts if part]
+    blocks: list[Block] = []
+    for index, segment in enumerate(segments):
+        before = segments[index - 1] if index else ""
+        after = segments[index + 1] if index + 1 < len(segments) else ""
+        for kind, content in _segment_blocks(segment, blocks, before, after):
+            if kind in ("ul", "ol") and blocks and blocks[-1][0] == kind:
+                blocks[-1][1].extend(content)
+            else:
+                blocks.append((kind, content))
+    return [_numbers_dropped(kind, lines) for kind, lines in blocks]
+
+
+def _segment_blocks(segment: str, blocks: list[Block], before: str, after: str) -> list[Block]:
+    if bullet := _BULLET.match(segment):
+        rest = segment[bullet.end() :]
+        if _BULLET_GAP.search(rest):
+            return [("ul", [_collapse(item) for item in _BULLET_GAP.split(rest)])]
+        parts = _INLINE_DASH.split(_collapse(rest))
+        return _inline_list("", parts) if len(parts) >= 3 else [("ul", [_collapse(rest)])]
+    numbered = blocks[-1][1] if blocks and blocks[-1][0] == "ol" else []
+    if (number := _NUMBERED.match(segment)) and int(number[1]) == len(numbered) + 1:
+        return [("ol", [_collapse(segment)])]
+    segment = _collapse(segment)
+    if len(parts := _INLINE_DASH.split(segment)) >= 3:
+        return _inline_list(parts[0], parts[1:])
+    return [("h2" if _is_heading(segment, before, after) else "p", [segment])]
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split()) if "  " in text or "\t" in text else text
+
+
+def _inline_list(lead: str, items: list[str]) -> list[Block]:
+    """A lead and the items after it. Flattened text hides where a list ends, so an item's
+    second sentence starts a paragraph when every item so far was one sentence, or when it
+    introduces another list (ends with ":")."""
+    blocks: list[Block] = [("h2" if _is_heading(lead, "", "- ") else "p", [lead])] if lead else []
+    current: list[str] = []
+    one_sentence_each = True
+    for item in items:
+        end = _NEXT_SENTENCE.search(item)
+        rest = item[end.end() :] if end else ""
+        if rest and (one_sentence_each or rest.endswith(":")):
+            blocks += [("ul", [*current, item[: end.end()].rstrip()]), ("p", [rest])]
+            current, one_sentence_each = [], True
+        else:
+            current.append(item)
+            one_sentence_each = one_sentence_each and not rest
+    return [*blocks, ("ul", current)] if current else blocks
+
+
+def _is_heading(segment: str, before: str, after: str) -> bool:
+    """A short capitalised line without end punctuation (a question is fine) before body text.
+    Before a list it must be in Title Case ("Key Points", not "Symptoms may include"); in
+    sentence case it must follow a sentence, not another short line (a list in disguise)."""
+    if not after or before.endswith(":") or not segment[0].isupper():
+        return False
+    if segment.endswith(_NOT_HEADING_ENDS) or len(segment) > 80:
+        return False
+    words = segment.split()
+    title_case = all(word[0].isupper() or not word[0].isalpha() for word in words if len(word) > 3)
+    if len(words) > _HEADING_WORDS:
+        return False
+    if _BULLET.match(after) or _NUMBERED.match(after) or " - " in after:
+        return title_case
+    if len(after.split()) <= _HEADING_WORDS and after[-1] not in ".!?:":
+        return False
+    return title_case or not before or before[-1] in ".!?)"
+
+
+def _numbers_dropped(kind: str, lines: list[str]) -> Block:
+    if kind == "ol" and len(lines) == 1:
+        return "p", lines  # "1. " alone is no list
+    if kind == "ol":
+        return kind, [line[_NUMBERED.match(line).end() :] for line in lines]
+    return kind, lines
+
+
+def _render(blocks: list[Block]) -> str:
+    html = []
+    for kind, lines in blocks:
+        escaped = [html_lib.escape(line, quote=False) for line in lines]
+        if kind in ("ul", "ol"):
+            items = "".join(f"<li>{line}</li>\n" for line in escaped)
+            html.append(f"<{kind}>\n{items}</{kind}>")
+        else:
+            html.append(f"<{kind}>{escaped[0]}</{kind}>")
+    return "\n".join(html)
+
+
+# The article tree
+
+_LOCAL = threading.local()
+
+
+def _parse(html: str) -> etree._Element:
+    if not hasattr(_LOCAL, "parser"):
+        _LOCAL.parser = etree.HTMLParser()
+    return etree.fromstring(f"<div>{html}</div>", _LOCAL.parser)[0][0]
+
+
+def _serialise(root: etree._Element) -> str:
+    return etree.tostring(root, encoding="unicode", method="html")[5:-6].strip()
+
+
+def _text(root: etree._Element) -> str:
+    text = etree.tostring(root, encoding="unicode", method="text")
+    return "\n".join(line for line in map(str.strip, text.split("\n")) if line)
+
+
+def _tidy(root: etree._Element, fix: bool = True) -> None:
+    """Normalise each text node (on its own, so that NFC cannot reach into the markup);
+    put exactly one newline around each block and after each <br>. `fix=False` skips the
+    character fixes for a tree whose text is known to need none."""
+    for element in root.iter():
+        if element.text:
+            element.text = _inline(element.text, fix)
+        if element.tail and element is not root:
+            element.tail = _inline(element.tail, fix)
+        if element.tag in _BLOCKS:
+            _break_around(element)
+        elif element.tag == "br":
+            element.tail = "\n" + (element.tail or "").lstrip()
+
+
+def _inline(text: str, fix: bool = True) -> str:
+    text = _fix_chars(text) if fix else text
+    return _WHITESPACE.sub(" ", text) if "  " in text or "\n" in text or "\t" in text else text
+
+
+def _break_around(block: etree._Element) -> None:
+    block.text = (block.text or "").lstrip()  # libxml2 writes an empty <li> without </li>
+    if len(block) and block[-1].tail:
+        block[-1].tail = _inline(block[-1].tail).rstrip()
+    elif not len(block):
+        block.text = block.text.rstrip()
+    previous, parent = block.getprevious(), block.getparent()
+    before = parent.text if previous is None else previous.tail
+    before = before.rstrip() + "\n" if before and before.strip() else "\n"
+    if previous is None:
+        parent.text = before
+    else:
+        previous.tail = before
+    block.tail = "\n" + (block.tail or "").lstrip()
+
+
+# Repeated sentences
+
+
+def _may_repeat(headings: list[str], text: str, title: str) -> bool:
+    """Whether a heading or a sentence may repeat: a quick test that lets most articles skip
+    the walk. Its keys are coarser than `_key` (cut at every . ! ?, spaces dropped), so that
+    no repeat `_drop_repeats` would find is missed."""
+    keys = [_key(title), *map(_key, headings)]
+    if len(set(keys)) < len(keys):
+        return True
+    fragments = f"{title}\n{text}".casefold().translate(_SQUEEZE).split("\n")
+    in_title = title.translate(_SQUEEZE).count("\n") + 1
+    seen = set(fragments[:in_title])
+    for fragment in fragments[in_title:]:
+        if len(fragment) >= _MIN_SENTENCE_WORDS:
+            if fragment in seen:
+                return True
+            seen.add(fragment)
+    return False
+
+
+def _drop_block_repeats(blocks: list[Block], title: str) -> list[Block]:
+    """`_drop_repeats` for the blocks of a plain-text answer (all plain text): same result,
+    no tree."""
+    seen = {_key(title)}
+    headings = set(seen)
+    kept: list[Block] = []
+    for kind, lines in blocks:
+        lines = [_without(line, _repeats(line, seen)).strip() for line in lines]
+        lines = [line for line in lines if line]
+        if kind == "h2" and lines and _key(lines[0]) in headings:
+            continue
+        headings |= {_key(lines[0])} if kind == "h2" and lines else set()
+        kept += [(kind, lines)] if lines else []
+    return kept
+
+
+def _repeats(text: str, seen: set[str]) -> list[tuple[int, int]]:
+    """Spans of the sentences (4+ words) of `text` already in `seen`; every one joins it."""
+    spans = []
+    for start, end in _sentences(text):
+        key = _key(text[start:end])
+        if key.count(" ") >= _MIN_SENTENCE_WORDS - 1:
+            if key in seen:
+                spans.append((start, end))
+            seen.add(key)
+    return spans
+
+
+def _drop_repeats(root: etree._Element, title: str | None) -> bool:
+    """Remove repeated sentences, then repeated headings, in place; True if anything went.
+    A repeated heading that holds blocks of its own stays (they would go with it)."""
+    seen = {_key(title)} if title else set()
+    changed = False
+    for block in list(root.iter()):
+        if block is root or block.tag in _TEXT_BLOCKS:
+            changed |= _drop_sentences(block, seen)
+    headings = {_key(title)} if title else set()
+    for heading in list(root.iter(*_HEADINGS)):
+        key = _key("".join(heading.itertext()))
+        if key and key in headings and not _holds_block(heading):
+            _remove(heading)
+            changed = True
+        headings.add(key)
+    return changed
+
+
+def _drop_sentences(block: etree._Element, seen: set[str]) -> bool:
+    """Drop the block's sentences seen before, where each lies within one plain text node."""
+    pieces, slots = _pieces(block)
+    text = "".join(pieces)
+    ends = list(accumulate(map(len, pieces)))
+    cuts: dict[int, list[tuple[int, int]]] = {}
+    for start, end in _repeats(text, seen):
+        index = bisect_right(ends, start)
+        if slots[index] and start + len(text[start:end].rstrip()) <= ends[index]:
+            base = ends[index] - len(pieces[index])
+            cuts.setdefault(index, []).append((start - base, min(end, ends[index]) - base))
+    for index, spans in cuts.items():
+        node, attribute = slots[index]
+        kept = _without(pieces[index], spans)
+        kept = kept.lstrip() if attribute == "text" else kept
+        setattr(node, attribute, kept.rstrip() if index == len(pieces) - 1 else kept)
+    if cuts and block.tag in _REMOVABLE and _is_empty(block):
+        _remove(block)
+    return bool(cuts)
+
+
+def _pieces(block: etree._Element) -> tuple[list[str], list[Slot]]:
+    """The block's text in order, with a slot for each of its own text nodes (None for
+    inline markup). A nested block is a line break here: its text counts on its own."""
+    pieces: list[str] = [block.text or ""]
+    slots: list[Slot] = [(block, "text")]
+    for child in block:
+        if child.tag in _BLOCKS or not isinstance(child.tag, str) or _holds_block(child):
+            pieces.append("\n")
+        else:
+            pieces.append("".join(child.itertext()))
+        pieces.append(child.tail or "")
+        slots += [None, (child, "tail")]
+    return pieces, slots
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    kept, position = [], 0
+    for start, end in spans:
+        kept.append(text[position:start])
+        position = end
+    return _SPACES.sub(" ", "".join([*kept, text[position:]]))
+
+
+def _holds_block(element: etree._Element) -> bool:
+    return next(element.iterdescendants(*_BLOCKS), None) is not None
+
+
+def _is_empty(element: etree._Element) -> bool:
+    if "".join(element.itertext()).strip():
+        return False
+    return all(child.tag == "br" for child in element.iterdescendants())
+
+
+def _remove(element: etree._Element) -> None:
+    """Remove `element` but keep its tail text; a list left empty goes too."""
+    parent, previous = element.getparent(), element.getprevious()
+    if element.tail and element.tail.strip():
+        if previous is None:
+            parent.text = (parent.text or "") + element.tail
+        else:
+            previous.tail = (previous.tail or "") + element.tail
+    parent.remove(element)
+    if parent.tag in ("ul", "ol") and not len(parent):
+        _remove(parent)
+
+
+def _content_hash(record: ArticleRecord, title: str, body_html: str) -> str:
+    """SHA-256 of canonical JSON of the article's content fields. Left out, so that an export
+    imports with the same hash: `origin` (a place), `status` (the store's: retire, restore)
+    and the topic's synonyms and category (the store merges them across a topic's articles)."""
+    names = ("source", "external_id", "source_url", "licence", "language", "question_type")
+    fields = {name: getattr(record, name) for name in (*names, "meta")}
+    fields |= {"title": title, "body_html": body_html, "topic": record.topic and record.topic.name}
+    fields |= {"last_reviewed": record.last_reviewed, "next_review": record.next_review}
+    fields["links"] = [[link.kind, link.title, link.teaser] for link in record.links]
+    data = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+# Near-duplicates
+
+
+def _matrix(signatures: Sequence[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(signatures), dtype="<u4").reshape(len(signatures), NUM_PERM)
+
+
+def _similar_pairs(ids: np.ndarray, matrix: np.ndarray, threshold: float) -> list[DuplicatePair]:
+    first, second = _candidates(matrix)
+    need = int(np.ceil(threshold * NUM_PERM - 1e-9))
+    pairs = []
+    for start in range(0, len(first), _CHUNK):
+        i, j = first[start : start + _CHUNK], second[start : start + _CHUNK]
+        equal = (matrix[i] == matrix[j]).sum(axis=1)
+        keep = equal >= need
+        a, b = ids[i[keep]], ids[j[keep]]
+        low, high = np.minimum(a, b).tolist(), np.maximum(a, b).tolist()
+        for x, y, count in zip(low, high, equal[keep].tolist(), strict=True):
+            pairs.append(DuplicatePair(x, y, round(count / NUM_PERM, 3)))
+    return pairs
+
+
+def _candidates(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs sharing a bucket in any band, each pair once (first < second): every pair in
+    a bucket of up to 64 rows, and each row with the bucket's first in a bigger one."""
+    count = len(matrix)
+    found = [np.empty(0, dtype=np.int64)]
+    for band in range(_BANDS):
+        halves = np.ascontiguousarray(matrix[:, band * _ROWS : (band + 1) * _ROWS]).view(np.uint64)
+        keys = halves[:, 0] * _MIX ^ halves[:, 1]
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        sizes = np.diff(np.r_[starts, count])
+        size_of = np.repeat(sizes, sizes)
+        for gap in range(1, min(int(sizes.max()), _MAX_BUCKET)):
+            same = (keys[:-gap] == keys[gap:]) & (size_of[gap:] <= _MAX_BUCKET)
+            found.append(_codes(order[:-gap][same], order[gap:][same], count))
+        big = size_of > _MAX_BUCKET
+        found.append(_codes(order[np.repeat(starts, sizes)[big]], order[big], count))
+    codes = np.unique(np.concatenate(found))
+    return codes // count, codes % count
+
+
+def _codes(first: np.ndarray, second: np.ndarray, count: int) -> np.ndarray:
+    keep = first != second
+    low, high = np.minimum(first, second)[keep], np.maximum(first, second)[keep]
+    return low.astype(np.int64) * count + high

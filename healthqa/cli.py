@@ -1,0 +1,400 @@
+"""The `healthqa` command: a thin layer that parses, calls the library, and reports errors.
+
+Every command's help ends with an example; tests/test_cli.py fails for a command without one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from healthqa import config, ingest
+from healthqa.articles import Article
+from healthqa.imports import ImportSummary, import_paths
+from healthqa.ingest import export as export_format
+from healthqa.ingest.inputs import total_bytes
+from healthqa.store import ArticleFilter, Store, StoreError, open_store
+
+DEMO_SOURCE = "healthqa sample content"
+
+
+class Context:
+    """What every command shares: the settings and, opened on first use, the store."""
+
+    def __init__(self, db: str | None) -> None:
+        self.settings = config.load()
+        self.db = db or self.settings["database_url"]
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.db)
+        return self._store
+
+    def limits(self) -> ingest.Limits:
+        s = self.settings
+        return ingest.Limits(
+            s["max_document_bytes"], s["max_line_bytes"], s["max_title_chars"], s["max_body_chars"]
+        )
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example: healthqa --db demo.db import healthqa/demo",
+)
+@click.option(
+    "--db",
+    metavar="PATH_OR_URL",
+    help="Database to use (default: $HEALTHQA_DATABASE_URL, else ./healthqa.db).",
+)
+@click.version_option(package_name="healthqa")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """healthqa: a consumer-health question-answering knowledge base."""
+    try:
+        ctx.obj = Context(db)
+    except config.ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx.call_on_close(lambda: ctx.obj._store.close() if ctx.obj._store else None)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also import the bundled demo articles.")
+@pass_context
+def init(obj: Context, demo: bool) -> None:
+    """Create the database (or bring its schema up to date).
+
+    Example: healthqa --db site.db init --demo
+    """
+    with _errors():
+        stats = obj.store.stats()
+        click.echo(f"Database ready: {obj.db} ({stats['articles']:,} articles)")
+        if demo:
+            summary = _run_import(obj, [str(demo_path())], None, "init --demo", quiet=True)
+            click.echo(f"Demo articles: {summary.imported:,} new, {summary.unchanged:,} unchanged")
+            _exit_if_rejected(summary)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(list(ingest.formats())),
+    help="Read every file as this format instead of detecting it.",
+)
+@click.option("--author", default="import", show_default=True, help="Recorded on each revision.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def import_(
+    obj: Context, paths: tuple[str, ...], format_: str | None, author: str, as_json: bool
+) -> None:
+    """Import articles from files, folders or archives (format detected per file).
+
+    Supported: MedQuAD XML (folder or .tar.gz), BEIR corpus JSON Lines, article pages (.txt
+    export or .html), Markdown with front matter, and healthqa's own export. Importing the same
+    input again changes nothing; a changed article gets a new revision. Broken records are
+    listed with file, line and reason, the rest are imported, and the exit status is 1.
+
+    Example: healthqa --db site.db import ../shared/data/medquad.tar.gz
+    """
+    with _errors():
+        summary = _run_import(obj, list(paths), format_, author, quiet=as_json)
+    if as_json:
+        _print_json(summary.to_dict())
+    else:
+        _print_summary(summary)
+    _exit_if_rejected(summary)
+
+
+@main.group()
+def articles() -> None:
+    """List, show, retire and restore articles.
+
+    Example: healthqa articles list --topic pregnancy-discomforts
+    """
+
+
+@articles.command("list")
+@click.option("--topic", help="Only this topic (its slug).")
+@click.option("--source", help="Only this source (its name).")
+@click.option(
+    "--status",
+    type=click.Choice(["published", "retired", "all"]),
+    default="published",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one article a line.")
+@pass_context
+def articles_list(
+    obj: Context,
+    topic: str | None,
+    source: str | None,
+    status: str,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """List articles, oldest first.
+
+    Example: healthqa articles list --source GARD --limit 20 --json
+    """
+    where = ArticleFilter(topic, source, None if status == "all" else status)
+    with _errors():
+        found = obj.store.list_articles(where, limit, offset)
+        total = obj.store.count_articles(where)
+    if as_json:
+        for article in found:
+            click.echo(json.dumps(_summary_row(article), ensure_ascii=False))
+        return
+    for article in found:
+        topic_name = article.topic.name if article.topic else "-"
+        click.echo(f"{article.id:>7}  {article.title}  [{topic_name}; {article.source}]")
+    shown = f"{offset + 1:,}-{offset + len(found):,}" if found else "none"
+    click.echo(f"({shown} of {total:,})", err=True)
+
+
+@articles.command("show")
+@click.argument("key", metavar="ID_OR_SLUG")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@pass_context
+def articles_show(obj: Context, key: str, as_json: bool) -> None:
+    """Show one article with its previous/next and recommended links.
+
+    Example: healthqa articles show what-causes-leg-cramps-in-late-pregnancy
+    """
+    with _errors():
+        article = obj.store.get_article(key)
+    if as_json:
+        _print_json(article.to_dict())
+        return
+    click.echo(_format_article(article))
+
+
+@articles.command("revisions")
+@click.argument("key", metavar="ID_OR_SLUG")
+@click.option("--json", "as_json", is_flag=True, help="Print every revision as JSON.")
+@pass_context
+def articles_revisions(obj: Context, key: str, as_json: bool) -> None:
+    """List every revision of an article: who or what changed it, when and why.
+
+    Example: healthqa articles revisions 42
+    """
+    with _errors():
+        history = obj.store.revisions(key)
+    if as_json:
+        _print_json([revision.to_dict() for revision in history])
+        return
+    for revision in history:
+        click.echo(
+            f"{revision.number:>4}  {revision.created}  {revision.author}: {revision.reason}"
+        )
+
+
+def _status_command(name: str, status: str, summary: str) -> None:
+    @articles.command(name, help=f"{summary}\n\nExample: healthqa articles {name} 42 --reason ...")
+    @click.argument("key", metavar="ID_OR_SLUG")
+    @click.option("--reason", required=True, help="Why; kept in the revision history.")
+    @click.option("--author", default="cli", show_default=True)
+    @pass_context
+    def command(obj: Context, key: str, reason: str, author: str) -> None:
+        with _errors():
+            article = obj.store.set_status(key, status, author, reason)
+        click.echo(f"{article.title}: {article.status} (revision {article.revision})")
+
+
+_status_command("retire", "retired", "Retire an article: hidden from readers, kept, undoable.")
+_status_command("restore", "published", "Publish a retired article again.")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def topics(obj: Context, as_json: bool) -> None:
+    """List topics with their article counts and "also called" names.
+
+    Example: healthqa topics --json
+    """
+    with _errors():
+        found = obj.store.topics()
+    if as_json:
+        _print_json([topic.to_dict() for topic in found])
+        return
+    for topic in found:
+        also = f"  (also called: {', '.join(topic.synonyms)})" if topic.synonyms else ""
+        click.echo(f"{topic.article_count:>6}  {topic.name}{also}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys articles, topics, ...).")
+@pass_context
+def stats(obj: Context, as_json: bool) -> None:
+    """Counts: articles, topics, revisions, links, near-duplicates, reviews overdue.
+
+    Example: healthqa stats --json
+    """
+    with _errors():
+        counts = obj.store.stats()
+    if as_json:
+        _print_json(counts)
+        return
+    by_source = counts.pop("by_source")
+    for key, value in counts.items():
+        shown = f"{value:,}" if isinstance(value, int) else value
+        click.echo(f"{key.replace('_', ' '):<16} {shown}")
+    for name, count in by_source.items():
+        click.echo(f"  {name:<30} {count:,}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--status",
+    type=click.Choice(["published", "all"]),
+    default="all",
+    show_default=True,
+    help="Which articles to write.",
+)
+@pass_context
+def export(obj: Context, file: str, status: str) -> None:
+    """Write articles to a JSON Lines file that `healthqa import` reads back unchanged.
+
+    Example: healthqa export backup.jsonl
+    """
+    where = ArticleFilter(status=None if status == "all" else status)
+    target = Path(file)
+    partial = target.with_name(target.name + ".partial")
+    with _errors():
+        with open(partial, "w", encoding="utf-8") as out:
+            count = export_format.write(obj.store.iter_articles(where), out)
+        partial.replace(target)  # a crash never leaves a half-written export under the name
+    click.echo(f"Exported {count:,} articles to {file}")
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one pair a line.")
+@pass_context
+def duplicates(obj: Context, limit: int, offset: int, as_json: bool) -> None:
+    """List pairs of near-duplicate articles (found on import; never merged).
+
+    Example: healthqa duplicates --limit 20
+    """
+    with _errors():
+        found = obj.store.near_duplicates(limit, offset)
+        total = obj.store.stats()["near_duplicates"]
+    for pair in found:
+        if as_json:
+            click.echo(json.dumps(pair.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"{pair.similarity:.2f}  #{pair.a} {pair.a_title}")
+            click.echo(f"      #{pair.b} {pair.b_title}")
+    if not as_json:
+        click.echo(f"({len(found):,} of {total:,} pairs)", err=True)
+
+
+# Helpers ----------------------------------------------------------------------------------
+
+
+def demo_path() -> Path:
+    """The folder of bundled demo articles (Markdown), inside the installed package."""
+    return Path(__file__).parent / "demo"
+
+
+def _run_import(
+    obj: Context, paths: list[str], format_: str | None, author: str, quiet: bool
+) -> ImportSummary:
+    settings = obj.settings
+    options: dict[str, Any] = {
+        "format": format_,
+        "limits": obj.limits(),
+        "batch_size": settings["batch_size"],
+        "duplicate_threshold": settings["duplicate_threshold"],
+        "author": author,
+    }
+    if quiet or not sys.stderr.isatty():
+        return import_paths(obj.store, paths, **options)
+    total = sum(total_bytes(path) for path in paths)
+    with click.progressbar(
+        length=total, label="Importing", file=sys.stderr, show_percent=True
+    ) as bar:
+        return import_paths(obj.store, paths, progress=bar.update, **options)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    formats = ", ".join(f"{n:,} {name}" for name, n in summary.formats.most_common())
+    click.echo(f"Read {formats or 'nothing'} document(s) in {summary.seconds:.1f} s.")
+    click.echo(
+        f"Articles: {summary.imported:,} imported, {summary.updated:,} updated, "
+        f"{summary.unchanged:,} unchanged."
+    )
+    for reason, count in summary.skipped.most_common():
+        click.echo(f"Skipped {count:,}: {reason}.")
+    if summary.near_duplicates is not None:
+        click.echo(f"Near-duplicate pairs in the collection: {summary.near_duplicates:,}.")
+    if summary.rejected:
+        reasons = ", ".join(f"{n:,} {r}" for r, n in summary.rejected_by_reason().most_common())
+        click.echo(f"Rejected {len(summary.rejected):,} ({reasons}):", err=True)
+        for problem in summary.rejected[:50]:
+            click.echo(f"  {problem}", err=True)
+        if len(summary.rejected) > 50:
+            click.echo(f"  ... and {len(summary.rejected) - 50:,} more (use --json)", err=True)
+
+
+def _exit_if_rejected(summary: ImportSummary) -> None:
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _summary_row(article: Article) -> dict[str, Any]:
+    data = article.to_dict()
+    for key in ("body_html", "body_text", "links"):
+        data.pop(key)
+    return data
+
+
+def _format_article(article: Article) -> str:
+    lines = [article.title, "", article.body_text, ""]
+    topic = article.topic.name if article.topic else "none"
+    lines.append(f"Topic: {topic} | Source: {article.source} | Status: {article.status}")
+    if article.source_url:
+        lines.append(f"URL: {article.source_url}")
+    reviewed = article.last_reviewed.isoformat() if article.last_reviewed else "not stated"
+    due = article.next_review.isoformat() if article.next_review else "not set"
+    lines.append(f"Last reviewed: {reviewed} | Next review due: {due}")
+    for link in article.links:
+        if link.kind in ("previous", "next"):
+            lines.append(f"{'<<' if link.kind == 'previous' else '>>'}: {link.title}")
+    related = [link for link in article.links if link.kind == "related"]
+    if related:
+        lines += ["", "Recommended:"]
+        lines += [
+            f"- {link.title}" + (f": {link.teaser}" if link.teaser else "") for link in related
+        ]
+    return "\n".join(lines)
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the library's errors into a one-line message and exit status 1."""
+    try:
+        yield
+    except (StoreError, config.ConfigError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None

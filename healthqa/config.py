@@ -1,0 +1,88 @@
+"""Settings, declared once as data: name, type, default and help.
+
+Each value comes from the environment (`HEALTHQA_<NAME>`), else from the settings file
+(`healthqa.toml` in the working folder, or the file `HEALTHQA_CONFIG` names), else its default.
+The same declarations drive the CLI's help, docs/configuration.md and a test that every setting
+is documented.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"HEALTHQA_{self.name.upper()}"
+
+
+SETTINGS = (
+    Setting("database_url", str, "healthqa.db", "SQLite file path (or sqlite:/// URL) to use."),
+    Setting("batch_size", int, 500, "Articles written per transaction while importing."),
+    Setting(
+        "duplicate_threshold",
+        float,
+        0.8,
+        "Estimated share of shared word 5-grams (0-1) at which two articles count as "
+        "near-duplicates.",
+    ),
+    Setting("max_document_bytes", int, 20_000_000, "Largest file or archive member imported."),
+    Setting("max_line_bytes", int, 5_000_000, "Largest single line of a JSON Lines file."),
+    Setting("max_title_chars", int, 500, "Longest title (question) accepted."),
+    Setting("max_body_chars", int, 1_000_000, "Longest article body accepted."),
+)
+
+
+class ConfigError(ValueError):
+    """A setting whose value cannot be used."""
+
+
+def load(environ: dict[str, str] | None = None, file: Path | None = None) -> dict[str, Any]:
+    """Every setting's value, by name."""
+    environ = dict(os.environ) if environ is None else environ
+    from_file = _read_file(file or Path(environ.get("HEALTHQA_CONFIG", "healthqa.toml")))
+    values = {}
+    for setting in SETTINGS:
+        if setting.env in environ:
+            values[setting.name] = _convert(setting, environ[setting.env], setting.env)
+        elif setting.name in from_file:
+            values[setting.name] = _convert(setting, from_file[setting.name], "settings file")
+        else:
+            values[setting.name] = setting.default
+    return values
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
+    known = {s.name for s in SETTINGS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+    return data
+
+
+def _convert(setting: Setting, value: Any, where: str) -> Any:
+    try:
+        converted = setting.type(value)
+    except (TypeError, ValueError):
+        expected = setting.type.__name__
+        raise ConfigError(f"{where}: {setting.name} must be {expected}, got {value!r}") from None
+    if isinstance(converted, int | float) and converted < 0:
+        raise ConfigError(f"{where}: {setting.name} must not be negative, got {value!r}")
+    return converted

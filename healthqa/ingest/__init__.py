@@ -1,0 +1,258 @@
+"""One entry point from any supported file to a stream of `ArticleRecord`s.
+
+`read(paths)` expands folders and archives, detects each document's format (or uses the one
+named), and yields, in order: records to import, `Skipped` notes for input left out on purpose
+(MedQuAD pairs whose answers were removed; a readme beside the articles in a folder or archive),
+and `Problem`s for input that is broken, including a file named on its own whose format is
+unknown. A problem never stops the stream: the other records go on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+
+from healthqa.articles import ArticleRecord
+from healthqa.ingest.inputs import Input, InputError, expand, too_large
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The largest input healthqa accepts; anything bigger is refused with a clear error."""
+
+    document_bytes: int = 20_000_000
+    line_bytes: int = 5_000_000
+    title_chars: int = 500
+    body_chars: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Input that was rejected: where (file, line, field), and why, in words a person can act on."""
+
+    origin: str
+    reason: str
+    detail: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        place = self.origin + (f":{self.line}" if self.line else "")
+        where = f" (field {self.field!r})" if self.field else ""
+        return f"{place}: {self.reason}{where}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Input a format leaves out by design, counted in the summary but not an error."""
+
+    origin: str
+    reason: str
+
+
+class FieldError(ValueError):
+    """One field of a record has the wrong type or form; readers turn it into a `Problem`."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+def parse_date(value: object, field: str) -> date | None:
+    """A date from an ISO string (or a date already parsed by YAML); empty gives None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise FieldError(field, f"expected a date like 2026-01-31, got {value!r}") from None
+
+
+Item = ArticleRecord | Problem | Skipped
+SKIP_UNKNOWN = "not an article file (no format healthqa reads; e.g. a readme or licence)"
+Reader = Callable[[Input, Limits], Iterator[Item]]
+Sniffer = Callable[[Input, bytes], bool]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A supported input format: a name for `--format`, how to recognise it, how to read it."""
+
+    name: str
+    description: str
+    sniff: Sniffer
+    read: Reader
+    streams: bool = False  # read line by line: the file may be large if each line is within limits
+
+
+def formats() -> dict[str, Format]:
+    """Every supported format by name, in the order detection tries them."""
+    from healthqa.ingest import beir, export, markdown, medquad, page
+
+    ordered = [export.FORMAT, beir.FORMAT, medquad.FORMAT, markdown.FORMAT, *page.FORMATS]
+    return {fmt.name: fmt for fmt in ordered}
+
+
+def detect(item: Input) -> Format | None:
+    """The format of one input, judged from its name and first bytes; None when unknown."""
+    head = item.head()
+    for fmt in formats().values():
+        if fmt.sniff(item, head):
+            return fmt
+    return None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One whole-file document read into memory, to be parsed here or in a worker process."""
+
+    name: str
+    path: str
+    data: bytes
+    format: str
+
+    def items(self, limits: Limits) -> Iterator[Item]:
+        item = Input(self.name, len(self.data), partial(io.BytesIO, self.data), self.path)
+        yield from _parse(formats()[self.format], item, limits)
+
+
+Unit = Item | Document
+
+
+def read(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str | None = None,
+    limits: Limits | None = None,
+    on_input: Callable[[Input, Format | None], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Item]:
+    """Records from every document below `paths`; see the module docstring.
+
+    `on_input` hears of each document and the format chosen for it; `progress` of the bytes
+    read from disk (see `inputs.total_bytes`).
+    """
+    limits = limits or Limits()
+    for unit in units(paths, format, limits, on_input, progress):
+        if isinstance(unit, Document):
+            yield from unit.items(limits)
+        else:
+            yield unit
+
+
+def units(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str | None = None,
+    limits: Limits | None = None,
+    on_input: Callable[[Input, Format | None], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Unit]:
+    """Like `read`, but whole-file documents come unparsed, so that workers can parse them."""
+    limits = limits or Limits()
+    chosen = _named_format(format)
+    for path in paths:
+        for item in expand(path, progress):
+            if isinstance(item, InputError):
+                yield Problem(item.name, item.reason, item.detail)
+                continue
+            named = item.name == str(path)
+            yield from _read_input(item, chosen, limits, on_input, named)
+
+
+def _read_input(
+    item: Input,
+    chosen: Format | None,
+    limits: Limits,
+    on_input: Callable[[Input, Format | None], None] | None,
+    named: bool,
+) -> Iterator[Unit]:
+    streams = (chosen and chosen.streams) or item.suffix == ".jsonl"
+    if item.size > limits.document_bytes and not streams:
+        yield Problem(item.name, "too large", too_large(item.size, limits.document_bytes))
+        return
+    try:
+        fmt = chosen or detect(item)
+    except OSError as exc:
+        yield Problem(item.name, "unreadable", str(exc))
+        return
+    if on_input:
+        on_input(item, fmt)
+    if fmt is None and named:
+        yield Problem(item.name, "unknown format", _unknown_format_detail())
+    elif fmt is None:  # a readme or licence beside the articles in a folder or archive
+        yield Skipped(item.name, SKIP_UNKNOWN)
+    elif fmt.streams:
+        yield from _parse(fmt, item, limits)
+    else:
+        try:
+            yield Document(item.name, item.path, item.read(limits.document_bytes), fmt.name)
+        except InputError as exc:
+            yield Problem(exc.name, exc.reason, exc.detail)
+
+
+def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
+    try:
+        for record in fmt.read(item, limits):
+            yield check(record, limits) if isinstance(record, ArticleRecord) else record
+    except InputError as exc:
+        yield Problem(exc.name, exc.reason, exc.detail)
+    except (OSError, EOFError) as exc:
+        yield Problem(item.name, "unreadable", str(exc))
+
+
+def check(record: ArticleRecord, limits: Limits) -> ArticleRecord | Problem:
+    """The record itself when it is complete and within limits, else the problem with it."""
+    if not record.title.strip():
+        return Problem(
+            record.origin, "no title", "the article has no title (question)", field="title"
+        )
+    if len(record.title) > limits.title_chars:
+        detail = f"{len(record.title):,} characters; at most {limits.title_chars:,} are allowed"
+        return Problem(record.origin, "oversized field", detail, field="title")
+    if not record.body.strip():
+        return Problem(record.origin, "no body", "the article has no answer text", field="body")
+    if len(record.body) > limits.body_chars:
+        detail = f"{len(record.body):,} characters; at most {limits.body_chars:,} are allowed"
+        return Problem(record.origin, "oversized field", detail, field="body")
+    if not record.external_id.strip():
+        return Problem(record.origin, "no id", "the article has no id", field="external_id")
+    return record
+
+
+def _named_format(name: str | None) -> Format | None:
+    if name is None:
+        return None
+    known = formats()
+    if name not in known:
+        raise ValueError(f"unknown format {name!r}; choose one of: {', '.join(known)}")
+    return known[name]
+
+
+def _unknown_format_detail() -> str:
+    names = ", ".join(formats())
+    return f"not a format healthqa reads (supported: {names}); name one with --format"
+
+
+__all__ = [
+    "Document",
+    "FieldError",
+    "Format",
+    "Item",
+    "Limits",
+    "Problem",
+    "Skipped",
+    "check",
+    "detect",
+    "formats",
+    "parse_date",
+    "read",
+    "units",
+]

@@ -1,0 +1,218 @@
+"""Named byte streams to import: plain files, every file below a folder, members of an archive.
+
+Archives are read in memory, member by member; nothing is ever extracted to disk, and a member
+whose name is absolute, climbs out with `..`, or is a link or device is refused by name.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
+
+
+class InputError(Exception):
+    """An input that cannot be read as a whole (missing, unsafe, too large)."""
+
+    def __init__(self, name: str, reason: str, detail: str) -> None:
+        super().__init__(f"{name}: {detail}")
+        self.name = name
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Input:
+    """One named document to import: a file, or a member of an archive."""
+
+    name: str
+    size: int
+    opener: Callable[[], BinaryIO]
+    path: str = ""  # the document's own path: the file's, or the member's inside its archive
+
+    @property
+    def filename(self) -> str:
+        """The last part of the path: "0000001_1.xml" for "MedQuAD/1_CancerGov_QA/0000001_1.xml"."""
+        return posixpath.basename(self.path or self.name)
+
+    @property
+    def folder(self) -> str:
+        """The name of the folder holding the document ("liveqa-med-dev" for its corpus.jsonl)."""
+        return posixpath.basename(posixpath.dirname(self.path or self.name))
+
+    @property
+    def suffix(self) -> str:
+        name = self.filename
+        return name[name.rfind(".") :].lower() if "." in name else ""
+
+    @property
+    def stem(self) -> str:
+        name = self.filename
+        return name[: name.rfind(".")] if "." in name else name
+
+    def open(self) -> BinaryIO:
+        return self.opener()
+
+    def read(self, limit: int) -> bytes:
+        """The whole content; refuses, without reading it, anything over `limit` bytes."""
+        if self.size > limit:
+            raise InputError(self.name, "too large", too_large(self.size, limit))
+        with self.open() as stream:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(self.name, "too large", too_large(len(data), limit))
+        return data
+
+    def head(self, count: int = 4096) -> bytes:
+        with self.open() as stream:
+            return stream.read(count)
+
+
+Progress = Callable[[int], None]
+
+
+def expand(
+    path: str | os.PathLike[str], progress: Progress | None = None
+) -> Iterator[Input | InputError]:
+    """Every input `path` names: the file itself, each file below a folder, each archive member.
+
+    `progress`, if given, is called with the number of bytes read from disk as reading goes on,
+    so that a caller can show a bar against `total_bytes(path)`.
+    """
+    path = Path(path)
+    report = progress or (lambda _: None)
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            if not _is_hidden(child.relative_to(path)):
+                yield from _expand_file(child, report)
+    elif path.is_file():
+        yield from _expand_file(path, report)
+    else:
+        yield InputError(str(path), "not found", "no such file or folder")
+
+
+def total_bytes(path: str | os.PathLike[str]) -> int:
+    """The bytes on disk below `path` (0 when it does not exist)."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.is_file() else 0
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _expand_file(path: Path, report: Progress) -> Iterator[Input | InputError]:
+    if is_archive(path):
+        yield from _archive_members(path, report)
+    else:
+        opener = lambda: open(path, "rb")  # noqa: E731, SIM115 - the caller closes it
+        size = path.stat().st_size
+        yield Input(str(path), size, opener, path.as_posix())
+        report(size)
+
+
+def _archive_members(path: Path, report: Progress) -> Iterator[Input | InputError]:
+    try:
+        if path.name.lower().endswith(".zip"):
+            yield from _zip_members(path, report)
+        else:
+            with open(path, "rb") as raw:
+                yield from _tar_members(path, _Counting(raw, report))
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        yield InputError(str(path), "broken archive", f"cannot read the archive: {exc}")
+
+
+class _Counting(io.RawIOBase):
+    """A read-only file that reports how many bytes were read from it."""
+
+    def __init__(self, raw: BinaryIO, report: Progress) -> None:
+        self._raw = raw
+        self._report = report
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self._report(count or 0)
+        return count or 0
+
+
+def _tar_members(path: Path, raw: _Counting) -> Iterator[Input | InputError]:
+    # Streaming mode ("r|*") reads the archive once, front to back, as members are consumed.
+    with tarfile.open(fileobj=raw, mode="r|*") as archive:  # type: ignore[call-overload]
+        for member in archive:
+            name = f"{path}:{member.name}"
+            if member.isdir():
+                continue
+            unsafe = _unsafe_member(member.name)
+            if unsafe or not member.isfile():
+                yield InputError(name, "unsafe archive member", unsafe or "is a link or device")
+                continue
+            if _is_hidden(PurePosixPath(member.name)):
+                continue
+            stream = archive.extractfile(member)
+            if stream is None:  # pragma: no cover - isfile() members always have a stream
+                continue
+            yield Input(name, member.size, _once(stream), member.name)
+
+
+def _zip_members(path: Path, report: Progress) -> Iterator[Input | InputError]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            report(info.compress_size)
+            name = f"{path}:{info.filename}"
+            if info.is_dir():
+                continue
+            unsafe = _unsafe_member(info.filename)
+            if unsafe:
+                yield InputError(name, "unsafe archive member", unsafe)
+                continue
+            if _is_hidden(PurePosixPath(info.filename)):
+                continue
+            yield Input(name, info.file_size, lambda info=info: archive.open(info), info.filename)
+
+
+def _once(stream: BinaryIO) -> Callable[[], BinaryIO]:
+    """An opener for a member of a streamed tar: its bytes can be read only while it is current.
+
+    The first open reads the member into memory (the caller has checked its size); a later open
+    serves the same bytes again, so sniffing the head and then reading the whole both work.
+    """
+    cache: list[bytes] = []
+
+    def opener() -> BinaryIO:
+        if not cache:
+            cache.append(stream.read())
+        return io.BytesIO(cache[0])
+
+    return opener
+
+
+def _unsafe_member(name: str) -> str | None:
+    """Why an archive member's name could escape a folder, or None when it is safe."""
+    posix = PurePosixPath(name.replace("\\", "/"))
+    if posix.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        return f"absolute path {name!r} in archive (refused)"
+    if ".." in posix.parts:
+        return f"path {name!r} climbs out of the archive with '..' (refused)"
+    return None
+
+
+def _is_hidden(relative: PurePosixPath | Path) -> bool:
+    """Editor droppings and OS metadata (".DS_Store", "__MACOSX/...") are not content."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
+
+
+def too_large(size: int, limit: int) -> str:
+    return f"{size:,} bytes is over the limit of {limit:,} bytes for one document (skipped)"

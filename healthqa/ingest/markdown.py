@@ -1,0 +1,120 @@
+"""Markdown files with a YAML front-matter header, for publishers who write by hand.
+
+    ---
+    id: leg-cramps-late-pregnancy
+    title: "What causes leg cramps in late pregnancy?"
+    topic: Pregnancy discomforts
+    topic_synonyms: ["pregnancy symptoms"]
+    category: Pregnancy
+    question_type: cause
+    source: healthqa sample content
+    licence: "CC BY 4.0"
+    last_reviewed: 2026-11-01
+    next_review: 2027-11-01
+    references: [{title: "NHS: Leg cramps", url: "https://www.nhs.uk/conditions/leg-cramps/"}]
+    previous: "Title of the previous article in the topic"
+    next: "Title of the next article in the topic"
+    related: ["Title of a related article"]
+    ---
+    The answer, in Markdown.
+
+Only `title` is required; `id` defaults to the file name; the page's URL slug comes from the
+title unless `slug` names one. The body is rendered to HTML by
+markdown-it (CommonMark; raw HTML in the Markdown is shown as text, never passed through).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+
+from healthqa.articles import ArticleRecord, Link, TopicRecord
+from healthqa.ingest import FieldError, Format, Item, Limits, Problem, parse_date
+from healthqa.ingest.inputs import Input
+
+DEFAULT_SOURCE = "markdown"
+_RENDERER = MarkdownIt("commonmark", {"html": False}).enable("table")
+_META_KEYS = ("references", "sample")
+
+
+def sniff(item: Input, head: bytes) -> bool:
+    return item.suffix in (".md", ".markdown")
+
+
+def read(item: Input, limits: Limits) -> Iterator[Item]:
+    try:
+        text = item.read(limits.document_bytes).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield Problem(item.name, "not UTF-8", str(exc))
+        return
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None  # the YAML keeps the first newline
+        yield Problem(item.name, "bad front matter", _yaml_reason(exc), line=line)
+        return
+    try:
+        yield _record(item, dict(post.metadata), post.content)
+    except FieldError as exc:
+        yield Problem(item.name, "bad field", exc.detail, field=exc.field)
+
+
+def _record(item: Input, fm: dict[str, Any], body: str) -> ArticleRecord:
+    topic = _text(fm, "topic")
+    return ArticleRecord(
+        source=_text(fm, "source") or DEFAULT_SOURCE,
+        external_id=_text(fm, "id") or item.stem,
+        title=_text(fm, "title") or "",
+        body=_RENDERER.render(body),
+        body_format="html",
+        origin=item.name,
+        source_url=_text(fm, "url"),
+        licence=_text(fm, "licence"),
+        language=_text(fm, "language") or "en",
+        topic=TopicRecord(topic, _texts(fm, "topic_synonyms"), _text(fm, "category"))
+        if topic
+        else None,
+        question_type=_text(fm, "question_type"),
+        last_reviewed=parse_date(fm.get("last_reviewed"), "last_reviewed"),
+        next_review=parse_date(fm.get("next_review"), "next_review"),
+        links=_links(fm),
+        meta={key: fm[key] for key in _META_KEYS if key in fm},
+        slug=_text(fm, "slug"),
+    )
+
+
+def _links(fm: dict[str, Any]) -> tuple[Link, ...]:
+    links = [Link(kind, title) for kind in ("previous", "next") if (title := _text(fm, kind))]
+    links += [Link("related", title) for title in _texts(fm, "related")]
+    return tuple(links)
+
+
+def _text(fm: dict[str, Any], key: str) -> str | None:
+    value = fm.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise FieldError(key, f"expected text, got {type(value).__name__}")
+    return str(value).strip() or None
+
+
+def _texts(fm: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = fm.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FieldError(key, "expected a list of texts")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    return f"the YAML header cannot be read: {problem or exc}"
+
+
+FORMAT = Format("markdown", "Markdown with a YAML front-matter header", sniff, read)

@@ -1,0 +1,50 @@
+"""Storage backends behind one interface, chosen by the database URL.
+
+    open_store("healthqa.db")                 # SQLite file (the embedded default)
+    open_store("sqlite:///var/lib/hq.db")     # the same, as a URL
+    open_store(":memory:")                    # SQLite in memory, for tests
+
+Each backend's driver is imported inside its branch, so SQLite users never import a PostgreSQL
+driver.
+"""
+
+from __future__ import annotations
+
+from healthqa.store.base import (
+    ArticleFilter,
+    BatchResult,
+    Change,
+    Conflict,
+    Duplicate,
+    NotFound,
+    Store,
+    StoreError,
+)
+
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
+def open_store(url: str) -> Store:
+    """The store for `url`: a PostgreSQL URL, a `sqlite:///` URL, a file path or ":memory:"."""
+    if url.startswith(POSTGRES_PREFIXES):
+        raise StoreError(
+            "PostgreSQL is not supported yet: use a SQLite file path for --db "
+            "(the PostgreSQL backend is planned; see docs/decisions.md)"
+        )
+    from healthqa.store.sqlite import SQLiteStore
+
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    return SQLiteStore(path)
+
+
+__all__ = [
+    "ArticleFilter",
+    "BatchResult",
+    "Change",
+    "Conflict",
+    "Duplicate",
+    "NotFound",
+    "Store",
+    "StoreError",
+    "open_store",
+]

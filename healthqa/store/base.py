@@ -1,0 +1,152 @@
+"""The Store interface: what every backend (SQLite now, PostgreSQL next) must do.
+
+The database is the only source of truth: articles, topics, sources, revisions, links, the
+near-duplicate list and a change log with one increasing sequence number per change. Every write
+is one transaction; a batch either lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from healthqa.articles import Article, CleanArticle, Revision, Topic
+
+
+class StoreError(Exception):
+    """A request the store cannot carry out, in words a person can act on."""
+
+
+class NotFound(StoreError):
+    """No article, topic or revision by that id or slug."""
+
+
+class Conflict(StoreError):
+    """The article changed since the revision the caller edited."""
+
+
+@dataclass
+class BatchResult:
+    """What one batch did to the store; the import summary adds these up."""
+
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    article_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        self.imported += other.imported
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.article_ids.extend(other.article_ids)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the change log: article `article_id` was created, updated, retired..."""
+
+    seq: int
+    article_id: int
+    kind: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Two articles whose text is nearly the same, with the share of MinHash slots they agree on."""
+
+    a: int
+    a_title: str
+    b: int
+    b_title: str
+    similarity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": {"id": self.a, "title": self.a_title},
+            "b": {"id": self.b, "title": self.b_title},
+            "similarity": self.similarity,
+        }
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a listing shows."""
+
+    topic: str | None = None  # topic slug
+    source: str | None = None
+    status: str | None = "published"  # None lists every status
+
+
+class Store(ABC):
+    """One backend's storage of healthqa's records; see the module docstring."""
+
+    url: str
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # Writes -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def save_batch(self, articles: Sequence[CleanArticle], author: str, reason: str) -> BatchResult:
+        """Insert new articles and update changed ones, in one transaction.
+
+        An article is matched by (source, external_id). Unchanged content (same content hash)
+        writes nothing; a change writes a new revision and a change-log entry.
+        """
+
+    @abstractmethod
+    def resolve_links(self) -> int:
+        """Point unresolved links at the article whose title they name; returns how many."""
+
+    @abstractmethod
+    def replace_near_duplicates(self, pairs: Sequence[tuple[int, int, float]]) -> None:
+        """Replace the near-duplicate list with `pairs` of (article id, article id, similarity)."""
+
+    @abstractmethod
+    def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
+        """Retire or restore an article; either way it is a new revision and can be undone."""
+
+    # Reads --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def get_article(self, key: int | str) -> Article:
+        """The article with this id or slug (any status), with its links; else `NotFound`."""
+
+    @abstractmethod
+    def list_articles(
+        self, where: ArticleFilter | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Article]: ...
+
+    @abstractmethod
+    def count_articles(self, where: ArticleFilter | None = None) -> int: ...
+
+    @abstractmethod
+    def iter_articles(self, where: ArticleFilter | None = None) -> Iterator[Article]:
+        """Every matching article in id order, streamed (for export and re-indexing)."""
+
+    @abstractmethod
+    def topics(self) -> list[Topic]:
+        """Every topic with its count of published articles, by name."""
+
+    @abstractmethod
+    def revisions(self, key: int | str) -> list[Revision]:
+        """Every revision of one article, oldest first."""
+
+    @abstractmethod
+    def signatures(self) -> tuple[list[int], list[bytes]]:
+        """The ids and MinHash signatures of every published article."""
+
+    @abstractmethod
+    def near_duplicates(self, limit: int = 100, offset: int = 0) -> list[Duplicate]: ...
+
+    @abstractmethod
+    def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
+        """Change-log entries after `seq`, oldest first (what an index replays)."""
+
+    @abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Counts for `healthqa stats`: articles, topics, revisions and more."""

@@ -1,0 +1,579 @@
+"""The embedded backend: one SQLite file in WAL mode (or memory, for tests).
+
+Writes run in `BEGIN IMMEDIATE` transactions, so a writer takes the lock before it reads what it
+will change and two writers never interleave; readers are never blocked (WAL). Foreign keys are
+on and a busy timeout makes a second writer wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from healthqa.articles import (
+    Article,
+    CleanArticle,
+    Link,
+    Revision,
+    Topic,
+    TopicRecord,
+    slugify,
+    title_key,
+)
+from healthqa.store.base import (
+    ArticleFilter,
+    BatchResult,
+    Change,
+    Duplicate,
+    NotFound,
+    Store,
+    StoreError,
+)
+from healthqa.store.migrations import MIGRATIONS, statements
+
+BUSY_TIMEOUT_MS = 10_000
+_CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.
+
+_ARTICLE_COLUMNS = """
+    a.id, a.slug, s.name AS source, a.external_id, a.title, a.body_html, a.body_text, a.teaser,
+    a.source_url, a.licence, a.language, a.question_type, a.created, a.updated,
+    a.last_reviewed, a.next_review, a.status, a.revision, a.content_hash, a.meta,
+    t.id AS topic_id, t.slug AS topic_slug, t.name AS topic_name,
+    t.synonyms AS topic_synonyms, t.category AS topic_category
+"""
+_ARTICLE_FROM = """
+    FROM articles a JOIN sources s ON s.id = a.source_id LEFT JOIN topics t ON t.id = a.topic_id
+"""
+
+
+class SQLiteStore(Store):
+    """See the module docstring. `SQLiteStore(":memory:")` for tests."""
+
+    def __init__(self, path: str) -> None:
+        self.url = path
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self.migrate()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # Schema -------------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Run the migrations this database has not run yet; returns their numbers."""
+        with self._write() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
+            )
+            done = {row[0] for row in db.execute("SELECT number FROM schema_migrations")}
+            ran = []
+            for migration in MIGRATIONS:
+                if migration.number in done:
+                    continue
+                for statement in statements(migration, "sqlite"):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (migration.number, migration.name, _now()),
+                )
+                ran.append(migration.number)
+        return ran
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # Writes -------------------------------------------------------------------------------
+
+    def save_batch(self, articles: Sequence[CleanArticle], author: str, reason: str) -> BatchResult:
+        result = BatchResult()
+        with self._write() as db:
+            writer = _BatchWriter(db, author, reason)
+            sources = {name: _source_id(db, name) for name in {a.source for a in articles}}
+            existing = _existing(db, articles, sources)
+            for article in articles:
+                key = (sources[article.source], article.external_id)
+                found = existing.get(key)
+                if found is None:
+                    article_id = writer.insert(article, key[0])
+                    existing[key] = (article_id, article.content_hash, 1, article.status)
+                    result.imported += 1
+                elif found[1] == article.content_hash:
+                    article_id = found[0]
+                    result.unchanged += 1
+                else:
+                    article_id, number, status = found[0], found[2] + 1, found[3]
+                    writer.update(article_id, article, number, status)
+                    existing[key] = (article_id, article.content_hash, number, status)
+                    result.updated += 1
+                result.article_ids.append(article_id)
+            writer.flush()
+        return result
+
+    def resolve_links(self) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                """UPDATE links SET target_id = (
+                       SELECT MIN(a.id) FROM articles a
+                       WHERE a.title_key = links.title_key AND a.status = 'published')
+                   WHERE target_id IS NULL AND EXISTS (
+                       SELECT 1 FROM articles a
+                       WHERE a.title_key = links.title_key AND a.status = 'published')"""
+            )
+            return cursor.rowcount
+
+    def replace_near_duplicates(self, pairs: Sequence[tuple[int, int, float]]) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM near_duplicates")
+            db.executemany("INSERT INTO near_duplicates VALUES (?, ?, ?)", pairs)
+
+    def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
+        if status not in ("published", "retired"):
+            raise StoreError(f"status must be 'published' or 'retired', not {status!r}")
+        with self._write() as db:
+            article = self._get(db, key)
+            if article.status != status:
+                content = _revision_content(article) | {"status": status}
+                number = article.revision + 1
+                now = _now()
+                db.execute(
+                    "UPDATE articles SET status = ?, revision = ?, updated = ? WHERE id = ?",
+                    (status, number, now, article.id),
+                )
+                _add_revision(db, article.id, number, author, reason, now, content)
+                _log(db, article.id, "retired" if status == "retired" else "restored", now)
+        return self.get_article(article.id)
+
+    # Reads --------------------------------------------------------------------------------
+
+    def get_article(self, key: int | str) -> Article:
+        return self._get(self._conn, key)
+
+    def _get(self, db: sqlite3.Connection, key: int | str) -> Article:
+        column, value = _key(key)
+        row = db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} {_ARTICLE_FROM} WHERE a.{column} = ?", (value,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no article with id or slug {key!r}")
+        article = _article(row)
+        article.links = self._links(db, article.id)
+        return article
+
+    def _links(self, db: sqlite3.Connection, article_id: int) -> list[Link]:
+        rows = db.execute(
+            "SELECT kind, title, teaser, target_id FROM links WHERE article_id = ? "
+            "ORDER BY position",
+            (article_id,),
+        )
+        return [Link(r["kind"], r["title"], r["teaser"], r["target_id"]) for r in rows]
+
+    def list_articles(
+        self, where: ArticleFilter | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Article]:
+        sql, params = build_article_query(where or ArticleFilter())
+        rows = self._conn.execute(f"{sql} ORDER BY a.id LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [_article(row) for row in rows]
+
+    def count_articles(self, where: ArticleFilter | None = None) -> int:
+        sql, params = build_article_query(where or ArticleFilter(), count=True)
+        return int(self._conn.execute(sql, params).fetchone()[0])
+
+    def iter_articles(self, where: ArticleFilter | None = None) -> Iterator[Article]:
+        sql, params = build_article_query(where or ArticleFilter())
+        last = 0
+        while True:
+            rows = self._conn.execute(
+                f"{sql} AND a.id > ? ORDER BY a.id LIMIT ?", (*params, last, _CHUNK)
+            ).fetchall()
+            if not rows:
+                return
+            links = self._links_of([row["id"] for row in rows])
+            for row in rows:
+                article = _article(row)
+                article.links = links.get(article.id, [])
+                yield article
+            last = rows[-1]["id"]
+
+    def _links_of(self, ids: list[int]) -> dict[int, list[Link]]:
+        marks = ",".join("?" * len(ids))
+        rows = self._conn.execute(
+            "SELECT article_id, kind, title, teaser, target_id FROM links "
+            f"WHERE article_id IN ({marks}) ORDER BY article_id, position",
+            ids,
+        )
+        found: dict[int, list[Link]] = {}
+        for r in rows:
+            found.setdefault(r[0], []).append(Link(r[1], r[2], r[3], r[4]))
+        return found
+
+    def topics(self) -> list[Topic]:
+        rows = self._conn.execute(
+            """SELECT t.id, t.slug, t.name, t.synonyms, t.category,
+                      COUNT(a.id) AS article_count
+               FROM topics t LEFT JOIN articles a
+                 ON a.topic_id = t.id AND a.status = 'published'
+               GROUP BY t.id ORDER BY t.name COLLATE NOCASE, t.id"""
+        )
+        return [Topic(r[0], r[1], r[2], json.loads(r[3]), r[4], article_count=r[5]) for r in rows]
+
+    def revisions(self, key: int | str) -> list[Revision]:
+        article = self.get_article(key)
+        rows = self._conn.execute(
+            "SELECT number, author, reason, created, content FROM revisions "
+            "WHERE article_id = ? ORDER BY number",
+            (article.id,),
+        )
+        return [Revision(article.id, r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def signatures(self) -> tuple[list[int], list[bytes]]:
+        rows = self._conn.execute(
+            "SELECT id, signature FROM articles "
+            "WHERE status = 'published' AND signature IS NOT NULL ORDER BY id"
+        ).fetchall()
+        return [r[0] for r in rows], [bytes(r[1]) for r in rows]
+
+    def near_duplicates(self, limit: int = 100, offset: int = 0) -> list[Duplicate]:
+        rows = self._conn.execute(
+            """SELECT d.a, x.title, d.b, y.title, d.similarity FROM near_duplicates d
+               JOIN articles x ON x.id = d.a JOIN articles y ON y.id = d.b
+               ORDER BY d.similarity DESC, d.a, d.b LIMIT ? OFFSET ?""",
+            (limit, offset),
+        )
+        return [Duplicate(*row) for row in rows]
+
+    def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
+        rows = self._conn.execute(
+            "SELECT seq, article_id, kind, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [Change(*row) for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        today = date.today().isoformat()
+        one = self._conn.execute(
+            """SELECT
+                 (SELECT COUNT(*) FROM articles WHERE status = 'published'),
+                 (SELECT COUNT(*) FROM articles WHERE status = 'retired'),
+                 (SELECT COUNT(*) FROM topics),
+                 (SELECT COUNT(*) FROM sources),
+                 (SELECT COUNT(*) FROM revisions),
+                 (SELECT COUNT(*) FROM links),
+                 (SELECT COUNT(*) FROM links WHERE target_id IS NOT NULL),
+                 (SELECT COUNT(*) FROM near_duplicates),
+                 (SELECT COUNT(*) FROM articles
+                    WHERE status = 'published' AND next_review IS NOT NULL AND next_review < ?),
+                 (SELECT COALESCE(MAX(seq), 0) FROM changes)""",
+            (today,),
+        ).fetchone()
+        keys = (
+            "articles", "retired", "topics", "sources", "revisions", "links", "links_resolved",
+            "near_duplicates", "review_overdue", "last_change",
+        )  # fmt: skip
+        counts: dict[str, Any] = dict(zip(keys, one, strict=True))
+        counts["by_source"] = {
+            name: n
+            for name, n in self._conn.execute(
+                "SELECT s.name, COUNT(a.id) FROM sources s JOIN articles a ON a.source_id = s.id "
+                "WHERE a.status = 'published' GROUP BY s.id ORDER BY COUNT(a.id) DESC, s.name"
+            )
+        }
+        counts["database"] = self.url
+        return counts
+
+
+class _BatchWriter:
+    """Writes one batch's new and changed articles, collecting rows to insert many at a time."""
+
+    def __init__(self, db: sqlite3.Connection, author: str, reason: str) -> None:
+        self.db = db
+        self.author = author
+        self.reason = reason
+        self.now = _now()
+        self.topics: dict[str, tuple[int, list[str], str | None]] = {}
+        self.revisions: list[tuple[Any, ...]] = []
+        self.changes: list[tuple[Any, ...]] = []
+        self.links: list[tuple[Any, ...]] = []
+
+    def insert(self, article: CleanArticle, source_id: int) -> int:
+        values = _content_columns(article) | {
+            "topic_id": self.topic_id(article.topic),
+            "slug": _free_slug(self.db, article.slug or slugify(article.title)),
+            "source_id": source_id,
+            "external_id": article.external_id,
+            "created": self.now,
+            "updated": self.now,
+            "revision": 1,
+        }
+        names = ", ".join(values)
+        marks = ", ".join("?" * len(values))
+        cursor = self.db.execute(
+            f"INSERT INTO articles ({names}) VALUES ({marks})", tuple(values.values())
+        )
+        article_id = int(cursor.lastrowid or 0)
+        self._record(article_id, 1, article, "created")
+        return article_id
+
+    def update(self, article_id: int, article: CleanArticle, number: int, status: str) -> None:
+        """A new revision of a known article. An editor's retirement outlasts source updates."""
+        if status == "retired":
+            article = replace(article, status="retired")
+        values = _content_columns(article) | {
+            "topic_id": self.topic_id(article.topic),
+            "updated": self.now,
+            "revision": number,
+        }
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        self.db.execute(
+            f"UPDATE articles SET {assignments} WHERE id = ?", (*values.values(), article_id)
+        )
+        self.db.execute("DELETE FROM links WHERE article_id = ?", (article_id,))
+        self._record(article_id, number, article, "updated")
+
+    def _record(self, article_id: int, number: int, article: CleanArticle, kind: str) -> None:
+        content = json.dumps(_revision_content(article), ensure_ascii=False)
+        self.revisions.append((article_id, number, self.author, self.reason, self.now, content))
+        self.changes.append((article_id, kind, self.now))
+        self.links += [
+            (article_id, link.kind, position, link.title, title_key(link.title), link.teaser)
+            for position, link in enumerate(article.links)
+        ]
+
+    def topic_id(self, topic: TopicRecord | None) -> int | None:
+        """The topic's id, created or given new synonyms as needed (cached for the batch)."""
+        if topic is None:
+            return None
+        cached = self.topics.get(topic.slug)
+        if cached is None:
+            cached = _topic_row(self.db, topic)
+        topic_id, synonyms, category = cached
+        merged = synonyms + [s for s in topic.synonyms if s not in synonyms]
+        if merged != synonyms or (topic.category and not category):
+            category = category or topic.category
+            self.db.execute(
+                "UPDATE topics SET synonyms = ?, category = ? WHERE id = ?",
+                (json.dumps(merged), category, topic_id),
+            )
+        self.topics[topic.slug] = (topic_id, merged, category)
+        return topic_id
+
+    def flush(self) -> None:
+        self.db.executemany(
+            "INSERT INTO revisions (article_id, number, author, reason, created, content) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            self.revisions,
+        )
+        self.db.executemany(
+            "INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", self.changes
+        )
+        self.db.executemany(
+            "INSERT INTO links (article_id, kind, position, title, title_key, teaser) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            self.links,
+        )
+
+
+def _topic_row(db: sqlite3.Connection, topic: TopicRecord) -> tuple[int, list[str], str | None]:
+    row = db.execute(
+        "SELECT id, synonyms, category FROM topics WHERE slug = ?", (topic.slug,)
+    ).fetchone()
+    if row is not None:
+        return int(row[0]), json.loads(row[1]), row[2]
+    cursor = db.execute(
+        "INSERT INTO topics (slug, name, synonyms, category) VALUES (?, ?, ?, ?)",
+        (topic.slug, topic.name, json.dumps(list(topic.synonyms)), topic.category),
+    )
+    return int(cursor.lastrowid or 0), list(topic.synonyms), topic.category
+
+
+def _source_id(db: sqlite3.Connection, name: str) -> int:
+    db.execute("INSERT INTO sources (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+    return int(db.execute("SELECT id FROM sources WHERE name = ?", (name,)).fetchone()[0])
+
+
+def _existing(
+    db: sqlite3.Connection, articles: Sequence[CleanArticle], sources: dict[str, int]
+) -> dict[tuple[int, str], tuple[int, str, int, str]]:
+    """(source id, external id) -> (id, content hash, revision, status) of known articles."""
+    found: dict[tuple[int, str], tuple[int, str, int, str]] = {}
+    wanted: dict[int, list[str]] = {}
+    for article in articles:
+        wanted.setdefault(sources[article.source], []).append(article.external_id)
+    for source_id, ids in wanted.items():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                "SELECT id, external_id, content_hash, revision, status FROM articles "
+                f"WHERE source_id = ? AND external_id IN ({marks})",
+                (source_id, *chunk),
+            )
+            for row in rows:
+                found[(source_id, row[1])] = (row[0], row[2], row[3], row[4])
+    return found
+
+
+def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str, list[Any]]:
+    """The SELECT (or COUNT) for a listing, and its parameters; the caller adds order and paging."""
+    clauses, params = ["1 = 1"], []
+    if where.status:
+        clauses.append("a.status = ?")
+        params.append(where.status)
+    if where.topic:
+        clauses.append("t.slug = ?")
+        params.append(where.topic)
+    if where.source:
+        clauses.append("s.name = ?")
+        params.append(where.source)
+    columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
+    return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
+
+
+def _content_columns(article: CleanArticle) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "title_key": title_key(article.title),
+        "body_html": article.body_html,
+        "body_text": article.body_text,
+        "teaser": article.teaser,
+        "source_url": article.source_url,
+        "licence": article.licence,
+        "language": article.language,
+        "question_type": article.question_type,
+        "last_reviewed": _iso(article.last_reviewed),
+        "next_review": _iso(article.next_review),
+        "status": article.status,
+        "content_hash": article.content_hash,
+        "signature": article.signature,
+        "meta": json.dumps(article.meta, sort_keys=True),
+    }
+
+
+def _revision_content(article: CleanArticle | Article) -> dict[str, Any]:
+    """What a revision records: every field an editor or a source can change."""
+    topic = article.topic
+    return {
+        "title": article.title,
+        "body_html": article.body_html,
+        "source_url": article.source_url,
+        "licence": article.licence,
+        "language": article.language,
+        "topic": {"name": topic.name, "synonyms": list(topic.synonyms), "category": topic.category}
+        if topic
+        else None,
+        "question_type": article.question_type,
+        "last_reviewed": _iso(article.last_reviewed),
+        "next_review": _iso(article.next_review),
+        "status": article.status,
+        "meta": article.meta,
+        "links": [[link.kind, link.title, link.teaser] for link in article.links],
+    }
+
+
+def _add_revision(
+    db: sqlite3.Connection,
+    article_id: int,
+    number: int,
+    author: str,
+    reason: str,
+    now: str,
+    content: dict[str, Any],
+) -> None:
+    db.execute(
+        "INSERT INTO revisions (article_id, number, author, reason, created, content) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (article_id, number, author, reason, now, json.dumps(content, ensure_ascii=False)),
+    )
+
+
+def _log(db: sqlite3.Connection, article_id: int, kind: str, now: str) -> None:
+    sql = "INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)"
+    db.execute(sql, (article_id, kind, now))
+
+
+def _free_slug(db: sqlite3.Connection, base: str) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is not taken yet."""
+    taken = {
+        row[0]
+        for row in db.execute(
+            "SELECT slug FROM articles WHERE slug = ? OR slug GLOB ?", (base, f"{base}-[0-9]*")
+        )
+    }
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _article(row: sqlite3.Row) -> Article:
+    topic = None
+    if row["topic_id"] is not None:
+        topic = Topic(
+            row["topic_id"],
+            row["topic_slug"],
+            row["topic_name"],
+            json.loads(row["topic_synonyms"]),
+            row["topic_category"],
+        )
+    return Article(
+        id=row["id"],
+        slug=row["slug"],
+        source=row["source"],
+        external_id=row["external_id"],
+        title=row["title"],
+        body_html=row["body_html"],
+        body_text=row["body_text"],
+        teaser=row["teaser"],
+        source_url=row["source_url"],
+        licence=row["licence"],
+        language=row["language"],
+        topic=topic,
+        question_type=row["question_type"],
+        created=row["created"],
+        updated=row["updated"],
+        last_reviewed=_date(row["last_reviewed"]),
+        next_review=_date(row["next_review"]),
+        status=row["status"],
+        revision=row["revision"],
+        content_hash=row["content_hash"],
+        meta=json.loads(row["meta"]),
+    )
+
+
+def _key(key: int | str) -> tuple[str, int | str]:
+    """Which column a lookup key names: an id (all digits) or a slug."""
+    if isinstance(key, int) or key.isdigit():
+        return "id", int(key)
+    return "slug", key
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,385 @@
+import dataclasses
+import subprocess
+import sys
+import time
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from healthqa.articles import ArticleRecord, CleanArticle, Link, TopicRecord
+from healthqa.clean import (
+    DuplicatePair,
+    clean,
+    drop_repeats,
+    near_duplicates,
+    normalise_text,
+    plain_text,
+    sanitise,
+    signature,
+    text_to_html,
+)
+
+GARGLE = "Gargling warm salt water soothes a sore throat."
+HONEY = "A spoon of honey calms a night cough in children over one."
+REST = "Rest and fluids help most colds clear within ten days."
+
+
+def record(body: str, body_format: str = "text", **fields: object) -> ArticleRecord:
+    values: dict = {"source": "team", "external_id": "t1", "title": "How do I ease a cold?"}
+    values |= fields
+    return ArticleRecord(body=body, body_format=body_format, origin="test", **values)
+
+
+def reimport(article: CleanArticle) -> ArticleRecord:
+    """The record an export of `article` reads back as."""
+    names = [f.name for f in dataclasses.fields(ArticleRecord)]
+    values = {name: getattr(article, name) for name in names if name not in ("body", "body_format")}
+    return ArticleRecord(body=article.body_html, body_format="html", **values)
+
+
+def slots_equal(a: bytes, b: bytes) -> float:
+    return float((np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")).mean())
+
+
+# normalise_text
+
+
+def test_normalise_text_removes_invisible_characters_and_keeps_lines() -> None:
+    text = (
+        "Take\u00a010\u00a0mg\u200b daily.\u00ad\x07  Twice\t if  needed.\r\n\n\n\n\nAsk a nurse."
+    )
+    assert normalise_text(text) == "Take 10 mg daily. Twice if needed.\n\nAsk a nurse."
+
+
+def test_normalise_text_composes_but_keeps_compatibility_characters() -> None:
+    assert normalise_text("Cafe\u0301 floor area 12 m² ﬁne") == "Café floor area 12 m² ﬁne"
+
+
+# sanitise
+
+
+def test_sanitise_removes_scripts_handlers_javascript_frames_and_styles() -> None:
+    dirty = (
+        '<p onclick="steal()">Drink water.<script>alert(1)</script></p>'
+        '<style>p { color: red }</style><iframe src="https://evil.test/"></iframe>'
+        '<a href="javascript:alert(1)">tap</a><img src="https://evil.test/x.png" onerror="x()">'
+        '<p style="color: red" class="x">Rest.</p>'
+    )
+    html = sanitise(dirty)
+    banned = ("script", "alert", "onclick", "style", "color", "iframe", "evil", "img", "class")
+    for word in banned:
+        assert word not in html
+    assert "<p>Drink water.</p>" in html and "<p>Rest.</p>" in html and ">tap</a>" in html
+
+
+def test_sanitise_keeps_structure_and_marks_links_nofollow() -> None:
+    html = sanitise(
+        '<h1>Colds</h1><p>See <a href="https://example.org/cold" title="More" target="_blank">'
+        "this page</a>.</p><ul><li>Rest</li><li>Fluids</li></ul><ol><li>One</li></ol>"
+    )
+    assert html == (
+        "<h2>Colds</h2><p>See "
+        '<a href="https://example.org/cold" title="More" rel="nofollow noopener noreferrer">'
+        "this page</a>.</p><ul><li>Rest</li><li>Fluids</li></ul><ol><li>One</li></ol>"
+    )
+
+
+# text_to_html
+
+
+MEDQUAD_SHAPED = (
+    "Key Points\n"
+    "                    - Colds are caused by viruses.    - Colds spread by hands and air.\n"
+    "                \n"
+    "                    Most adults catch two or three colds a year. Children catch more.\n"
+    "Call a doctor if you have any of the following:         - A fever over three days."
+    "    -  Trouble breathing.        These signs may point to something else.\n"
+    "\n"
+    "Self care\n"
+    "Most colds need nothing more than rest, fluids and patience.\n"
+    "1. Rest at home.\n"
+    "2. Drink plenty of water.\n"
+)
+
+
+def test_text_to_html_finds_lists_paragraphs_and_headings_in_a_medquad_answer() -> None:
+    assert text_to_html(MEDQUAD_SHAPED) == (
+        "<h2>Key Points</h2>\n"
+        "<ul>\n<li>Colds are caused by viruses.</li>\n<li>Colds spread by hands and air.</li>\n"
+        "</ul>\n"
+        "<p>Most adults catch two or three colds a year. Children catch more.</p>\n"
+        "<p>Call a doctor if you have any of the following:</p>\n"
+        "<ul>\n<li>A fever over three days.</li>\n<li>Trouble breathing.</li>\n</ul>\n"
+        "<p>These signs may point to something else.</p>\n"
+        "<h2>Self care</h2>\n"
+        "<p>Most colds need nothing more than rest, fluids and patience.</p>\n"
+        "<ol>\n<li>Rest at home.</li>\n<li>Drink plenty of water.</li>\n</ol>"
+    )
+
+
+def test_text_to_html_splits_a_flattened_inline_list() -> None:
+    flat = (
+        "Key Points - Colds are caused by viruses. - Colds spread by hands. "
+        "Most colds last a week. Signs include: - a sore throat - a runny nose"
+    )
+    assert text_to_html(flat) == (
+        "<h2>Key Points</h2>\n"
+        "<ul>\n<li>Colds are caused by viruses.</li>\n<li>Colds spread by hands.</li>\n</ul>\n"
+        "<p>Most colds last a week. Signs include:</p>\n"
+        "<ul>\n<li>a sore throat</li>\n<li>a runny nose</li>\n</ul>"
+    )
+
+
+def test_text_to_html_is_conservative_about_headings_and_lists() -> None:
+    html = text_to_html(
+        "Symptoms may include\n- sneezing\n- coughing\n"
+        "One dose is:\n5 ml of syrup\nTake it with food.\n"
+        "Children aged 3 - 5 and 6 - 12 need less.\n"
+        "3. Begin counting here because it is not a list."
+    )
+    assert "<h2>" not in html and "<ol>" not in html
+    assert "<p>Symptoms may include</p>" in html
+    assert "<p>Children aged 3 - 5 and 6 - 12 need less.</p>" in html
+
+
+def test_text_to_html_escapes_markup_in_text() -> None:
+    html = text_to_html("Use <b>less</b> than 5 & more than 2 > 1.")
+    assert html == "<p>Use &lt;b&gt;less&lt;/b&gt; than 5 &amp; more than 2 &gt; 1.</p>"
+
+
+# drop_repeats
+
+
+def test_drop_repeats_keeps_each_sentence_once() -> None:
+    html = (
+        f"<p>{GARGLE} {HONEY}</p>\n<p>{REST} {GARGLE}</p>\n"
+        f"<ul>\n<li>{HONEY}</li>\n<li>Yes.</li>\n<li>Yes.</li>\n</ul>\n<p>{GARGLE}</p>"
+    )
+    assert drop_repeats(html) == (
+        f"<p>{GARGLE} {HONEY}</p>\n<p>{REST}</p>\n<ul>\n<li>Yes.</li>\n<li>Yes.</li>\n</ul>"
+    )
+
+
+def test_drop_repeats_leaves_blocks_without_repeats_byte_for_byte() -> None:
+    marked = '<p>Try <strong>warm</strong> <a href="https://example.org/">tea</a>&amp;honey.</p>'
+    assert drop_repeats(marked + f"\n<p>{REST}</p>") == marked + f"\n<p>{REST}</p>"
+    assert drop_repeats(f"{marked}\n<p>{REST}</p>\n<p>{REST}</p>") == f"{marked}\n<p>{REST}</p>"
+
+
+def test_drop_repeats_cuts_only_from_plain_text_nodes() -> None:
+    html = (
+        f"<p>{GARGLE}</p>\n<p><em>Note.</em> {GARGLE} See a nurse.</p>\n"
+        f"<p>Remember: <strong>{GARGLE}</strong></p>"
+    )
+    assert drop_repeats(html) == (
+        f"<p>{GARGLE}</p>\n<p><em>Note.</em> See a nurse.</p>\n"
+        f"<p>Remember: <strong>{GARGLE}</strong></p>"
+    )
+
+
+def test_drop_repeats_drops_headings_that_repeat_the_title_or_each_other() -> None:
+    html = "<h2>Easing a cold</h2>\n<p>Rest.</p>\n<h2>Easing a cold</h2>\n<p>Sleep.</p>"
+    assert drop_repeats(html, title="Easing a cold?") == "<p>Rest.</p>\n<p>Sleep.</p>"
+    assert drop_repeats(html) == "<h2>Easing a cold</h2>\n<p>Rest.</p>\n<p>Sleep.</p>"
+
+
+# plain_text
+
+
+def test_plain_text_puts_blocks_and_list_items_on_their_own_lines() -> None:
+    html = (
+        "<h2>Colds</h2><p>Rest &amp; drink<br>water,   <b>lots</b>.</p>"
+        "<ul><li>Tea</li><li>Soup <em>now</em></li></ul><p>A&nbsp;nurse &lt;helps&gt;.</p>"
+    )
+    assert plain_text(html) == "Colds\nRest & drink\nwater, lots.\nTea\nSoup now\nA nurse <helps>."
+
+
+# clean
+
+
+SAID_TWICE = (
+    "How do I ease a cold?\n\n"
+    f"{GARGLE} {HONEY} {REST}\n\n"
+    "Why do colds linger?\n\n"
+    f"Colds linger when sleep is short. {HONEY}\n\n"
+    f"Other remedies\n\n{GARGLE} Steam from a shower loosens a blocked nose.\n"
+)
+
+
+def test_clean_says_each_repeated_sentence_once() -> None:
+    article = clean(record(SAID_TWICE))
+    for sentence in (GARGLE, HONEY, REST):
+        assert article.body_text.count(sentence) == 1
+    assert "How do I ease a cold" not in article.body_html  # the title, repeated
+    assert "<h2>Why do colds linger?</h2>" in article.body_html
+    assert article.body_text.splitlines()[-1] == "Steam from a shower loosens a blocked nose."
+
+
+def test_clean_fills_every_field() -> None:
+    topic = TopicRecord("Common cold", ("Coryza",), "Infections")
+    article = clean(
+        record(
+            "<p>Colds   are common.</p><script>x()</script>",
+            "html",
+            title="  What is a\n cold? ",
+            topic=topic,
+            last_reviewed=date(2024, 5, 1),
+            links=(Link("related", "Flu"),),
+            meta={"qtype": "information"},
+        )
+    )
+    assert (article.title, article.body_html) == ("What is a cold?", "<p>Colds are common.</p>")
+    assert (article.body_text, article.teaser) == ("Colds are common.", "Colds are common.")
+    assert (article.topic, article.links, article.meta) == (
+        topic,
+        (Link("related", "Flu"),),
+        {"qtype": "information"},
+    )
+    assert len(article.content_hash) == 64 and len(article.signature) == 256
+
+
+def test_clean_teaser_is_cut_from_the_text() -> None:
+    article = clean(record(f"{REST} {GARGLE}"))
+    assert article.teaser == "Rest and fluids help most colds clear within ten..."
+
+
+def test_content_hash_covers_content_but_not_what_the_store_owns() -> None:
+    base = clean(record(REST, topic=TopicRecord("Colds"))).content_hash
+    topic = TopicRecord("Colds", ("Coryza",), "Infections")
+    for same in ({"origin": "elsewhere"}, {"status": "retired"}, {"topic": topic}):
+        changed = dataclasses.replace(record(REST, topic=TopicRecord("Colds")), **same)
+        assert clean(changed).content_hash == base
+    changes = [{"licence": "CC-BY"}, {"meta": {"k": 1}}, {"next_review": date(2030, 1, 1)}]
+    changes += [{"topic": TopicRecord("Flu")}, {"links": (Link("next", "Flu"),)}]
+    for change in changes:
+        changed = dataclasses.replace(record(REST, topic=TopicRecord("Colds")), **change)
+        assert clean(changed).content_hash != base
+    assert clean(record(REST + " Really.", topic=TopicRecord("Colds"))).content_hash != base
+
+
+def test_clean_composes_characters_only_inside_text_nodes() -> None:
+    article = clean(record("<p>x</p>&#x338;<b>e&#x301;</b>", "html"))
+    assert article.body_html == "<p>x</p>\n\u0338<b>é</b>"
+    assert clean(reimport(article)).body_html == article.body_html
+
+
+def test_clean_is_idempotent_on_worked_examples() -> None:
+    examples = [
+        record(MEDQUAD_SHAPED),
+        record(SAID_TWICE),
+        record("<h1>Cold</h1><div><p>A<br/>B</p>text <i>x</i> <li>loose item</li></div>", "html"),
+        record("<table><tr><td>1 &amp; 2</td><td>\u00a0</td></tr></table><p></p>", "html"),
+        record(f"<ul><li>{GARGLE}<ul><li>{GARGLE}</li></ul> and more.</li></ul>", "html"),
+    ]
+    for example in examples:
+        assert_idempotent(example)
+
+
+def assert_idempotent(original: ArticleRecord) -> None:
+    first = clean(original)
+    assert drop_repeats(first.body_html, first.title) == first.body_html  # none left to drop
+    second = clean(reimport(first))
+    assert (second.title, second.body_html) == (first.title, first.body_html)
+    assert (second.body_text, second.content_hash) == (first.body_text, first.content_hash)
+
+
+WORDS = ["cold", "flu", "rest", "Fever", "tea", "honey", "nurse", "cough", "sleep", "water"]
+JUNK = [
+    "<p>", "</p>", "<b>", "</b>", "<li>", "</li>", "<ul>", "</ul>", "<ol>", "<h1>", "<h3>",
+    "</h3>", "<br>", "<table>", "<tr>", "<td>", "</td>", "<th>", "<dl><dt>", "<dd>", "<em>",
+    "<blockquote>", "<div>", "<span>", "<pre>  x  </pre>", "<sup>", "<svg><text>x</text></svg>",
+    "<script>bad()</script>", '<a href="javascript:x()">', '<a href="https://e.org/?a=1&b=2">',
+    "</a>", "<!-- note -->", "&amp;", "&nbsp;", "&#x338;", "&lt;", "<", ">", "&", '"',
+]  # fmt: skip
+ODD = ["\u00a0", "\u200b", "\u00ad", "\u0301", "\u0338", "m²", "\t", "\r", "\x0b", "é", "🤧"]
+MARKS = ["- ", "1. ", "2. ", "    - ", "          ", "\n", "\n\n", ": ", " - "]
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> str:
+    sentence = st.lists(st.sampled_from(WORDS), min_size=1, max_size=7).map(
+        lambda words: " ".join(words).capitalize() + ".",
+    )
+    part = st.one_of(sentence, sentence, st.sampled_from(JUNK + ODD + MARKS), st.text(max_size=4))
+    return "".join(draw(st.lists(part, max_size=30)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=bodies(), body_format=st.sampled_from(["text", "html"]), title=st.text(max_size=20))
+def test_clean_is_idempotent(body: str, body_format: str, title: str) -> None:
+    assert_idempotent(record(body, body_format, title=title or "Cold"))
+
+
+# signature and near_duplicates
+
+
+COLD = (
+    "A cold is a mild infection of the nose and throat caused by a virus. It spreads through "
+    "droplets in the air and on hands, so washing hands often is the best way to avoid it. "
+    "Most people get better within a week or ten days. Rest, fluids and warm drinks ease the "
+    "symptoms while the body clears the virus. Antibiotics do not help, because they act on "
+    "bacteria and not on viruses. See a doctor if a fever lasts more than three days, if "
+    "breathing is hard, or if a baby under three months has a temperature."
+)
+
+
+def unrelated(seed: int) -> str:
+    words = np.random.default_rng(seed).choice(WORDS + [w.upper() for w in WORDS], 80)
+    return " ".join(words)
+
+
+def test_signature_is_the_same_in_another_process() -> None:
+    code = "import sys; from healthqa.clean import signature; print(signature(sys.argv[1]).hex())"
+    run = subprocess.run([sys.executable, "-c", code, COLD], capture_output=True, check=True)
+    assert bytes.fromhex(run.stdout.decode().strip()) == signature(COLD) == signature(COLD)
+    assert len(signature(COLD)) == 256 and signature("") == signature("   ")
+
+
+def test_signature_is_similar_for_near_identical_text_only() -> None:
+    edited = COLD.replace("ten days", "twelve days")
+    assert slots_equal(signature(COLD), signature(COLD.upper())) == 1.0
+    assert slots_equal(signature(COLD), signature(edited)) > 0.7
+    assert slots_equal(signature(COLD), signature(f"{HONEY} {REST} {GARGLE}")) < 0.2
+    assert slots_equal(signature("sore throat"), signature("sore throat")) == 1.0
+
+
+def test_near_duplicates_finds_a_planted_pair_and_ignores_the_rest() -> None:
+    texts = [COLD, HONEY * 3, COLD.replace("a week", "seven days"), REST * 3, GARGLE * 3]
+    pairs = near_duplicates([10, 11, 12, 13, 14], [signature(text) for text in texts])
+    assert [(pair.a, pair.b) for pair in pairs] == [(10, 12)]
+    assert 0.8 <= pairs[0].similarity < 1.0
+
+
+def test_near_duplicates_pairs_copies_with_the_first_and_sorts() -> None:
+    sigs = [signature(COLD), signature(REST), signature(COLD), signature(COLD)]
+    assert near_duplicates([7, 3, 5, 9], sigs) == [
+        DuplicatePair(5, 7, 1.0),
+        DuplicatePair(5, 9, 1.0),
+    ]
+    assert near_duplicates([], []) == []
+
+
+def test_near_duplicates_copes_with_thousands_of_copies_quickly() -> None:
+    sigs = [signature(COLD)] * 2000 + [signature(unrelated(seed)) for seed in range(300)]
+    started = time.perf_counter()
+    pairs = near_duplicates(range(2300), sigs)
+    assert time.perf_counter() - started < 2.0
+    assert len(pairs) == 1999 and {(pair.a, pair.similarity) for pair in pairs} == {(0, 1.0)}
+
+
+def test_near_duplicates_does_not_pair_every_member_of_a_big_cluster() -> None:
+    sigs = dict.fromkeys(signature(f"{COLD} Note {n}.") for n in range(3000))
+    started = time.perf_counter()
+    pairs = near_duplicates(range(len(sigs)), list(sigs))
+    assert time.perf_counter() - started < 2.0
+    assert len(sigs) > 1000 and len(sigs) < len(pairs) < 16 * len(sigs)
+
+
+def test_near_duplicates_rejects_mismatched_input() -> None:
+    with pytest.raises(ValueError, match="2 ids but 1 signatures"):
+        near_duplicates([1, 2], [signature(COLD)])
+    with pytest.raises(ValueError, match="256 bytes"):
+        near_duplicates([1, 2], [b"short", b"short"])

@@ -1,0 +1,156 @@
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from healthqa.cli import main
+
+
+def run(*args: str, db: Path | None = None) -> click.testing.Result:
+    prefix = ["--db", str(db)] if db else []
+    return CliRunner().invoke(main, [*prefix, *args], catch_exceptions=False)
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", all_commands(main))
+def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example: healthqa" in result.output
+
+
+def test_import_then_stats_list_and_show(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "site.db"
+    result = run("import", str(fixtures / "markdown"), str(fixtures / "medquad"), db=db)
+    assert result.exit_code == 0, result.output
+    assert "5 imported" in result.output
+    assert "Skipped 1: no answer text" in result.output
+    stats = json.loads(run("stats", "--json", db=db).output)
+    assert (stats["articles"], stats["revisions"], stats["topics"]) == (5, 5, 3)
+    listed = [
+        json.loads(line) for line in run("articles", "list", "--json", db=db).output.splitlines()
+    ]
+    assert len(listed) == 5 and "body_html" not in listed[0]
+    shown = json.loads(run("articles", "show", "what-causes-a-sore-throat", "--json", db=db).output)
+    assert shown["title"] == "What causes a sore throat?"
+    assert [(link["kind"], link["target_id"] is not None) for link in shown["links"]] == [
+        ("next", True),
+        ("related", True),
+        ("related", False),
+    ]
+    text = run("articles", "show", "what-causes-a-sore-throat", db=db).output
+    assert ">>: How can I soothe a sore throat?" in text
+
+
+def test_import_exits_non_zero_when_anything_is_rejected(tmp_path: Path) -> None:
+    bad = tmp_path / "corpus.jsonl"
+    bad.write_text('{"_id": "a", "title": "A?", "text": "Aye."}\n[1]\n')
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "import", str(bad)])
+    assert result.exit_code == 1
+    assert "1 imported" in result.output
+    assert f"{bad}:2: not an object" in result.output
+
+
+def test_export_then_import_gives_the_same_articles(fixtures: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    run("import", str(fixtures / "markdown"), str(fixtures / "medquad"), db=first)
+    run("articles", "retire", "how-can-i-soothe-a-sore-throat", "--reason", "test", db=first)
+    dump = tmp_path / "export.jsonl"
+    assert run("export", str(dump), db=first).exit_code == 0
+    result = run("import", str(dump), db=second)
+    assert result.exit_code == 0, result.output
+
+    def content(db: Path) -> list[dict]:
+        rows = [
+            json.loads(x)
+            for x in run("articles", "list", "--status", "all", "--json", db=db).output.splitlines()
+        ]
+        keep = (
+            "slug",
+            "title",
+            "source",
+            "external_id",
+            "status",
+            "topic",
+            "next_review",
+            "content_hash",
+        )
+        return [{k: row[k] for k in keep} for row in rows]
+
+    assert content(first) == content(second)
+    for slug in ("what-causes-a-sore-throat", "what-is-are-hiccups"):
+        a = json.loads(run("articles", "show", slug, "--json", db=first).output)
+        b = json.loads(run("articles", "show", slug, "--json", db=second).output)
+        assert (a["title"], a["body_html"], a["links"]) == (b["title"], b["body_html"], b["links"])
+    again = run("import", str(dump), db=second)
+    assert "0 imported, 0 updated, 5 unchanged" in again.output
+
+
+def test_retire_restore_and_revisions(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    slug = "how-can-i-soothe-a-sore-throat"
+    run("import", str(fixtures / "markdown"), db=db)
+    retired = run("articles", "retire", slug, "--reason", "old", db=db)
+    assert "retired (revision 2)" in retired.output
+    restored = run("articles", "restore", slug, "--reason", "ok", db=db)
+    assert "published (revision 3)" in restored.output
+    history = json.loads(run("articles", "revisions", slug, "--json", db=db).output)
+    assert [(r["number"], r["reason"]) for r in history] == [
+        (1, f"imported from {fixtures / 'markdown'}"),
+        (2, "old"),
+        (3, "ok"),
+    ]
+
+
+def test_unknown_article_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "articles", "show", "nope"])
+    assert result.exit_code == 1
+    assert "no article with id or slug 'nope'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_duplicates_and_topics_list(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    corpus = tmp_path / "corpus.jsonl"
+    text = "Cold water, a held breath and patience stop most hiccups within a few minutes at home."
+    corpus.write_text(
+        json.dumps(
+            {"_id": "a", "title": "Stop hiccups?", "text": text, "metadata": {"focus": "Hiccups"}}
+        )
+        + "\n"
+        + json.dumps(
+            {"_id": "b", "title": "End hiccups?", "text": text, "metadata": {"focus": "Hiccups"}}
+        )
+        + "\n"
+    )
+    run("import", str(corpus), db=db)
+    pairs = [json.loads(x) for x in run("duplicates", "--json", db=db).output.splitlines()]
+    assert len(pairs) == 1 and pairs[0]["similarity"] >= 0.8
+    assert "2  Hiccups" in run("topics", db=db).output
+
+
+def test_init_with_demo_loads_the_bundled_articles(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    result = run("init", "--demo", db=db)
+    assert result.exit_code == 0, result.output
+    stats = json.loads(run("stats", "--json", db=db).output)
+    assert 30 <= stats["articles"] <= 60
+    assert stats["links"] == stats["links_resolved"]
+
+
+def test_database_comes_from_the_environment(
+    fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEALTHQA_DATABASE_URL", str(tmp_path / "env.db"))
+    run("import", str(fixtures / "markdown"))
+    assert (tmp_path / "env.db").exists()

@@ -1,0 +1,33 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from healthqa import config
+
+DOCS = Path(__file__).parents[1] / "docs" / "configuration.md"
+
+
+def test_environment_beats_file_beats_default(tmp_path: Path) -> None:
+    settings_file = tmp_path / "healthqa.toml"
+    settings_file.write_text('batch_size = 50\ndatabase_url = "from-file.db"\n')
+    values = config.load({"HEALTHQA_DATABASE_URL": "from-env.db"}, settings_file)
+    assert values["database_url"] == "from-env.db"
+    assert values["batch_size"] == 50
+    assert values["duplicate_threshold"] == 0.8
+
+
+def test_bad_values_are_named(tmp_path: Path) -> None:
+    with pytest.raises(config.ConfigError, match="HEALTHQA_BATCH_SIZE: batch_size must be int"):
+        config.load({"HEALTHQA_BATCH_SIZE": "many"}, tmp_path / "none.toml")
+    unknown = tmp_path / "healthqa.toml"
+    unknown.write_text("batch_sise = 3\n")
+    with pytest.raises(config.ConfigError, match=r"unknown setting.*batch_sise"):
+        config.load({}, unknown)
+
+
+def test_every_setting_is_documented() -> None:
+    documented = set(re.findall(r"^\| `(\w+)` \|", DOCS.read_text(), flags=re.M))
+    assert documented == {setting.name for setting in config.SETTINGS}
+    for setting in config.SETTINGS:
+        assert setting.env in DOCS.read_text()

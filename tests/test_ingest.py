@@ -1,0 +1,109 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import beir_row, make_tar, write_jsonl
+
+from healthqa import ingest
+from healthqa.articles import ArticleRecord
+from healthqa.ingest import Limits, Problem, Skipped, check
+
+
+def kinds(items: list[ingest.Item]) -> list[str]:
+    return [type(item).__name__ for item in items]
+
+
+def test_each_format_is_detected_from_name_and_content(fixtures: Path, tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "corpus.jsonl", [beir_row("a", "What is A?", "A letter.")])
+    seen: dict[str, str | None] = {}
+    paths = [fixtures / "medquad", fixtures / "markdown", tmp_path / "corpus.jsonl"]
+    items = list(ingest.read(paths, on_input=lambda i, f: seen.update({i.filename: f and f.name})))
+    assert seen == {
+        "0000001_1.xml": "medquad",
+        "0000002.xml": "medquad",
+        "sore-throat.md": "markdown",
+        "soothe-throat.md": "markdown",
+        "corpus.jsonl": "beir",
+    }
+    assert kinds(items).count("ArticleRecord") == 3 + 2 + 1
+    assert kinds(items).count("Skipped") == 1
+
+
+def test_unknown_files_are_problems_and_the_rest_go_on(fixtures: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.bin").write_bytes(b"\x00\x01")
+    items = list(ingest.read([tmp_path / "notes.bin", fixtures / "markdown"]))
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert [p.reason for p in problems] == ["unknown format"]
+    assert "--format" in problems[0].detail
+    assert kinds(items).count("ArticleRecord") == 2
+
+
+def test_other_files_in_a_folder_are_skipped_not_rejected(fixtures: Path, tmp_path: Path) -> None:
+    shutil.copytree(fixtures / "markdown", tmp_path / "site")
+    (tmp_path / "site" / "LICENSE").write_text("Some licence text.")
+    items = list(ingest.read([tmp_path / "site"]))
+    assert kinds(items) == ["Skipped", "ArticleRecord", "ArticleRecord"]
+    assert items[0].reason == ingest.SKIP_UNKNOWN  # type: ignore[union-attr]
+
+
+def test_a_named_format_overrides_detection(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "corpus.data", [beir_row("a", "What is A?", "A letter.")])
+    assert kinds(list(ingest.read([path]))) == ["Problem"]
+    assert kinds(list(ingest.read([path], format="beir"))) == ["ArticleRecord"]
+    with pytest.raises(ValueError, match="unknown format 'nope'"):
+        list(ingest.read([path], format="nope"))
+
+
+def test_archives_are_read_member_by_member(fixtures: Path, tmp_path: Path) -> None:
+    xml = (fixtures / "medquad/1_Tiny_QA/0000001_1.xml").read_bytes()
+    archive = make_tar(tmp_path / "mq.tar.gz", {"MQ/1_Tiny_QA/0000001_1.xml": xml, "../x.xml": xml})
+    items = list(ingest.read([archive]))
+    assert kinds(items) == ["ArticleRecord", "ArticleRecord", "Skipped", "Problem"]
+    record = items[0]
+    assert isinstance(record, ArticleRecord)
+    assert record.origin.startswith(f"{archive}:MQ/1_Tiny_QA/0000001_1.xml")
+
+
+def test_oversized_files_are_refused_before_detection(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.md"
+    with open(huge, "wb") as out:
+        out.truncate(100 * 1024 * 1024)
+    (problem,) = ingest.read([huge])
+    assert isinstance(problem, Problem) and problem.reason == "too large"
+
+
+def record(**changes: object) -> ArticleRecord:
+    fields: dict[str, object] = {
+        "source": "s",
+        "external_id": "1",
+        "title": "What is A?",
+        "body": "A letter.",
+        "origin": "f.md",
+    }
+    return ArticleRecord(**(fields | changes))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "field"),
+    [
+        ({"title": "  "}, "no title", "title"),
+        ({"title": "Why? " * 200}, "oversized field", "title"),
+        ({"body": ""}, "no body", "body"),
+        ({"body": "x" * 2_000}, "oversized field", "body"),
+        ({"external_id": ""}, "no id", "external_id"),
+    ],
+)
+def test_check_names_the_field_and_reason(changes: dict, reason: str, field: str) -> None:
+    problem = check(record(**changes), Limits(body_chars=1_000))
+    assert isinstance(problem, Problem)
+    assert (problem.reason, problem.field, problem.origin) == (reason, field, "f.md")
+    assert f"(field '{field}')" in str(problem)
+
+
+def test_check_passes_a_complete_record() -> None:
+    good = record()
+    assert check(good, Limits()) is good
+
+
+def test_skips_are_not_problems() -> None:
+    assert not isinstance(Skipped("x", "why"), Problem)

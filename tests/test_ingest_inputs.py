@@ -1,0 +1,113 @@
+import io
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import make_tar
+
+from healthqa.ingest.inputs import Input, InputError, expand, total_bytes
+
+
+def names(items: list[Input | InputError]) -> list[str]:
+    return [item.name.rsplit(":", 1)[-1] for item in items if isinstance(item, Input)]
+
+
+def errors(items: list[Input | InputError]) -> list[InputError]:
+    return [item for item in items if isinstance(item, InputError)]
+
+
+def test_folder_yields_every_file_but_hidden_ones(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.md").write_text("x")
+    (tmp_path / "two.md").write_text("y")
+    (tmp_path / ".DS_Store").write_text("junk")
+    found = list(expand(tmp_path))
+    assert sorted(Path(n).name for n in names(found)) == ["one.md", "two.md"]
+
+
+def test_archive_members_escaping_the_folder_are_refused_by_name(tmp_path: Path) -> None:
+    archive = make_tar(
+        tmp_path / "mixed.tar.gz",
+        {"good/one.md": b"fine", "/etc/evil.md": b"bad", "../../up.md": b"bad", "ok.md": b"fine"},
+    )
+    found = []
+    for item in expand(archive):  # a streamed member is readable while it is the current one
+        found.append(item)
+        if isinstance(item, Input):
+            assert item.read(100) == b"fine"
+    assert names(found) == ["good/one.md", "ok.md"]
+    refused = errors(found)
+    assert len(refused) == 2
+    assert all(e.reason == "unsafe archive member" for e in refused)
+    assert "absolute path" in refused[0].detail and "/etc/evil.md" in refused[0].name
+    assert "'..'" in refused[1].detail
+    assert not (tmp_path.parent / "up.md").exists()
+
+
+def test_links_in_archives_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "links.tar"
+    with tarfile.open(path, "w") as archive:
+        link = tarfile.TarInfo("passwd.md")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        archive.addfile(link)
+        data = tarfile.TarInfo("real.md")
+        data.size = 4
+        archive.addfile(data, io.BytesIO(b"real"))
+    found = list(expand(path))
+    assert names(found) == ["real.md"]
+    assert errors(found)[0].detail == "is a link or device"
+
+
+def test_zip_members_are_checked_too(tmp_path: Path) -> None:
+    path = tmp_path / "pages.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("fine.txt", "hello")
+        archive.writestr("../escape.txt", "nope")
+    found = list(expand(path))
+    assert names(found) == ["fine.txt"]
+    assert errors(found)[0].reason == "unsafe archive member"
+
+
+def test_a_broken_archive_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "broken.tar.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    found = list(expand(path))
+    assert [e.reason for e in errors(found)] == ["broken archive"]
+
+
+def test_oversized_document_is_refused_without_reading_it(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.xml"
+    with open(huge, "wb") as out:
+        out.truncate(100 * 1024 * 1024)  # sparse: 100 MB without writing them
+    item = next(expand(huge))
+    assert isinstance(item, Input)
+    with pytest.raises(InputError) as refused:
+        item.read(20_000_000)
+    assert refused.value.reason == "too large"
+    assert "104,857,600 bytes" in refused.value.detail
+
+
+def test_missing_path_is_reported() -> None:
+    assert [e.reason for e in errors(list(expand("/no/such/file.xml")))] == ["not found"]
+
+
+def test_progress_counts_bytes_read_from_disk(tmp_path: Path) -> None:
+    archive = make_tar(tmp_path / "a.tar.gz", {f"f{i}.md": os.urandom(5000) for i in range(5)})
+    seen: list[int] = []
+    for item in expand(archive, seen.append):
+        if isinstance(item, Input):
+            item.read(10_000)
+    assert sum(seen) == total_bytes(archive) == archive.stat().st_size
+
+
+def test_input_names_its_file_suffix_and_folder() -> None:
+    item = Input("/x/a.tar.gz:MedQuAD/1_Q/0001_2.xml", 0, io.BytesIO, "MedQuAD/1_Q/0001_2.xml")
+    assert (item.filename, item.suffix, item.stem, item.folder) == (
+        "0001_2.xml",
+        ".xml",
+        "0001_2",
+        "1_Q",
+    )

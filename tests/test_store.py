@@ -1,0 +1,216 @@
+import hashlib
+import sqlite3
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from healthqa.articles import CleanArticle, Link, TopicRecord
+from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
+from healthqa.store.sqlite import SQLiteStore, build_article_query
+
+
+def article(external_id: str = "a1", title: str = "What causes hiccups?", **changes: object):
+    body = str(changes.pop("body", "A stretched stomach can set them off."))
+    values: dict[str, object] = {
+        "source": "Tiny",
+        "external_id": external_id,
+        "title": title,
+        "body_html": f"<p>{body}</p>",
+        "body_text": body,
+        "teaser": body[:50],
+        "origin": "test",
+        "source_url": "https://example.org/x",
+        "licence": "CC BY 4.0",
+        "language": "en",
+        "topic": TopicRecord("Hiccups", ("Singultus",), "Disease"),
+        "question_type": "cause",
+        "last_reviewed": date(2026, 1, 1),
+        "next_review": date(2027, 1, 1),
+        "status": "published",
+        "links": (),
+        "meta": {},
+        "content_hash": "",
+        "signature": b"\x00" * 8,
+    }
+    values |= changes
+    made = CleanArticle(**values)  # type: ignore[arg-type]
+    made.content_hash = hashlib.sha256(repr(values).encode()).hexdigest()
+    return made
+
+
+def test_new_articles_get_ids_slugs_and_a_first_revision(store: Store) -> None:
+    result = store.save_batch([article()], "tester", "first import")
+    assert (result.imported, result.updated, result.unchanged) == (1, 0, 0)
+    found = store.get_article(result.article_ids[0])
+    assert found.slug == "what-causes-hiccups"
+    assert found.revision == 1
+    assert found.topic is not None and found.topic.synonyms == ["Singultus"]
+    assert found.last_reviewed == date(2026, 1, 1)
+    assert store.get_article("what-causes-hiccups").id == found.id
+    (revision,) = store.revisions(found.id)
+    assert (revision.number, revision.author, revision.reason) == (1, "tester", "first import")
+    assert revision.content["body_html"] == found.body_html
+
+
+def test_same_content_again_changes_nothing(store: Store) -> None:
+    store.save_batch([article()], "t", "r")
+    before = store.stats()
+    result = store.save_batch([article()], "t", "again")
+    assert (result.imported, result.updated, result.unchanged) == (0, 0, 1)
+    assert store.stats() == before
+
+
+def test_changed_content_is_a_new_revision_and_a_change_log_entry(store: Store) -> None:
+    first = store.save_batch([article()], "t", "r").article_ids[0]
+    changed = article(body="Eating too fast can set them off.")
+    result = store.save_batch([changed], "editor", "fix")
+    assert (result.imported, result.updated) == (0, 1)
+    found = store.get_article(first)
+    assert found.revision == 2 and "too fast" in found.body_text
+    assert [r.number for r in store.revisions(first)] == [1, 2]
+    assert "stretched" in store.revisions(first)[0].content["body_html"]
+    assert [c.kind for c in store.changes_since(0)] == ["created", "updated"]
+    assert store.changes_since(1)[0].seq == 2
+
+
+def test_slugs_stay_unique_when_titles_repeat(store: Store) -> None:
+    ids = store.save_batch(
+        [article(str(i), "What is (are) Hiccups ?") for i in range(3)], "t", "r"
+    ).article_ids
+    assert [store.get_article(i).slug for i in ids] == [
+        "what-is-are-hiccups",
+        "what-is-are-hiccups-2",
+        "what-is-are-hiccups-3",
+    ]
+
+
+def test_a_preferred_slug_is_kept_when_free(store: Store) -> None:
+    wanted = article()
+    wanted.slug = "hiccups-causes"
+    (article_id,) = store.save_batch([wanted], "t", "r").article_ids
+    assert store.get_article(article_id).slug == "hiccups-causes"
+
+
+def test_retire_and_restore_are_revisions_and_undoable(store: Store) -> None:
+    (article_id,) = store.save_batch([article()], "t", "r").article_ids
+    retired = store.set_status(article_id, "retired", "editor", "outdated")
+    assert retired.status == "retired" and retired.revision == 2
+    assert store.count_articles() == 0
+    assert store.count_articles(ArticleFilter(status=None)) == 1
+    restored = store.set_status(article_id, "published", "editor", "checked again")
+    assert (restored.status, restored.revision) == ("published", 3)
+    assert [r.content["status"] for r in store.revisions(article_id)] == [
+        "published",
+        "retired",
+        "published",
+    ]
+    with pytest.raises(StoreError):
+        store.set_status(article_id, "deleted", "editor", "no such status")
+
+
+def test_a_retired_article_stays_retired_when_its_source_changes(store: Store) -> None:
+    (article_id,) = store.save_batch([article()], "t", "r").article_ids
+    store.set_status(article_id, "retired", "editor", "wrong")
+    store.save_batch([article(body="New text from the source.")], "import", "re-import")
+    assert store.get_article(article_id).status == "retired"
+
+
+def test_links_resolve_when_their_target_arrives(store: Store) -> None:
+    links = (Link("next", "How do I stop hiccups?"), Link("related", "What is a yawn?", "A deep"))
+    (first,) = store.save_batch([article(links=links)], "t", "r").article_ids
+    assert store.resolve_links() == 0
+    (second,) = store.save_batch([article("a2", "How do I stop hiccups")], "t", "r").article_ids
+    assert store.resolve_links() == 1
+    found = store.get_article(first).links
+    assert [(link.kind, link.target_id) for link in found] == [("next", second), ("related", None)]
+    assert found[1].teaser == "A deep"
+    stats = store.stats()
+    assert (stats["links"], stats["links_resolved"]) == (2, 1)
+
+
+def test_topics_merge_synonyms_and_count_published_articles(store: Store) -> None:
+    other = TopicRecord("Hiccups", ("Hiccoughs", "Singultus"))
+    store.save_batch([article(), article("a2", "Are hiccups serious?", topic=other)], "t", "r")
+    (topic,) = store.topics()
+    assert (topic.name, topic.synonyms, topic.article_count) == (
+        "Hiccups",
+        ["Singultus", "Hiccoughs"],
+        2,
+    )
+
+
+def test_listing_filters_and_pages(store: Store) -> None:
+    batch = [article(str(i), f"Question {i}?", source="A" if i % 2 else "B") for i in range(7)]
+    store.save_batch(batch, "t", "r")
+    assert store.count_articles(ArticleFilter(source="A")) == 3
+    page = store.list_articles(ArticleFilter(source="B"), limit=2, offset=1)
+    assert [a.title for a in page] == ["Question 2?", "Question 4?"]
+    assert store.count_articles(ArticleFilter(topic="hiccups")) == 7
+    assert store.count_articles(ArticleFilter(topic="nope")) == 0
+    assert len(list(store.iter_articles())) == 7
+
+
+def test_built_query_uses_parameters_not_text() -> None:
+    sql, params = build_article_query(ArticleFilter(topic="x' OR 1=1 --", source="s"))
+    assert "x' OR" not in sql
+    assert params == ["published", "x' OR 1=1 --", "s"]
+
+
+def test_unknown_keys_raise_not_found(store: Store) -> None:
+    with pytest.raises(NotFound, match="no-such-slug"):
+        store.get_article("no-such-slug")
+    with pytest.raises(NotFound):
+        store.revisions(999)
+
+
+def test_near_duplicates_are_replaced_as_a_list(store: Store) -> None:
+    ids = store.save_batch([article(), article("a2", "Hiccups: what causes them?")], "t", "r")
+    a, b = ids.article_ids
+    store.replace_near_duplicates([(a, b, 0.9)])
+    (pair,) = store.near_duplicates()
+    assert (pair.a, pair.b, pair.similarity, pair.b_title) == (
+        a,
+        b,
+        0.9,
+        "Hiccups: what causes them?",
+    )
+    store.replace_near_duplicates([])
+    assert store.near_duplicates() == []
+
+
+def test_a_failed_batch_leaves_nothing_behind(store: Store) -> None:
+    broken = replace(article("b2", "Second?"), status="not-a-status")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_batch([article(), broken], "t", "r")
+    assert store.stats()["articles"] == 0
+    assert store.stats()["revisions"] == 0
+
+
+def test_file_database_uses_wal_and_migrates_once(tmp_path: Path) -> None:
+    path = tmp_path / "site.db"
+    first = SQLiteStore(str(path))
+    first.save_batch([article()], "t", "r")
+    first.close()
+    again = SQLiteStore(str(path))
+    assert again.migrate() == []
+    assert again._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert again._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert again.stats()["articles"] == 1
+    again.close()
+
+
+def test_store_urls_pick_the_backend(tmp_path: Path) -> None:
+    db = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    assert isinstance(db, SQLiteStore) and (tmp_path / "x.db").exists()
+    db.close()
+    with pytest.raises(StoreError, match="PostgreSQL"):
+        open_store("postgresql://localhost/test")
+
+
+def test_stats_has_the_documented_keys(store: Store) -> None:
+    store.save_batch([article()], "t", "r")
+    stats = store.stats()
+    assert {"articles", "topics", "revisions", "review_overdue", "by_source"} <= set(stats)
+    assert stats["by_source"] == {"Tiny": 1}
