@@ -4,9 +4,10 @@
     .venv/bin/python benchmarks/bench_import.py PATH --runs 5
 
 Each run imports into a new SQLite file: read, parse, sanitise, drop repeats, MinHash, store in
-batches with revisions and change log, resolve links, recompute near-duplicates. Beside it, in
-the same run, two baselines show where the time goes: reading and parsing alone, and reading
-plus cleaning (no store). A re-import of the same input (everything unchanged) is timed too.
+batches with revisions and change log, resolve links, recompute near-duplicates; parsing and
+cleaning run in 2 worker processes. Beside it, in the same run, three baselines show where the
+time goes: reading and parsing alone, reading plus cleaning (no store), and the full import in
+one process. A re-import of the same input (everything unchanged) is timed too.
 Medians are reported with the machine they ran on.
 """
 
@@ -43,10 +44,10 @@ def read_and_clean(path: str) -> int:
     return count
 
 
-def full_import(path: str, db: str) -> int:
+def full_import(path: str, db: str, workers: int = 2) -> int:
     store = open_store(db)
     try:
-        return import_paths(store, [path]).imported
+        return import_paths(store, [path], workers=workers).imported
     finally:
         store.close()
 
@@ -103,6 +104,10 @@ def main() -> None:
             (
                 "baseline: read, parse and clean",
                 *timed(args.runs, lambda: read_and_clean(args.path)),
+            ),
+            (
+                "baseline: full import, 1 process",
+                *timed(args.runs, lambda: full_import(args.path, new_db(folder), workers=0)),
             ),
             (
                 "full import, new database",

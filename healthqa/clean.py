@@ -212,8 +212,10 @@ def _clean_text(body: str, title: str) -> tuple[str, str]:
     html, text = _render(blocks), "\n".join(line for _, lines in blocks for line in lines)
     if not _may_repeat([lines[0] for kind, lines in blocks if kind == "h2"], text, title):
         return html, text
-    blocks = _drop_block_repeats(blocks, title)
-    return _render(blocks), "\n".join(line for _, lines in blocks for line in lines)
+    kept = _drop_block_repeats(blocks, title)
+    if not kept:  # the answer only repeats the question: keep it as the source has it
+        return html, text
+    return _render(kept), "\n".join(line for _, lines in kept for line in lines)
 
 
 def _clean_html(body: str, title: str) -> tuple[str, str]:
@@ -229,7 +231,8 @@ def _clean_html(body: str, title: str) -> tuple[str, str]:
         headings = ["".join(heading.itertext()) for heading in root.iter(*_HEADINGS)]
         if _may_repeat(headings, text, title) and _drop_repeats(root, title):
             _tidy(root)
-            html, text = _serialise(root), _text(root)
+            if _text(root).strip():  # else the answer only repeats the question: keep it
+                html, text = _serialise(root), _text(root)
         if html == read or _serialise(_parse(sanitise(html))) == html:
             break
     return html, text
@@ -550,10 +553,11 @@ def _remove(element: etree._Element) -> None:
 def _content_hash(record: ArticleRecord, title: str, body_html: str) -> str:
     """SHA-256 of canonical JSON of the article's content fields. Left out, so that an export
     imports with the same hash: `origin` (a place), `status` (the store's: retire, restore)
-    and the topic's synonyms and category (the store merges them across a topic's articles)."""
+    and the topic's spelling, synonyms and category (the store merges topics by slug, keeping
+    the first spelling: "Ewing sarcoma" and "Ewing Sarcoma" are one topic)."""
     names = ("source", "external_id", "source_url", "licence", "language", "question_type")
     fields = {name: getattr(record, name) for name in (*names, "meta")}
-    fields |= {"title": title, "body_html": body_html, "topic": record.topic and record.topic.name}
+    fields |= {"title": title, "body_html": body_html, "topic": record.topic and record.topic.slug}
     fields |= {"last_reviewed": record.last_reviewed, "next_review": record.next_review}
     fields["links"] = [[link.kind, link.title, link.teaser] for link in record.links]
     data = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)

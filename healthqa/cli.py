@@ -322,6 +322,7 @@ def _run_import(
         "format": format_,
         "limits": obj.limits(),
         "batch_size": settings["batch_size"],
+        "workers": settings["import_workers"],
         "duplicate_threshold": settings["duplicate_threshold"],
         "author": author,
     }
@@ -335,8 +336,11 @@ def _run_import(
 
 
 def _print_summary(summary: ImportSummary) -> None:
-    formats = ", ".join(f"{n:,} {name}" for name, n in summary.formats.most_common())
-    click.echo(f"Read {formats or 'nothing'} document(s) in {summary.seconds:.1f} s.")
+    known = [f"{n:,} {name}" for name, n in summary.formats.most_common() if name != "unknown"]
+    other = summary.formats.get("unknown", 0)
+    read = ", ".join(known) or "no"
+    also = f" and {other:,} other file(s)" if other else ""
+    click.echo(f"Read {read} document(s){also} in {summary.seconds:.1f} s.")
     click.echo(
         f"Articles: {summary.imported:,} imported, {summary.updated:,} updated, "
         f"{summary.unchanged:,} unchanged."

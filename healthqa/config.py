@@ -31,6 +31,12 @@ SETTINGS = (
     Setting("database_url", str, "healthqa.db", "SQLite file path (or sqlite:/// URL) to use."),
     Setting("batch_size", int, 500, "Articles written per transaction while importing."),
     Setting(
+        "import_workers",
+        int,
+        2,
+        "Processes that parse and clean while importing (0: all in one process).",
+    ),
+    Setting(
         "duplicate_threshold",
         float,
         0.8,

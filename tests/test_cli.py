@@ -1,9 +1,11 @@
 import json
+import sqlite3
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import make_tar
 
 from healthqa.cli import main
 
@@ -154,3 +156,53 @@ def test_database_comes_from_the_environment(
     monkeypatch.setenv("HEALTHQA_DATABASE_URL", str(tmp_path / "env.db"))
     run("import", str(fixtures / "markdown"))
     assert (tmp_path / "env.db").exists()
+
+
+def test_every_kind_of_bad_input_is_named_and_the_rest_imported(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    good_xml = (fixtures / "medquad/1_Tiny_QA/0000001_1.xml").read_bytes()
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Document>&b;</Document>'
+    )
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<Document>&x;</Document>"
+    )
+    archive = make_tar(
+        tmp_path / "mixed.tar.gz",
+        {
+            "mq/good.xml": good_xml,
+            "mq/truncated.xml": good_xml[:300],
+            "mq/bomb.xml": bomb,
+            "mq/xxe.xml": xxe,
+            "/abs/evil.xml": good_xml,
+            "../up/evil.xml": good_xml,
+            "corpus.jsonl": b'{"_id": "a", "title": "A?", "text": "Aye."}\n["not", "object"]\n',
+            "pages/untitled.txt": b"\n\n<<: Previous page\n",
+        },
+    )
+    huge = tmp_path / "huge.xml"
+    with open(huge, "wb") as out:
+        out.truncate(100 * 1024 * 1024)
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "import", "--json", str(archive), str(huge)]
+    )
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["imported"] == 3  # two MedQuAD pairs and the good JSON line
+    assert summary["rejected"] == {
+        "broken XML": 1,
+        "unsafe XML": 2,
+        "unsafe archive member": 2,
+        "not an object": 1,
+        "no title": 1,
+        "too large": 1,
+    }
+    assert any("corpus.jsonl:2" in problem for problem in summary["problems"])
+    assert any("truncated.xml" in problem for problem in summary["problems"])
+    check = sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
+    assert check == "ok"
+    assert json.loads(run("stats", "--json", db=db).output)["revisions"] == 3

@@ -100,7 +100,10 @@ class Store(ABC):
 
     @abstractmethod
     def resolve_links(self) -> int:
-        """Point unresolved links at the article whose title they name; returns how many."""
+        """Point unresolved links at the article (of any status) whose title they name.
+
+        Returns how many were resolved. Pages decide whether to show a retired target.
+        """
 
     @abstractmethod
     def replace_near_duplicates(self, pairs: Sequence[tuple[int, int, float]]) -> None:

@@ -131,12 +131,11 @@ class SQLiteStore(Store):
     def resolve_links(self) -> int:
         with self._write() as db:
             cursor = db.execute(
+                # A link names its target whatever the target's status; pages hide retired ones.
                 """UPDATE links SET target_id = (
-                       SELECT MIN(a.id) FROM articles a
-                       WHERE a.title_key = links.title_key AND a.status = 'published')
+                       SELECT MIN(a.id) FROM articles a WHERE a.title_key = links.title_key)
                    WHERE target_id IS NULL AND EXISTS (
-                       SELECT 1 FROM articles a
-                       WHERE a.title_key = links.title_key AND a.status = 'published')"""
+                       SELECT 1 FROM articles a WHERE a.title_key = links.title_key)"""
             )
             return cursor.rowcount
 
