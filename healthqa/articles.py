@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
@@ -179,14 +179,7 @@ class Topic:
     article_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "slug": self.slug,
-            "name": self.name,
-            "synonyms": self.synonyms,
-            "category": self.category,
-            "article_count": self.article_count,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -201,14 +194,7 @@ class Revision:
     content: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "article_id": self.article_id,
-            "number": self.number,
-            "author": self.author,
-            "reason": self.reason,
-            "created": self.created,
-            "content": self.content,
-        }
+        return asdict(self)
 
 
 def slugify(text: str, max_length: int = 80) -> str:

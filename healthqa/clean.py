@@ -103,7 +103,8 @@ def clean(record: ArticleRecord) -> CleanArticle:
         body_html, body_text = _clean_text(record.body, title)
     else:
         body_html, body_text = _clean_html(record.body, title)
-    copied = ("source", "external_id", "origin", "source_url", "licence", "language", "topic")
+    copied: tuple[str, ...] = ("source", "external_id", "origin", "source_url", "licence")
+    copied += ("language", "topic")
     copied += ("question_type", "last_reviewed", "next_review", "status", "links", "meta")
     return CleanArticle(
         **{name: getattr(record, name) for name in copied},
@@ -311,9 +312,10 @@ def _inline_list(lead: str, items: list[str]) -> list[Block]:
     one_sentence_each = True
     for item in items:
         end = _NEXT_SENTENCE.search(item)
-        rest = item[end.end() :] if end else ""
+        cut = end.end() if end else len(item)
+        rest = item[cut:]
         if rest and (one_sentence_each or rest.endswith(":")):
-            blocks += [("ul", [*current, item[: end.end()].rstrip()]), ("p", [rest])]
+            blocks += [("ul", [*current, item[:cut].rstrip()]), ("p", [rest])]
             current, one_sentence_each = [], True
         else:
             current.append(item)
@@ -344,7 +346,7 @@ def _numbers_dropped(kind: str, lines: list[str]) -> Block:
     if kind == "ol" and len(lines) == 1:
         return "p", lines  # "1. " alone is no list
     if kind == "ol":
-        return kind, [line[_NUMBERED.match(line).end() :] for line in lines]
+        return kind, [_NUMBERED.sub("", line, count=1) for line in lines]
     return kind, lines
 
 
@@ -495,7 +497,10 @@ def _drop_sentences(block: etree._Element, seen: set[str]) -> bool:
             base = ends[index] - len(pieces[index])
             cuts.setdefault(index, []).append((start - base, min(end, ends[index]) - base))
     for index, spans in cuts.items():
-        node, attribute = slots[index]
+        slot = slots[index]
+        if slot is None:
+            continue
+        node, attribute = slot
         kept = _without(pieces[index], spans)
         kept = kept.lstrip() if attribute == "text" else kept
         setattr(node, attribute, kept.rstrip() if index == len(pieces) - 1 else kept)

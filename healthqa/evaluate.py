@@ -712,7 +712,7 @@ def _qa_scores(question: QAQuestion, labels: dict[str, int]) -> QAQuestionScores
         labelled_correct=len(chosen),
         true_correct=len(hits),
         mrr=next((1 / rank for rank, a in enumerate(chosen, start=1) if gold[a]), 0.0),
-        spearman=spearman_rho(range(len(hits)), [reference[a] for a in hits]) if hits else 0.0,
+        spearman=spearman_rho(range(len(hits)), [reference[a] or 0 for a in hits]) if hits else 0.0,
     )
 
 

@@ -13,8 +13,9 @@ import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
 
@@ -35,7 +36,7 @@ class Input:
 
     name: str
     size: int
-    opener: Callable[[], BinaryIO]
+    opener: Callable[[], IO[bytes]]
     path: str = ""  # the document's own path: the file's, or the member's inside its archive
 
     @property
@@ -58,7 +59,7 @@ class Input:
         name = self.filename
         return name[: name.rfind(".")] if "." in name else name
 
-    def open(self) -> BinaryIO:
+    def open(self) -> IO[bytes]:
         return self.opener()
 
     def read(self, limit: int) -> bytes:
@@ -135,7 +136,7 @@ def _archive_members(path: Path, report: Progress) -> Iterator[Input | InputErro
 class _Counting(io.RawIOBase):
     """A read-only file that reports how many bytes were read from it."""
 
-    def __init__(self, raw: BinaryIO, report: Progress) -> None:
+    def __init__(self, raw: IO[bytes], report: Progress) -> None:
         self._raw = raw
         self._report = report
 
@@ -150,7 +151,7 @@ class _Counting(io.RawIOBase):
 
 def _tar_members(path: Path, raw: _Counting) -> Iterator[Input | InputError]:
     # Streaming mode ("r|*") reads the archive once, front to back, as members are consumed.
-    with tarfile.open(fileobj=raw, mode="r|*") as archive:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=raw, mode="r|*") as archive:
         for member in archive:
             name = f"{path}:{member.name}"
             if member.isdir():
@@ -180,10 +181,10 @@ def _zip_members(path: Path, report: Progress) -> Iterator[Input | InputError]:
                 continue
             if _is_hidden(PurePosixPath(info.filename)):
                 continue
-            yield Input(name, info.file_size, lambda info=info: archive.open(info), info.filename)
+            yield Input(name, info.file_size, partial(archive.open, info), info.filename)
 
 
-def _once(stream: BinaryIO) -> Callable[[], BinaryIO]:
+def _once(stream: IO[bytes]) -> Callable[[], IO[bytes]]:
     """An opener for a member of a streamed tar: its bytes can be read only while it is current.
 
     The first open reads the member into memory (the caller has checked its size); a later open
@@ -191,7 +192,7 @@ def _once(stream: BinaryIO) -> Callable[[], BinaryIO]:
     """
     cache: list[bytes] = []
 
-    def opener() -> BinaryIO:
+    def opener() -> IO[bytes]:
         if not cache:
             cache.append(stream.read())
         return io.BytesIO(cache[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from healthqa.ingest import Limits, Problem
 from healthqa.ingest.inputs import Input
@@ -50,7 +50,7 @@ def _parse(name: str, number: int, raw: bytes) -> dict[str, Any] | Problem:
     return value
 
 
-def _lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:
+def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
     """Each line's bytes, or None for a line longer than `limit` (whose rest is skipped)."""
     while True:
         line = stream.readline(limit + 1)

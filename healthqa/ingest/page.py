@@ -249,7 +249,8 @@ def _pager_link(anchor: HtmlElement) -> tuple[str | None, str]:
     """The kind of a previous/next link and the title it names, from rel, text or labels."""
     rel = set((anchor.get("rel") or "").lower().split())
     kind = "previous" if rel & {"prev", "previous"} else "next" if "next" in rel else None
-    marked, plain = [], []
+    marked: list[str] = []
+    plain: list[str] = []
     for label in (_text(anchor), _clean(anchor.get("aria-label")), _clean(anchor.get("title"))):
         label_kind, rest = _pager_label(label)
         kind = kind or label_kind
