@@ -29,6 +29,12 @@ class Setting:
 
 SETTINGS = (
     Setting("database_url", str, "healthqa.db", "SQLite file path (or sqlite:/// URL) to use."),
+    Setting(
+        "index_path",
+        str,
+        "",
+        "Folder of the search index (default: the database path plus .index).",
+    ),
     Setting("batch_size", int, 500, "Articles written per transaction while importing."),
     Setting(
         "import_workers",

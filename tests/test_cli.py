@@ -206,3 +206,30 @@ def test_every_kind_of_bad_input_is_named_and_the_rest_imported(
     check = sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
     assert check == "ok"
     assert json.loads(run("stats", "--json", db=db).output)["revisions"] == 3
+
+
+def test_search_and_reindex(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    run("import", str(fixtures / "markdown"), db=db)
+    found = run("search", "how do I soothe my throat", db=db).output
+    assert found.splitlines()[0].endswith("[how-can-i-soothe-a-sore-throat]")
+    rows = [json.loads(x) for x in run("search", "throat", "--json", db=db).output.splitlines()]
+    assert len(rows) == 2 and all(row["score"] > 0 for row in rows)
+    assert (tmp_path / "x.db.index").is_dir()
+    assert "Indexed 2 published articles." in run("reindex", db=db).output
+    run("articles", "retire", "how-can-i-soothe-a-sore-throat", "--reason", "x", db=db)
+    rows = [json.loads(x) for x in run("search", "soothe", "--json", db=db).output.splitlines()]
+    assert rows == []
+
+
+def test_eval_beir_scores_healthqa_beside_plain_bm25(fixtures: Path, tmp_path: Path) -> None:
+    bench = fixtures / "eval" / "tiny-bench"
+    run_file = tmp_path / "tiny.run"
+    result = run("eval", "beir", str(bench), "--run", str(run_file), "--json")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert set(scores) == {"healthqa", "plain BM25"}
+    assert {"MAP@10", "MRR@10", "nDCG@10", "P@5", "succ@1", "avgScore@1"} <= set(scores["healthqa"])
+    lines = run_file.read_text().splitlines()
+    assert lines and all(len(line.split()) == 6 and line.split()[1] == "Q0" for line in lines)
+    assert scores["healthqa"]["succ@1"] > 0  # the fizzy-drinks question finds a good answer

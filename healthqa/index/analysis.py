@@ -1,0 +1,58 @@
+"""Text to index terms: the one analysis that articles and questions both go through.
+
+Casefold, fold accents, split on anything not a letter or digit, drop stop words, stem with the
+Snowball English stemmer (PyStemmer). Two stop lists: ordinary English function words, and the
+phrasing of consumer questions ("hello", "please", "I would like to know") that says nothing
+about the subject. Question-type words ("causes", "treatment") are kept: question analysis
+uses them, and articles titled "What causes X ?" should match them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, in any script
+
+ENGLISH_STOP = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not now of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them themselves then there
+    these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves
+    s t ll d m re ve""".split()
+)
+
+QUESTION_STOP = frozenset(
+    """hello hi hey dear sir madam thanks thank please help question questions ask asking wondering
+    wonder know knowing like want wanted would could tell let get got getting also anyone someone
+    something anything really much many lot lots thing things way ok okay yes im ive id dont doesnt
+    cant wont didnt isnt arent say said read heard hear find found look looking regarding concerning
+    info information answer answers reply need needs currently recently since ago every""".split()
+)
+
+STOP = ENGLISH_STOP | QUESTION_STOP
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """The lower-case, accent-free words of `text`, stop words included."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in folded if not unicodedata.combining(char))
+    return _WORD.findall(bare)
+
+
+def terms(text: str, stop: frozenset[str] = STOP) -> list[str]:
+    """Index terms: `words` less stop words, stemmed. Same input, same terms, everywhere."""
+    return [stem(word) for word in words(text) if word not in stop and len(word) < 40]
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))

@@ -1,0 +1,187 @@
+"""The BM25 index: derived from the store, rebuildable, kept beside the database.
+
+tantivy holds the postings; healthqa does the text analysis itself (`analysis.terms`) and hands
+tantivy whitespace-separated terms, so that articles and questions are analysed by exactly the
+same code and a query is built from terms, never parsed from user text: no input can raise a
+query syntax error.
+
+Fields: `title` (the question an article answers), `body` (the answer), `topic` (the topic's
+name and its "also called" names). Each is scored by BM25 on its own; a query weighs them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from healthqa.articles import Article
+from healthqa.index.analysis import terms
+
+FIELDS = ("title", "body", "topic")
+STATE_FILE = "healthqa-index.json"
+_WRITER_HEAP = 100_000_000
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article found, with its BM25 score for the query."""
+
+    article_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class LexicalQuery:
+    """Weighted terms and weighted fields; `fuzzy` terms also match near spellings."""
+
+    terms: Mapping[str, float]
+    fields: Mapping[str, float]
+    fuzzy: frozenset[str] = frozenset()
+
+
+def schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    for name in FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    return builder.build()
+
+
+def document_terms(article: Article) -> dict[str, str]:
+    """The analysed text of each field, as tantivy receives it."""
+    topic = article.topic
+    topic_text = " ".join([topic.name, *topic.synonyms]) if topic else ""
+    return {
+        "title": " ".join(terms(article.title)),
+        "body": " ".join(terms(article.body_text)),
+        "topic": " ".join(terms(topic_text)),
+    }
+
+
+class LexicalIndex:
+    """A tantivy index in `path` (created if missing), or in memory when `path` is None.
+
+    It records the last change-log sequence number it has applied (see `index.sync`).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.schema = schema()
+        if path is None:
+            self._index = tantivy.Index(self.schema)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self._writer: tantivy.IndexWriter | None = None
+        self._last_seq = self._read_state().get("last_seq", 0)
+        self._searcher = self._index.searcher()
+
+    @property
+    def last_seq(self) -> int:
+        """The last change-log entry this index reflects (0: none, rebuild needed)."""
+        return int(self._last_seq)
+
+    @property
+    def size(self) -> int:
+        return int(self._searcher.num_docs)
+
+    # Writes -------------------------------------------------------------------------------
+
+    def upsert(self, articles: Iterable[Article]) -> int:
+        """Add articles, replacing any earlier version of each; returns how many."""
+        writer = self._writer_()
+        count = 0
+        for article in articles:
+            writer.delete_documents_by_term("id", article.id)
+            writer.add_document(tantivy.Document(id=article.id, **document_terms(article)))
+            count += 1
+        return count
+
+    def delete(self, article_ids: Iterable[int]) -> None:
+        writer = self._writer_()
+        for article_id in article_ids:
+            writer.delete_documents_by_term("id", article_id)
+
+    def clear(self) -> None:
+        self._writer_().delete_all_documents()
+        self._last_seq = 0
+
+    def commit(self, last_seq: int) -> None:
+        """Make the writes visible and record that changes up to `last_seq` are applied."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer.wait_merging_threads()
+            self._writer = None
+        self._last_seq = last_seq
+        self._write_state()
+        self._index.reload()
+        self._searcher = self._index.searcher()
+
+    def _writer_(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        return self._writer
+
+    # Reads --------------------------------------------------------------------------------
+
+    def search(self, query: LexicalQuery, limit: int = 10) -> list[Hit]:
+        built = self.build(query)
+        if built is None or limit < 1:
+            return []
+        result = self._searcher.search(built, limit)
+        return [Hit(self._id(address), float(score)) for score, address in result.hits]
+
+    def build(self, query: LexicalQuery) -> tantivy.Query | None:
+        """The tantivy query for `query`: every term in every weighted field, OR-ed."""
+        clauses = []
+        for term, term_weight in query.terms.items():
+            for field, field_weight in query.fields.items():
+                weight = term_weight * field_weight
+                if weight <= 0:
+                    continue
+                clauses.append((tantivy.Occur.Should, self._term(field, term, query, weight)))
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def _term(self, field: str, term: str, query: LexicalQuery, weight: float) -> tantivy.Query:
+        if term in query.fuzzy:
+            distance = 1 if len(term) < 8 else 2
+            inner = tantivy.Query.fuzzy_term_query(self.schema, field, term, distance=distance)
+        else:
+            inner = tantivy.Query.term_query(self.schema, field, term)
+        return tantivy.Query.boost_query(inner, weight)
+
+    def doc_freq(self, field: str, term: str) -> int:
+        """How many articles have `term` in `field` (0 for a word the collection never uses)."""
+        return int(self._searcher.doc_freq(field, term))
+
+    def _id(self, address: tantivy.DocAddress) -> int:
+        return int(self._searcher.doc(address)["id"][0])
+
+    # State --------------------------------------------------------------------------------
+
+    def _read_state(self) -> dict[str, int]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads((self.path / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_state(self) -> None:
+        if self.path is None:
+            return
+        state = self.path / STATE_FILE
+        partial = state.with_suffix(".partial")
+        partial.write_text(json.dumps({"last_seq": self._last_seq}))
+        partial.replace(state)
+
+
+def remove(path: Path) -> None:
+    """Delete an index folder (a rebuild starts from nothing)."""
+    shutil.rmtree(path, ignore_errors=True)

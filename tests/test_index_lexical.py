@@ -1,0 +1,78 @@
+from pathlib import Path
+
+from test_store import article
+
+from healthqa.index.analysis import terms, words
+from healthqa.index.lexical import LexicalIndex, LexicalQuery
+from healthqa.store import Store
+
+
+def query(text: str, **fields: float) -> LexicalQuery:
+    return LexicalQuery(dict.fromkeys(terms(text), 1.0), fields or {"title": 1.0, "body": 1.0})
+
+
+def indexed(store: Store, index: LexicalIndex) -> list[int]:
+    ids = store.save_batch(
+        [
+            article("a", "What causes hiccups?", body="A stretched stomach sets them off."),
+            article("b", "How are leg cramps treated?", body="Stretch the calf muscle gently."),
+            article("c", "What is a yawn?", body="A deep breath with the mouth open."),
+        ],
+        "t",
+        "r",
+    ).article_ids
+    index.upsert(store.iter_articles())
+    index.commit(3)
+    return ids
+
+
+def test_analysis_stems_folds_and_drops_question_phrasing() -> None:
+    assert words("Café—CRAMPS! naïve über") == ["cafe", "cramps", "naive", "uber"]
+    assert terms("Hello, I would like to know why my legs are cramping at night") == [
+        "leg",
+        "cramp",
+        "night",
+    ]
+
+
+def test_search_ranks_by_bm25_over_weighted_fields(store: Store) -> None:
+    index = LexicalIndex()
+    hiccups, cramps, _ = indexed(store, index)
+    assert [hit.article_id for hit in index.search(query("stretch the calf"))] == [cramps, hiccups]
+    title_only = index.search(query("stretch", title=1.0))
+    assert title_only == []
+    assert index.search(query("hiccups"))[0].article_id == hiccups
+
+
+def test_upsert_replaces_and_delete_removes(store: Store) -> None:
+    index = LexicalIndex()
+    hiccups, _, _ = indexed(store, index)
+    index.upsert([store.get_article(hiccups)])
+    index.commit(4)
+    assert index.size == 3
+    index.delete([hiccups])
+    index.commit(5)
+    assert index.search(query("hiccups")) == []
+    assert (index.size, index.last_seq) == (2, 5)
+
+
+def test_unknown_words_can_match_near_spellings(store: Store) -> None:
+    index = LexicalIndex()
+    hiccups, _, _ = indexed(store, index)
+    misspelt = LexicalQuery({"stomech": 1.0}, {"body": 1.0}, fuzzy=frozenset({"stomech"}))
+    assert [hit.article_id for hit in index.search(misspelt)] == [hiccups]
+    assert index.search(LexicalQuery({"stomech": 1.0}, {"body": 1.0})) == []
+
+
+def test_an_index_on_disk_remembers_what_it_applied(store: Store, tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "idx")
+    indexed(store, index)
+    reopened = LexicalIndex(tmp_path / "idx")
+    assert (reopened.size, reopened.last_seq) == (3, 3)
+
+
+def test_empty_queries_find_nothing_without_error(store: Store) -> None:
+    index = LexicalIndex()
+    indexed(store, index)
+    assert index.search(LexicalQuery({}, {"title": 1.0})) == []
+    assert index.search(query("hiccups", title=0.0)) == []

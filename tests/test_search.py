@@ -1,0 +1,56 @@
+import pytest
+from test_store import article
+
+from healthqa.index.lexical import LexicalIndex
+from healthqa.index.sync import sync
+from healthqa.search import Search, baseline_query, question_query
+from healthqa.store import Store
+
+
+@pytest.fixture
+def search(store: Store) -> Search:
+    store.save_batch(
+        [
+            article("a", "What are the side effects of ciprofloxacin?", body="Nausea and rash."),
+            article("b", "How are leg cramps treated?", body="Stretch the calf muscle gently."),
+        ],
+        "t",
+        "r",
+    )
+    index = LexicalIndex()
+    sync(store, index)
+    return Search(store, index)
+
+
+def test_misspelt_medicine_names_still_match(search: Search) -> None:
+    (result,) = search.results("does ciprofaxin cause rash")[:1]
+    assert result.article.external_id == "a"
+
+
+def test_question_phrasing_is_not_searched(search: Search) -> None:
+    query = question_query("Hello, I would like to know about leg cramps please", search.index)
+    assert set(query.terms) == {"leg", "cramp"}
+    assert set(baseline_query("I would like to know about leg cramps").terms) >= {"like", "know"}
+
+
+def test_repeated_words_count_a_little_more(search: Search) -> None:
+    query = question_query("cramps cramps cramps cramps legs", search.index)
+    assert query.terms == {"cramp": 1.5, "leg": 1.0}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        '"unclosed quote',
+        "leg AND (cramps OR NOT) title:x +y -z ~2 ^3 * ? [1 TO 5]",
+        "🤰🦵💥 cramps",
+        "!?.,;:" * 1700,  # about 10 kB of punctuation
+        "cramp " * 5000,
+        "\x00\x1f\ud800",
+    ],
+)
+def test_no_input_raises(search: Search, text: str) -> None:
+    results = search.results(text)
+    assert isinstance(results, list)
+    assert search.hits(text, baseline=True) is not None
