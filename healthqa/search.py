@@ -5,7 +5,8 @@ title and answer fields, English stemming and stop words, the question's words O
 else; `eval beir` prints it beside healthqa's own ranking. `question_query` is what healthqa
 uses: the phrasing of consumer questions is dropped ("hello", "I would like to know"), a word
 said several times counts a little more, and a word the collection never uses is matched by
-its near spellings ("ciprofaxin" finds "ciprofloxacin").
+the closest word of the collection's titles and topic names ("Gabamentine" is searched as
+"gabapentin"; see `index.spelling`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 from healthqa.articles import Article
 from healthqa.index.analysis import ENGLISH_STOP, terms
 from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
+from healthqa.index.spelling import Speller
 from healthqa.store import Store
 
 BASELINE_FIELDS = {"title": 1.0, "body": 1.0}
 FIELDS = {"title": 1.0, "body": 1.0, "topic": 0.0}
 _MAX_TERMS = 64  # a 10 kB paste is searched by its first 64 distinct terms
-_MIN_FUZZY = 5  # shorter unknown words are too often another real word
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,13 @@ def baseline_query(text: str) -> LexicalQuery:
     return LexicalQuery(dict.fromkeys(distinct, 1.0), BASELINE_FIELDS)
 
 
-def question_query(text: str, index: LexicalIndex) -> LexicalQuery:
+def question_query(text: str, speller: Speller | None = None) -> LexicalQuery:
     """healthqa's query for a question; see the module docstring."""
-    counts = Counter(terms(text))
-    weights = {term: 1.0 + 0.25 * min(count - 1, 2) for term, count in counts.items()}
-    weights = dict(list(weights.items())[:_MAX_TERMS])
-    unknown = frozenset(
-        term
-        for term in weights
-        if len(term) >= _MIN_FUZZY
-        and index.doc_freq("body", term) == 0
-        and index.doc_freq("title", term) == 0
-    )
-    return LexicalQuery(weights, FIELDS, unknown)
+    weights: dict[str, float] = {}
+    for term, count in Counter(terms(text)).most_common(_MAX_TERMS):
+        corrected = (speller.correct(term) if speller else None) or term
+        weights[corrected] = weights.get(corrected, 0.0) + 1.0 + 0.25 * min(count - 1, 2)
+    return LexicalQuery(weights, FIELDS)
 
 
 class Search:
@@ -59,9 +54,17 @@ class Search:
     def __init__(self, store: Store, index: LexicalIndex) -> None:
         self.store = store
         self.index = index
+        self._speller: tuple[int, Speller] | None = None
+
+    @property
+    def speller(self) -> Speller:
+        """Spelling corrections from the index's titles, rebuilt when the index changes."""
+        if self._speller is None or self._speller[0] != self.index.last_seq:
+            self._speller = (self.index.last_seq, Speller(self.index.vocabulary()))
+        return self._speller[1]
 
     def hits(self, text: str, limit: int = 10, baseline: bool = False) -> list[Hit]:
-        query = baseline_query(text) if baseline else question_query(text, self.index)
+        query = baseline_query(text) if baseline else question_query(text, self.speller)
         return self.index.search(query, limit)
 
     def results(self, text: str, limit: int = 10) -> list[Result]:

@@ -1,7 +1,9 @@
 from pathlib import Path
 
+import pytest
 from test_store import article
 
+from healthqa.index import analysis
 from healthqa.index.analysis import terms, words
 from healthqa.index.lexical import LexicalIndex, LexicalQuery
 from healthqa.store import Store
@@ -76,3 +78,11 @@ def test_empty_queries_find_nothing_without_error(store: Store) -> None:
     indexed(store, index)
     assert index.search(LexicalQuery({}, {"title": 1.0})) == []
     assert index.search(query("hiccups", title=0.0)) == []
+
+
+def test_an_index_built_by_another_analysis_is_marked_stale(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexed(store, LexicalIndex(tmp_path / "idx"))
+    monkeypatch.setattr(analysis, "VERSION", analysis.VERSION + 1)
+    assert LexicalIndex(tmp_path / "idx").last_seq == 0  # the next sync rebuilds it

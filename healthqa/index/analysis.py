@@ -15,7 +15,10 @@ from functools import lru_cache
 
 import Stemmer
 
-_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, in any script
+# Bump when `terms` changes what it returns: indexes built by another version are rebuilt.
+VERSION = 2
+
+_WORD = re.compile(r"[^\W\d_]+|\d+")  # runs of letters (any script), runs of digits
 
 ENGLISH_STOP = frozenset(
     """a about above after again against all am an and any are as at be because been before being

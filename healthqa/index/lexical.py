@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import tantivy
 
 from healthqa.articles import Article
+from healthqa.index import analysis
 from healthqa.index.analysis import terms
 
 FIELDS = ("title", "body", "topic")
@@ -78,7 +80,11 @@ class LexicalIndex:
             path.mkdir(parents=True, exist_ok=True)
             self._index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self._writer: tantivy.IndexWriter | None = None
-        self._last_seq = self._read_state().get("last_seq", 0)
+        state = self._read_state()
+        # An index built by another version of the analysis is stale: last_seq 0 makes the
+        # next sync rebuild it.
+        same = state.get("analysis") == analysis.VERSION
+        self._last_seq = state.get("last_seq", 0) if same else 0
         self._searcher = self._index.searcher()
 
     @property
@@ -159,6 +165,13 @@ class LexicalIndex:
         """How many articles have `term` in `field` (0 for a word the collection never uses)."""
         return int(self._searcher.doc_freq(field, term))
 
+    def vocabulary(self, fields: Iterable[str] = ("title", "topic")) -> Counter[str]:
+        """Every term of `fields` with the number of articles using it (read from the index)."""
+        counts: Counter[str] = Counter()
+        for field in fields:
+            counts.update(dict(self._searcher.terms_with_prefix(field, "")))
+        return counts
+
     def _id(self, address: tantivy.DocAddress) -> int:
         return int(self._searcher.doc(address)["id"][0])
 
@@ -178,7 +191,7 @@ class LexicalIndex:
             return
         state = self.path / STATE_FILE
         partial = state.with_suffix(".partial")
-        partial.write_text(json.dumps({"last_seq": self._last_seq}))
+        partial.write_text(json.dumps({"last_seq": self._last_seq, "analysis": analysis.VERSION}))
         partial.replace(state)
 
 
