@@ -8,20 +8,24 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
 from healthqa import config, ingest
+from healthqa.answers import Answer, ask
 from healthqa.articles import Article
 from healthqa.imports import ImportSummary, import_paths
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import rebuild, sync
 from healthqa.ingest import export as export_format
 from healthqa.ingest.inputs import total_bytes
+from healthqa.recommend import neighbours, related
 from healthqa.search import Search
 from healthqa.store import ArticleFilter, Store, StoreError, open_store
 
@@ -357,6 +361,86 @@ def search(obj: Context, question: str, limit: int, as_json: bool) -> None:
         click.echo("No articles match. Try other words, or fewer of them.", err=True)
 
 
+@main.command("ask")
+@click.argument("question")
+@click.option("--limit", type=click.IntRange(1, 10), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_context
+def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
+    """Answer a question with passages quoted from the articles, each cited and dated.
+
+    Nothing is written by healthqa itself: every passage is an article's own words.
+
+    Example: healthqa ask "what causes leg cramps in late pregnancy?"
+    """
+    with _errors():
+        result = ask(Search(obj.store, obj.index), question, limit)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    if result.no_answer:
+        click.echo(NO_ANSWER)
+        if not result.answers:
+            return
+        click.echo("\nThe closest articles, which may not answer your question:")
+    for number, answer in enumerate(result.answers, start=1):
+        click.echo(_format_answer(number, answer))
+
+
+NO_ANSWER = (
+    "We could not find an article that answers this question well. Try other words, or ask a "
+    "doctor, nurse or pharmacist."
+)
+
+
+def _format_answer(number: int, answer: Answer) -> str:
+    lines = [f"\n{number}. {answer.title}  (confidence {answer.confidence:.0%})"]
+    for passage in answer.passages:
+        if passage.text:
+            lines += textwrap.wrap(
+                f'"{passage.text}"', 96, initial_indent="   ", subsequent_indent="    "
+            )
+        lines += [f"   - {item}" for item in passage.items]
+    reviewed = answer.last_reviewed or "not stated"
+    cite = f"   Source: {answer.source}" + (f", {answer.source_url}" if answer.source_url else "")
+    lines += [cite, f"   Last reviewed: {reviewed}. Article: {answer.slug}"]
+    return "\n".join(lines)
+
+
+@main.command("related")
+@click.argument("key", metavar="ID_OR_SLUG")
+@click.option("--limit", type=click.IntRange(1, 50), default=12, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def related_command(obj: Context, key: str, limit: int, as_json: bool) -> None:
+    """Show an article's previous and next article in its topic and its related articles.
+
+    Example: healthqa related what-causes-leg-cramps-in-late-pregnancy
+    """
+    with _errors():
+        article = obj.store.get_article(key)
+        found = related(obj.store, obj.index, article.id, limit)
+        around = neighbours(obj.store, article.id)
+    if as_json:
+        _print_json(
+            {
+                "article_id": article.id,
+                "previous": asdict(around.previous) if around.previous else None,
+                "next": asdict(around.next) if around.next else None,
+                "related": [asdict(item) for item in found],
+            }
+        )
+        return
+    click.echo(article.title)
+    if around.previous:
+        click.echo(f"<<: {around.previous.title}")
+    if around.next:
+        click.echo(f">>: {around.next.title}")
+    click.echo("\nRelated")
+    for item in found:
+        click.echo(f"\n{item.title}  ({item.reason})\n{item.teaser}")
+
+
 @main.group("eval")
 def eval_() -> None:
     """Measure answer quality on benchmark data.
@@ -403,6 +487,81 @@ def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) ->
     else:
         click.echo(f"{len(bench.queries)} questions, {summary.articles:,} articles")
         click.echo(evaluate.table(scores))
+
+
+@eval_.command("mediqa-qa")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write the CSV run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_mediqa_qa(file: str, run_file: str | None, as_json: bool) -> None:
+    """Label and rank the given answers of a MEDIQA 2019 Task 3 file and score them.
+
+    Prints accuracy, precision, MRR and Spearman's rho (the official measures) for healthqa
+    and, beside it, for CHiQA's own order with every answer labelled correct. Files without
+    judgments (the test layout) are labelled and ranked, and only the run is written.
+
+    Example: healthqa eval mediqa-qa MEDIQA2019-Task3-QA-ValidationSet.xml --run qa.csv
+    """
+    from healthqa import entailment, evaluate
+
+    with _errors():
+        questions = evaluate.load_mediqa_qa(Path(file))
+    predictions = entailment.mediqa_qa_predictions(questions)
+    if run_file:
+        with open(run_file, "w", encoding="utf-8") as out:
+            evaluate.write_mediqa_qa_run(predictions, out)
+    if not all(a.reference_score is not None for q in questions for a in q.answers):
+        click.echo(f"{len(questions)} questions labelled; no judgments to score against.")
+        return
+    scores = {
+        "healthqa": evaluate.score_mediqa_qa(questions, predictions).to_dict(),
+        "CHiQA order, all correct": evaluate.score_mediqa_qa(
+            questions, evaluate.mediqa_system_run(questions)
+        ).to_dict(),
+    }
+    _print_scores(scores, ("accuracy", "precision", "mrr", "spearman"), as_json)
+
+
+@eval_.command("rqe")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write the run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_rqe(file: str, run_file: str | None, as_json: bool) -> None:
+    """Decide question entailment for each pair of a MEDIQA 2019 Task 2 file and score it.
+
+    Prints accuracy for healthqa and, beside it, for always answering the commoner label.
+
+    Example: healthqa eval rqe MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml
+    """
+    from healthqa import entailment, evaluate
+
+    with _errors():
+        pairs = evaluate.load_rqe(Path(file))
+    predictions = entailment.rqe_predictions(pairs)
+    if run_file:
+        with open(run_file, "w", encoding="utf-8") as out:
+            evaluate.write_rqe_run(predictions, out)
+    labels = [p.label for p in pairs if p.label is not None]
+    if len(labels) < len(pairs):
+        click.echo(f"{len(pairs)} pairs labelled; no judgments to score against.")
+        return
+    majority = sum(labels) * 2 >= len(labels)
+    scores = {
+        "healthqa": {"accuracy": evaluate.score_rqe(pairs, predictions)},
+        "majority label": {
+            "accuracy": evaluate.score_rqe(pairs, dict.fromkeys((p.id for p in pairs), majority))
+        },
+    }
+    _print_scores(scores, ("accuracy",), as_json)
+
+
+def _print_scores(scores: dict[str, dict[str, Any]], keys: tuple[str, ...], as_json: bool) -> None:
+    if as_json:
+        _print_json(scores)
+        return
+    click.echo(f"{'system':<26}" + "".join(f"{key:>11}" for key in keys))
+    for name, values in scores.items():
+        click.echo(f"{name:<26}" + "".join(f"{values[key]:>11.4f}" for key in keys))
 
 
 @contextmanager

@@ -233,3 +233,18 @@ def test_eval_beir_scores_healthqa_beside_plain_bm25(fixtures: Path, tmp_path: P
     lines = run_file.read_text().splitlines()
     assert lines and all(len(line.split()) == 6 and line.split()[1] == "Q0" for line in lines)
     assert scores["healthqa"]["succ@1"] > 0  # the fizzy-drinks question finds a good answer
+
+
+def test_eval_mediqa_commands_score_against_baselines(fixtures: Path, tmp_path: Path) -> None:
+    qa_run, rqe_run = tmp_path / "qa.csv", tmp_path / "rqe.csv"
+    qa = run("eval", "mediqa-qa", str(fixtures / "eval" / "qa-judged.xml"), "--run", str(qa_run),
+             "--json")  # fmt: skip
+    scores = json.loads(qa.output)
+    assert set(scores) == {"healthqa", "CHiQA order, all correct"}
+    assert {"accuracy", "precision", "mrr", "spearman"} <= set(scores["healthqa"])
+    assert all(len(line.split(",")) == 3 for line in qa_run.read_text().splitlines())
+    rqe = run("eval", "rqe", str(fixtures / "eval" / "rqe-labelled.xml"), "--run", str(rqe_run),
+              "--json")  # fmt: skip
+    assert set(json.loads(rqe.output)) == {"healthqa", "majority label"}
+    unjudged = run("eval", "rqe", str(fixtures / "eval" / "rqe-test-layout.xml"))
+    assert "no judgments to score against" in unjudged.output

@@ -214,3 +214,65 @@ def test_stats_has_the_documented_keys(store: Store) -> None:
     stats = store.stats()
     assert {"articles", "topics", "revisions", "review_overdue", "by_source"} <= set(stats)
     assert stats["by_source"] == {"Tiny": 1}
+
+
+def test_related_overrides_pin_in_order_and_outlast_reimports(store: Store) -> None:
+    batch = [article(), article("a2", "How do I stop hiccups?"), article("a3", "Are hiccups bad?")]
+    a, b, c = store.save_batch(batch, "t", "r").article_ids
+    store.set_related_override(a, c, "pin", "editor", "best answer")
+    store.set_related_override(a, b, "exclude", "editor", "off topic")
+    store.save_batch([*batch[:2], article("a3", "Are hiccups bad?", body="New.")], "i", "again")
+    found = store.related_overrides(a)
+    assert [(o.target_id, o.action, o.author, o.reason) for o in found] == [
+        (c, "pin", "editor", "best answer"),
+        (b, "exclude", "editor", "off topic"),
+    ]
+    store.set_related_override(a, b, "pin", "editor", "on reflection")
+    assert [(o.target_id, o.action) for o in store.related_overrides(a)] == [
+        (c, "pin"),
+        (b, "pin"),
+    ]
+    assert store.related_overrides(b) == []
+
+
+def test_related_overrides_are_checked_and_cleared(store: Store) -> None:
+    a, b = store.save_batch([article(), article("a2", "Hiccups?")], "t", "r").article_ids
+    with pytest.raises(StoreError, match="pin"):
+        store.set_related_override(a, b, "promote", "editor", "")
+    with pytest.raises(StoreError, match="itself"):
+        store.set_related_override(a, a, "pin", "editor", "")
+    with pytest.raises(NotFound):
+        store.set_related_override(a, 999, "pin", "editor", "")
+    store.set_related_override(a, b, "exclude", "editor", "duplicate")
+    assert store.clear_related_override(a, b) is True
+    assert store.clear_related_override(a, b) is False
+    assert store.related_overrides(a) == []
+
+
+def test_topic_articles_lists_published_ones_without_bodies(store: Store) -> None:
+    other = TopicRecord("Yawning")
+    batch = [article(), article("a2", "Hiccups?"), article("y", "Why yawn?", topic=other)]
+    a, b, _ = store.save_batch(batch, "t", "r").article_ids
+    store.set_status(b, "retired", "editor", "old")
+    topic = store.get_article(a).topic
+    assert topic is not None
+    (only,) = store.topic_articles(topic.id)
+    assert (only.id, only.slug, only.title, only.question_type) == (
+        a,
+        "what-causes-hiccups",
+        "What causes hiccups?",
+        "cause",
+    )
+    assert store.topic_articles(999) == []
+
+
+def test_migration_two_adds_related_overrides_to_an_old_database(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = SQLiteStore(str(path))
+    db._conn.execute("DROP TABLE related_overrides")
+    db._conn.execute("DELETE FROM schema_migrations WHERE number = 2")
+    db.close()
+    again = SQLiteStore(str(path))
+    assert again.related_overrides(1) == []
+    assert again.migrate() == []
+    again.close()

@@ -80,6 +80,31 @@ class ArticleFilter:
     status: str | None = "published"  # None lists every status
 
 
+RELATED_ACTIONS = ("pin", "exclude")
+
+
+@dataclass(frozen=True)
+class RelatedOverride:
+    """An editor's choice about one article's related list: always show `target_id`, or never."""
+
+    article_id: int
+    target_id: int
+    action: str  # one of RELATED_ACTIONS
+    author: str
+    reason: str
+    created: str
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """An article without its body: enough to order a topic and link to each article."""
+
+    id: int
+    slug: str
+    title: str
+    question_type: str | None
+
+
 class Store(ABC):
     """One backend's storage of healthqa's records; see the module docstring."""
 
@@ -110,6 +135,20 @@ class Store(ABC):
         """Replace the near-duplicate list with `pairs` of (article id, article id, similarity)."""
 
     @abstractmethod
+    def set_related_override(
+        self, article_id: int, target_id: int, action: str, author: str, reason: str
+    ) -> RelatedOverride:
+        """Pin `target_id` to `article_id`'s related list, or exclude it from the list.
+
+        Setting it again replaces the earlier choice (and moves a pin to the end of the pins).
+        Overrides name article ids, so they outlast re-imports of either article.
+        """
+
+    @abstractmethod
+    def clear_related_override(self, article_id: int, target_id: int) -> bool:
+        """Forget the editor's choice about this pair; returns whether there was one."""
+
+    @abstractmethod
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
         """Retire or restore an article; either way it is a new revision and can be undone."""
 
@@ -130,6 +169,14 @@ class Store(ABC):
     @abstractmethod
     def iter_articles(self, where: ArticleFilter | None = None) -> Iterator[Article]:
         """Every matching article in id order, streamed (for export and re-indexing)."""
+
+    @abstractmethod
+    def related_overrides(self, article_id: int) -> list[RelatedOverride]:
+        """The editors' pins and exclusions for one article, in the order they were set."""
+
+    @abstractmethod
+    def topic_articles(self, topic_id: int) -> list[ArticleSummary]:
+        """The published articles of one topic, without bodies, in id order."""
 
     @abstractmethod
     def topics(self) -> list[Topic]:

@@ -111,6 +111,23 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "editors' pins and exclusions of related articles",
+        (
+            # Keyed by article ids, which re-imports keep (they match by source and external
+            # id), so an editor's choice outlasts every re-import of either article.
+            """CREATE TABLE related_overrides (
+                article_id BIGINT NOT NULL REFERENCES articles(id),
+                target_id BIGINT NOT NULL REFERENCES articles(id),
+                action TEXT NOT NULL CHECK (action IN ('pin', 'exclude')),
+                author TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                created TEXT NOT NULL,
+                PRIMARY KEY (article_id, target_id)
+            )""",
+        ),
+    ),
 )
 
 

@@ -26,11 +26,14 @@ from healthqa.articles import (
     title_key,
 )
 from healthqa.store.base import (
+    RELATED_ACTIONS,
     ArticleFilter,
+    ArticleSummary,
     BatchResult,
     Change,
     Duplicate,
     NotFound,
+    RelatedOverride,
     Store,
     StoreError,
 )
@@ -144,6 +147,38 @@ class SQLiteStore(Store):
             db.execute("DELETE FROM near_duplicates")
             db.executemany("INSERT INTO near_duplicates VALUES (?, ?, ?)", pairs)
 
+    def set_related_override(
+        self, article_id: int, target_id: int, action: str, author: str, reason: str
+    ) -> RelatedOverride:
+        if action not in RELATED_ACTIONS:
+            raise StoreError(f"action must be 'pin' or 'exclude', not {action!r}")
+        if article_id == target_id:
+            raise StoreError("an article cannot be related to itself")
+        with self._write() as db:
+            for key in (article_id, target_id):
+                if db.execute("SELECT 1 FROM articles WHERE id = ?", (key,)).fetchone() is None:
+                    raise NotFound(f"no article with id {key!r}")
+            # Delete, then insert: a choice made again is a new choice, last in pin order.
+            db.execute(
+                "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
+                (article_id, target_id),
+            )
+            override = RelatedOverride(article_id, target_id, action, author, reason, _now())
+            db.execute(
+                "INSERT INTO related_overrides (article_id, target_id, action, author, reason, "
+                "created) VALUES (?, ?, ?, ?, ?, ?)",
+                (article_id, target_id, action, author, reason, override.created),
+            )
+        return override
+
+    def clear_related_override(self, article_id: int, target_id: int) -> bool:
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
+                (article_id, target_id),
+            )
+            return cursor.rowcount > 0
+
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
         if status not in ("published", "retired"):
             raise StoreError(f"status must be 'published' or 'retired', not {status!r}")
@@ -223,6 +258,22 @@ class SQLiteStore(Store):
         for r in rows:
             found.setdefault(r[0], []).append(Link(r[1], r[2], r[3], r[4]))
         return found
+
+    def related_overrides(self, article_id: int) -> list[RelatedOverride]:
+        rows = self._conn.execute(
+            "SELECT article_id, target_id, action, author, reason, created "
+            "FROM related_overrides WHERE article_id = ? ORDER BY created, rowid",
+            (article_id,),
+        )
+        return [RelatedOverride(*row) for row in rows]
+
+    def topic_articles(self, topic_id: int) -> list[ArticleSummary]:
+        rows = self._conn.execute(
+            "SELECT id, slug, title, question_type FROM articles "
+            "WHERE topic_id = ? AND status = 'published' ORDER BY id",
+            (topic_id,),
+        )
+        return [ArticleSummary(*row) for row in rows]
 
     def topics(self) -> list[Topic]:
         rows = self._conn.execute(

@@ -1,0 +1,175 @@
+"""Ask: a question in a person's words, answered by passages quoted from the articles.
+
+    retrieve (search) -> quote (the passage of each article that answers) -> confidence
+
+Nothing is generated: every passage is the article's own text, verbatim, with the article's
+title, topic, source, URL and review date beside it. An article's body is cut into blocks
+(paragraphs, lists, headings). A paragraph that introduces a list ("...:") and the list are one
+passage, and a list is quoted whole, item by item. Each passage is scored by how much of the
+question it covers (its terms weighted by rarity, idf, with the words of its section heading
+counting half), and the best is quoted: for "What causes leg cramps in late pregnancy?" on the
+sample page, that is the list of causes.
+
+Confidence is, for now, the idf-weighted share of the question's terms that the article's title
+and quoted passage cover, between 0 and 1. Below `min_confidence` the result says there is no
+good answer rather than showing a weak one. (It is a coverage score, not yet calibrated against
+judged answers.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lxml import html as lxml_html
+
+from healthqa.articles import Article
+from healthqa.index.analysis import terms
+from healthqa.questions import Analysis, analyse, answers_type
+from healthqa.search import Search
+
+MIN_CONFIDENCE = 0.3
+TYPE_BONUS = 0.25
+_BLOCKS = ("p", "ul", "ol", "h2", "h3", "h4", "blockquote", "table")
+_HEADINGS = ("h2", "h3", "h4")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Verbatim text of an article: a paragraph, or a list's items (with its introduction)."""
+
+    text: str
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    article_id: int
+    slug: str
+    title: str
+    topic: str | None
+    source: str
+    source_url: str | None
+    last_reviewed: str | None
+    passages: tuple[Passage, ...]
+    confidence: float
+
+
+@dataclass
+class AskResult:
+    question: str
+    analysis: Analysis
+    answers: list[Answer] = field(default_factory=list)
+    no_answer: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str
+    text: str
+    heading: str
+    items: tuple[str, ...] = ()
+
+
+def ask(search: Search, question: str, limit: int = 3) -> AskResult:
+    """The best articles for `question`, each with the passage that answers it."""
+    weights = _term_weights(search, question)
+    result = AskResult(question, analyse(question))
+    for found in search.results(question, limit):
+        passage, covered = best_passage(found.article, weights, result.analysis.types)
+        title_terms = set(terms(found.article.title))
+        confidence = _coverage(weights, title_terms | covered)
+        result.answers.append(_answer(found.article, passage, confidence))
+    result.answers.sort(key=lambda answer: -answer.confidence)
+    result.no_answer = not result.answers or result.answers[0].confidence < MIN_CONFIDENCE
+    return result
+
+
+def best_passage(
+    article: Article, weights: dict[str, float], types: tuple[str, ...] = ()
+) -> tuple[Passage, set[str]]:
+    """The passage of `article` that best answers the question, and the terms it covers.
+
+    A passage that reads like an answer to the question's type (a cause for "why", a
+    treatment for "what helps") scores `TYPE_BONUS` more.
+    """
+    blocks = blocks_of(article.body_html)
+    if not blocks:
+        return Passage(article.teaser), set()
+    scored = []
+    for position, block in enumerate(blocks):
+        passage = _with_list(blocks, position, block)
+        own = set(terms(passage.text + " " + " ".join(passage.items)))
+        heading = set(terms(block.heading))
+        score = _coverage(weights, own) + 0.5 * _coverage(weights, heading - own)
+        words = f"{block.heading} {passage.text} {' '.join(passage.items)}"
+        if types and answers_type(words, types[0]):
+            score += TYPE_BONUS
+        scored.append((score, -position, passage, own | heading))
+    _, _, passage, covered = max(scored, key=lambda entry: entry[:2])
+    return passage, covered
+
+
+def blocks_of(body_html: str) -> list[_Block]:
+    """Paragraphs and lists of an article body, each with the heading of its section."""
+    try:
+        root = lxml_html.fragment_fromstring(body_html, create_parent="div")
+    except (ValueError, TypeError):
+        return []
+    blocks, heading = [], ""
+    for element in root:
+        text = " ".join(element.text_content().split())
+        if element.tag in _HEADINGS:
+            heading = text
+        elif element.tag in ("ul", "ol"):
+            items = tuple(" ".join(li.text_content().split()) for li in element.iter("li"))
+            blocks.append(_Block(element.tag, "", heading, items))
+        elif element.tag in _BLOCKS and text:
+            blocks.append(_Block(element.tag, text, heading))
+    return blocks
+
+
+def _with_list(blocks: list[_Block], position: int, block: _Block) -> Passage:
+    """A list keeps its introduction; an introduction ("...:") brings its list."""
+    if block.items:
+        before = blocks[position - 1] if position > 0 else None
+        intro = before.text if before and before.text.endswith(":") else ""
+        return Passage(intro, block.items)
+    after = blocks[position + 1] if position + 1 < len(blocks) else None
+    if block.text.endswith(":") and after and after.items:
+        return Passage(block.text, after.items)
+    return Passage(block.text)
+
+
+def _term_weights(search: Search, question: str) -> dict[str, float]:
+    """Each question term's weight: its idf in the collection (rare words say more)."""
+    total = max(search.index.size, 1)
+    weights = {}
+    for term in set(terms(question)):
+        corrected = search.speller.correct(term) or term
+        frequency = search.index.doc_freq("body", corrected)
+        weights[corrected] = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+    return weights
+
+
+def _coverage(weights: dict[str, float], found: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for term, w in weights.items() if term in found) / total if total else 0.0
+
+
+def _answer(article: Article, passage: Passage, confidence: float) -> Answer:
+    return Answer(
+        article_id=article.id,
+        slug=article.slug,
+        title=article.title,
+        topic=article.topic.name if article.topic else None,
+        source=article.source,
+        source_url=article.source_url,
+        last_reviewed=article.last_reviewed.isoformat() if article.last_reviewed else None,
+        passages=(passage,),
+        confidence=round(confidence, 3),
+    )

@@ -1,0 +1,212 @@
+"""Ranking measures (`score_run`), on graded judgments where a document is *relevant* when its grade
+is at least `relevant_grade` (LiveQA: 0 Incorrect, 1 Related, 2 Incomplete, 3 Excellent; correct
+at 2 or 3). Unjudged documents count as grade 0, so the scores are a lower bound; `judged@k` says
+how much of the top k was judged. Every measure is averaged over every query in the qrels; a query
+the run does not answer scores 0, and so does a query with no relevant judged document (they are
+counted in `Scores.no_relevant`). A document listed twice in one ranking counts once, where it first
+appears. Queries in the run but not in the qrels are ignored, as trec_eval ignores them.
+
+- MAP@k: average precision in the trec_eval convention (`map_cut`): the sum of precision at the
+  rank of each relevant document within the top k, divided by R, the number of relevant judged
+  documents of the query (not min(R, k)). We follow trec_eval so that figures compare with
+  published LiveQA/MedQuAD results, and because dividing by R keeps recall in the measure: finding
+  2 of 20 correct answers is not a perfect score.
+- MRR@k: 1 / the rank of the first relevant document within the top k, else 0.
+- nDCG@k: linear gain, gain = grade (negative grades count as 0), discount log2(rank + 1); the
+  ideal ranking sorts all judged grades of the query. As trec_eval's `ndcg_cut`.
+- P@5: relevant documents among the top 5, divided by 5 (also when fewer were returned).
+- succ@1: 1 when the top document is relevant.
+- avgScore@1: the grade of the top document (0 when unjudged or absent): TREC LiveQA's measure.
+- judged@k: the share of the returned top k (at most k documents) that were judged at all; 0 when
+  nothing was returned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from healthqa.evaluate._files import EvaluationError
+
+
+@dataclass(frozen=True)
+class QueryScores:
+    """The measures of one query (see the module docstring for their definitions)."""
+
+    map: float
+    mrr: float
+    ndcg: float
+    p5: float
+    succ1: float
+    avg_score1: float
+    judged: float
+
+
+_MEASURES = ("map", "mrr", "ndcg", "p5", "succ1", "avg_score1", "judged")
+
+
+@dataclass
+class Scores:
+    """Means over every query in the qrels, with the per-query scores behind them."""
+
+    map: float
+    mrr: float
+    ndcg: float
+    p5: float
+    succ1: float
+    avg_score1: float
+    judged: float
+    queries: int
+    no_relevant: int
+    k: int
+    relevant_grade: int
+    per_query: dict[str, QueryScores]
+
+    def labels(self) -> dict[str, str]:
+        """Measure field -> the name it is reported under (e.g. map -> MAP@10)."""
+        k = self.k
+        names = (f"MAP@{k}", f"MRR@{k}", f"nDCG@{k}", "P@5", "succ@1", "avgScore@1", f"judged@{k}")
+        return dict(zip(_MEASURES, names, strict=True))
+
+    def means(self) -> dict[str, float]:
+        return {label: getattr(self, name) for name, label in self.labels().items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        per_query = {
+            query_id: {label: getattr(scores, name) for name, label in self.labels().items()}
+            for query_id, scores in self.per_query.items()
+        }
+        return {
+            **self.means(),
+            "queries": self.queries,
+            "no_relevant": self.no_relevant,
+            "k": self.k,
+            "relevant_grade": self.relevant_grade,
+            "per_query": per_query,
+        }
+
+
+def score_run(
+    run: Mapping[str, Sequence[str]],
+    qrels: Mapping[str, Mapping[str, int]],
+    k: int = 10,
+    relevant_grade: int = 2,
+) -> Scores:
+    """Score rankings (query id -> doc ids, best first) against graded qrels."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, not {k}")
+    if not qrels:
+        raise EvaluationError("the qrels hold no judged query: nothing to score")
+    per_query = {
+        query_id: _query_scores(run.get(query_id, ()), judged, k, relevant_grade)
+        for query_id, judged in qrels.items()
+    }
+    means = {
+        name: sum(getattr(scores, name) for scores in per_query.values()) / len(per_query)
+        for name in _MEASURES
+    }
+    no_relevant = sum(1 for judged in qrels.values() if not _relevant_count(judged, relevant_grade))
+    return Scores(
+        **means,
+        queries=len(per_query),
+        no_relevant=no_relevant,
+        k=k,
+        relevant_grade=relevant_grade,
+        per_query=per_query,
+    )
+
+
+def _query_scores(
+    ranking: Sequence[str], judged: Mapping[str, int], k: int, relevant_grade: int
+) -> QueryScores:
+    grades = [judged.get(doc_id) for doc_id in dict.fromkeys(ranking)]  # None: not judged
+    relevant = [grade is not None and grade >= relevant_grade for grade in grades]
+    gains = [max(grade or 0, 0) for grade in grades]
+    top = grades[:k]
+    return QueryScores(
+        map=_average_precision(relevant[:k], _relevant_count(judged, relevant_grade)),
+        mrr=next((1 / rank for rank, hit in enumerate(relevant[:k], start=1) if hit), 0.0),
+        ndcg=_ndcg(gains[:k], sorted((max(g, 0) for g in judged.values()), reverse=True)[:k]),
+        p5=sum(relevant[:5]) / 5,
+        succ1=1.0 if relevant[:1] == [True] else 0.0,
+        avg_score1=float(gains[0]) if gains else 0.0,
+        judged=sum(grade is not None for grade in top) / len(top) if top else 0.0,
+    )
+
+
+def _relevant_count(judged: Mapping[str, int], relevant_grade: int) -> int:
+    return sum(1 for grade in judged.values() if grade >= relevant_grade)
+
+
+def _average_precision(relevant: Sequence[bool], total_relevant: int) -> float:
+    if total_relevant == 0:
+        return 0.0
+    hits, precision_sum = 0, 0.0
+    for rank, hit in enumerate(relevant, start=1):
+        if hit:
+            hits += 1
+            precision_sum += hits / rank
+    return precision_sum / total_relevant
+
+
+def _dcg(gains: Sequence[float]) -> float:
+    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, start=1))
+
+
+def _ndcg(gains: Sequence[float], ideal: Sequence[float]) -> float:
+    best = _dcg(ideal)
+    return _dcg(gains) / best if best > 0 else 0.0
+
+
+def table(scores_by_name: Mapping[str, Scores]) -> str:
+    """A fixed-width comparison: one row per system, one column per measure."""
+    if not scores_by_name:
+        return ""
+    first = next(iter(scores_by_name.values()))
+    if any(scores.k != first.k for scores in scores_by_name.values()):
+        raise ValueError("the systems were scored at different k; compare like with like")
+    labels = [*first.labels().values(), "queries", "no rel."]
+    name_width = max(len("system"), *(len(name) for name in scores_by_name))
+    widths = [max(len(label), 6) for label in labels]
+    rows = [_row("system", labels, name_width, widths)]
+    for name, scores in scores_by_name.items():
+        cells = [f"{value:.4f}" for value in scores.means().values()]
+        cells += [str(scores.queries), str(scores.no_relevant)]
+        rows.append(_row(name, cells, name_width, widths))
+    return "\n".join(rows) + "\n"
+
+
+def _row(name: str, cells: Sequence[str], name_width: int, widths: Sequence[int]) -> str:
+    values = "  ".join(cell.rjust(width) for cell, width in zip(cells, widths, strict=True))
+    return f"{name.ljust(name_width)}  {values}"
+
+
+# --- Spearman's rho ---------------------------------------------------------------------------
+
+
+def spearman_rho(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman's rank correlation: Pearson's r of the ranks; tied values share their mean rank.
+
+    None when it is undefined: fewer than two pairs, or either side all the same.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"spearman_rho needs two sequences of one length, not {len(x)}, {len(y)}")
+    if len(x) < 2:
+        return None
+    rank_x, rank_y = _average_ranks(x), _average_ranks(y)
+    rank_x -= rank_x.mean()
+    rank_y -= rank_y.mean()
+    spread = math.sqrt(float((rank_x**2).sum() * (rank_y**2).sum()))
+    return float((rank_x * rank_y).sum()) / spread if spread > 0 else None
+
+
+def _average_ranks(values: Sequence[float]) -> np.ndarray:
+    """Ranks from 1; a group of tied values each gets the mean of the ranks the group spans."""
+    array = np.asarray(values, dtype=float)
+    _, inverse, counts = np.unique(array, return_inverse=True, return_counts=True)
+    before = np.cumsum(counts) - counts  # how many values are smaller than each distinct value
+    return (before + (counts + 1) / 2)[inverse]
