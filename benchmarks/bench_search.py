@@ -1,10 +1,11 @@
-"""Search latency over real consumer questions on the 17,942-article corpus.
+"""Search and ask latency over real consumer questions on the 17,942-article corpus.
 
     .venv/bin/python benchmarks/bench_search.py                  # liveqa-med-dev, 20 rounds
 
 Imports the benchmark's corpus into a temporary database (or uses --db), brings its index up to
 date, then times `Search.hits` (the real code path: analysis, spelling tolerance, BM25 over
-weighted fields) for every question, `--rounds` times. Plain BM25 on the same index is timed in
+weighted fields) and `ask` (search, then passages and confidence for each answer) for every
+question, `--rounds` times. Plain BM25 on the same index is timed in
 the same run as the baseline. Prints p50 and p99 in milliseconds and the machine.
 """
 
@@ -14,11 +15,13 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench_import import machine
 
 from healthqa import evaluate, open_store
+from healthqa.answers import ask
 from healthqa.imports import import_paths
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
@@ -46,16 +49,22 @@ def main() -> None:
         search = Search(store, index)
         print(f"corpus: {index.size:,} articles; questions: {len(bench.queries)}")
         print(f"machine: {machine()}; rounds: {args.rounds}\n")
-        print(f"{'ranking':<22} {'p50 ms':>8} {'p99 ms':>8}")
-        for name, baseline in (("baseline: plain BM25", True), ("healthqa search", False)):
+        print(f"{'ranking':<24} {'p50 ms':>8} {'p99 ms':>8}")
+        runs: dict[str, Callable[[str], object]] = {
+            "baseline: plain BM25": lambda text: search.hits(text, 10, baseline=True),
+            "healthqa search": lambda text: search.hits(text, 10),
+            "healthqa ask (top 3)": lambda text: ask(search, text, 3),
+            "healthqa ask (top 10)": lambda text: ask(search, text, 10),
+        }
+        for name, run in runs.items():
             times = []
             for _ in range(args.rounds):
                 for query in bench.queries:
                     started = time.perf_counter()
-                    search.hits(query.text, 10, baseline)
+                    run(query.text)
                     times.append((time.perf_counter() - started) * 1000)
             p50, p99 = statistics.median(times), percentile(times, 0.99)
-            print(f"{name:<22} {p50:>8.2f} {p99:>8.2f}")
+            print(f"{name:<24} {p50:>8.2f} {p99:>8.2f}")
         store.close()
 
 

@@ -84,8 +84,10 @@ def ask(search: Search, question: str, limit: int = 3) -> AskResult:
         title_terms = set(terms(found.article.title))
         confidence = _coverage(weights, title_terms | covered)
         result.answers.append(_answer(found.article, passage, confidence))
-    result.answers.sort(key=lambda answer: -answer.confidence)
-    result.no_answer = not result.answers or result.answers[0].confidence < MIN_CONFIDENCE
+    # Answers keep the retrieval order: sorting by confidence ranked worse on liveqa-med-dev
+    # (MRR@10 0.423 against 0.432). Confidence decides whether there is an answer at all.
+    best = max((answer.confidence for answer in result.answers), default=0.0)
+    result.no_answer = best < MIN_CONFIDENCE
     return result
 
 

@@ -410,15 +410,39 @@ def _format_answer(number: int, answer: Answer) -> str:
 @main.command("related")
 @click.argument("key", metavar="ID_OR_SLUG")
 @click.option("--limit", type=click.IntRange(1, 50), default=12, show_default=True)
+@click.option("--pin", "pin", metavar="ID_OR_SLUG", help="Always list this article first.")
+@click.option("--exclude", metavar="ID_OR_SLUG", help="Never list this article.")
+@click.option("--clear", metavar="ID_OR_SLUG", help="Undo a pin or exclusion.")
+@click.option("--reason", default="", help="Why (kept with a pin or exclusion).")
+@click.option("--author", default="cli", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
-def related_command(obj: Context, key: str, limit: int, as_json: bool) -> None:
+def related_command(
+    obj: Context,
+    key: str,
+    limit: int,
+    pin: str | None,
+    exclude: str | None,
+    clear: str | None,
+    reason: str,
+    author: str,
+    as_json: bool,
+) -> None:
     """Show an article's previous and next article in its topic and its related articles.
 
-    Example: healthqa related what-causes-leg-cramps-in-late-pregnancy
+    Editors can pin an article to the top of the list or exclude one; both survive
+    re-imports, and --clear undoes them.
+
+    Example: healthqa related what-causes-leg-cramps-in-late-pregnancy --pin 12 --reason "asked"
     """
     with _errors():
         article = obj.store.get_article(key)
+        for action, other in (("pin", pin), ("exclude", exclude)):
+            if other:
+                target = obj.store.get_article(other).id
+                obj.store.set_related_override(article.id, target, action, author, reason)
+        if clear:
+            obj.store.clear_related_override(article.id, obj.store.get_article(clear).id)
         found = related(obj.store, obj.index, article.id, limit)
         around = neighbours(obj.store, article.id)
     if as_json:
@@ -455,7 +479,7 @@ def eval_() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @pass_context
 def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) -> None:
-    """Rank the corpus for each question of a BEIR folder and score the ranking.
+    """Rank the corpus for each question of a BEIR folder with the ask pipeline, and score it.
 
     The corpus is imported into a new temporary database unless --db names one (importing is
     idempotent). Prints MAP@10, MRR@10, nDCG@10, P@5, succ@1, avgScore@1 and judged@10 for
@@ -472,11 +496,11 @@ def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) ->
         finder = Search(ctx.store, ctx.index)
         external = _external_ids(ctx.store)
         runs = {
-            name: {
-                q.id: [(external[h.article_id], h.score) for h in finder.hits(q.text, 10, base)]
+            "healthqa": {q.id: _asked(finder, q.text, external) for q in bench.queries},
+            "plain BM25": {
+                q.id: [(external[h.article_id], h.score) for h in finder.hits(q.text, 10, True)]
                 for q in bench.queries
-            }
-            for name, base in (("healthqa", False), ("plain BM25", True))
+            },
         }
     scores = {name: evaluate.score_run(_ids(run), bench.qrels) for name, run in runs.items()}
     if run_file:
@@ -577,6 +601,12 @@ def _eval_context(obj: Context) -> Iterator[Context]:
         finally:
             if ctx._store:
                 ctx._store.close()
+
+
+def _asked(finder: Search, question: str, external: dict[int, str]) -> list[tuple[str, float]]:
+    """The ask pipeline's answers as a ranked run (score: 10, 9, ... by rank)."""
+    answers = ask(finder, question, 10).answers
+    return [(external[a.article_id], float(10 - rank)) for rank, a in enumerate(answers)]
 
 
 def _external_ids(store: Store) -> dict[int, str]:

@@ -248,3 +248,34 @@ def test_eval_mediqa_commands_score_against_baselines(fixtures: Path, tmp_path: 
     assert set(json.loads(rqe.output)) == {"healthqa", "majority label"}
     unjudged = run("eval", "rqe", str(fixtures / "eval" / "rqe-test-layout.xml"))
     assert "no judgments to score against" in unjudged.output
+
+
+def test_ask_answers_with_a_cited_passage_or_says_it_cannot(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    run("import", str(fixtures / "markdown"), db=db)
+    text = run("ask", "what causes a sore throat?", db=db).output
+    assert "1. What causes a sore throat?" in text
+    assert "Source: Tiny Clinic" in text and "Last reviewed: 2026-01-10" in text
+    data = json.loads(run("ask", "what causes a sore throat?", "--json", db=db).output)
+    assert data["no_answer"] is False and data["analysis"]["types"] == ["cause"]
+    nothing = run("ask", "how do I replace a gearbox", db=db).output
+    assert nothing.startswith("We could not find an article that answers this question well.")
+
+
+def test_editors_pin_and_exclude_related_articles_across_reimports(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "x.db"
+    run("import", str(fixtures / "markdown"), str(fixtures / "medquad"), db=db)
+    slug, hiccups = "what-causes-a-sore-throat", "what-is-are-hiccups"
+    run("related", slug, "--pin", hiccups, "--reason", "test", db=db)
+    run("related", slug, "--exclude", "how-can-i-soothe-a-sore-throat", db=db)
+    run("import", str(fixtures / "markdown"), str(fixtures / "medquad"), db=db)  # again
+    data = json.loads(run("related", slug, "--json", db=db).output)
+    titles = [item["title"] for item in data["related"]]
+    assert titles[0] == "What is (are) Hiccups ?"
+    assert "How can I soothe a sore throat?" not in titles
+    assert data["next"]["title"] == "How can I soothe a sore throat?"  # neighbours stay
+    run("related", slug, "--clear", hiccups, db=db)
+    data = json.loads(run("related", slug, "--json", db=db).output)
+    assert data["related"][0]["reason"] != "picked by an editor"
