@@ -483,34 +483,31 @@ def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) ->
 
     The corpus is imported into a new temporary database unless --db names one (importing is
     idempotent). Prints MAP@10, MRR@10, nDCG@10, P@5, succ@1, avgScore@1 and judged@10 for
-    healthqa and, beside it, for plain BM25 on the same index.
+    healthqa and, beside it, for plain BM25 on the same index; then how often the top answer
+    was right at each level of confidence.
 
     Example: healthqa eval beir ../shared/bench/liveqa-med-dev --run dev.run
     """
     from healthqa import evaluate
+    from healthqa.evaluate.runs import beir_report
 
     with _errors(), _eval_context(obj) as ctx:
         bench = evaluate.load_beir(Path(folder))
         summary = _run_import(ctx, [str(bench.corpus_path)], None, "eval", quiet=True)
         _exit_if_rejected(summary)
-        finder = Search(ctx.store, ctx.index)
-        external = _external_ids(ctx.store)
-        runs = {
-            "healthqa": {q.id: _asked(finder, q.text, external) for q in bench.queries},
-            "plain BM25": {
-                q.id: [(external[h.article_id], h.score) for h in finder.hits(q.text, 10, True)]
-                for q in bench.queries
-            },
-        }
-    scores = {name: evaluate.score_run(_ids(run), bench.qrels) for name, run in runs.items()}
+        report = beir_report(Search(ctx.store, ctx.index), bench)
     if run_file:
         with open(run_file, "w", encoding="utf-8") as out:
-            evaluate.write_trec_run(runs["healthqa"], out, tag="healthqa")
+            evaluate.write_trec_run(report.runs["healthqa"], out, tag="healthqa")
     if as_json:
-        _print_json({name: score.means() for name, score in scores.items()})
-    else:
-        click.echo(f"{len(bench.queries)} questions, {summary.articles:,} articles")
-        click.echo(evaluate.table(scores))
+        _print_json(report.to_dict())
+        return
+    click.echo(f"{len(bench.queries)} questions, {summary.articles:,} articles")
+    click.echo(evaluate.table(report.scores))
+    click.echo("\nconfidence of the top answer   questions   right   mean grade")
+    for row in report.reliability:
+        band = f"{row.low:.1f} to {min(row.high, 1.0):.1f}"
+        click.echo(f"{band:<30} {row.questions:>9} {row.correct:>7.0%} {row.mean_grade:>12.2f}")
 
 
 @eval_.command("mediqa-qa")
@@ -526,23 +523,18 @@ def eval_mediqa_qa(file: str, run_file: str | None, as_json: bool) -> None:
 
     Example: healthqa eval mediqa-qa MEDIQA2019-Task3-QA-ValidationSet.xml --run qa.csv
     """
-    from healthqa import entailment, evaluate
+    from healthqa import evaluate
+    from healthqa.evaluate.runs import mediqa_qa_report
 
     with _errors():
         questions = evaluate.load_mediqa_qa(Path(file))
-    predictions = entailment.mediqa_qa_predictions(questions)
+    predictions, scores = mediqa_qa_report(questions)
     if run_file:
         with open(run_file, "w", encoding="utf-8") as out:
             evaluate.write_mediqa_qa_run(predictions, out)
-    if not all(a.reference_score is not None for q in questions for a in q.answers):
+    if scores is None:
         click.echo(f"{len(questions)} questions labelled; no judgments to score against.")
         return
-    scores = {
-        "healthqa": evaluate.score_mediqa_qa(questions, predictions).to_dict(),
-        "CHiQA order, all correct": evaluate.score_mediqa_qa(
-            questions, evaluate.mediqa_system_run(questions)
-        ).to_dict(),
-    }
     _print_scores(scores, ("accuracy", "precision", "mrr", "spearman"), as_json)
 
 
@@ -557,25 +549,18 @@ def eval_rqe(file: str, run_file: str | None, as_json: bool) -> None:
 
     Example: healthqa eval rqe MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml
     """
-    from healthqa import entailment, evaluate
+    from healthqa import evaluate
+    from healthqa.evaluate.runs import rqe_report
 
     with _errors():
         pairs = evaluate.load_rqe(Path(file))
-    predictions = entailment.rqe_predictions(pairs)
+    predictions, scores = rqe_report(pairs)
     if run_file:
         with open(run_file, "w", encoding="utf-8") as out:
             evaluate.write_rqe_run(predictions, out)
-    labels = [p.label for p in pairs if p.label is not None]
-    if len(labels) < len(pairs):
+    if scores is None:
         click.echo(f"{len(pairs)} pairs labelled; no judgments to score against.")
         return
-    majority = sum(labels) * 2 >= len(labels)
-    scores = {
-        "healthqa": {"accuracy": evaluate.score_rqe(pairs, predictions)},
-        "majority label": {
-            "accuracy": evaluate.score_rqe(pairs, dict.fromkeys((p.id for p in pairs), majority))
-        },
-    }
     _print_scores(scores, ("accuracy",), as_json)
 
 
@@ -601,20 +586,6 @@ def _eval_context(obj: Context) -> Iterator[Context]:
         finally:
             if ctx._store:
                 ctx._store.close()
-
-
-def _asked(finder: Search, question: str, external: dict[int, str]) -> list[tuple[str, float]]:
-    """The ask pipeline's answers as a ranked run (score: 10, 9, ... by rank)."""
-    answers = ask(finder, question, 10).answers
-    return [(external[a.article_id], float(10 - rank)) for rank, a in enumerate(answers)]
-
-
-def _external_ids(store: Store) -> dict[int, str]:
-    return {a.id: a.external_id for a in store.iter_articles(ArticleFilter(status=None))}
-
-
-def _ids(run: dict[str, list[tuple[str, float]]]) -> dict[str, list[str]]:
-    return {qid: [doc for doc, _ in ranked] for qid, ranked in run.items()}
 
 
 # Helpers ----------------------------------------------------------------------------------

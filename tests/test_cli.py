@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from conftest import make_tar
 
 from healthqa.cli import main
+from healthqa.evaluate import load_beir
 
 
 def run(*args: str, db: Path | None = None) -> click.testing.Result:
@@ -227,8 +228,11 @@ def test_eval_beir_scores_healthqa_beside_plain_bm25(fixtures: Path, tmp_path: P
     run_file = tmp_path / "tiny.run"
     result = run("eval", "beir", str(bench), "--run", str(run_file), "--json")
     assert result.exit_code == 0, result.output
-    scores = json.loads(result.output)
+    report = json.loads(result.output)
+    scores = report["scores"]
     assert set(scores) == {"healthqa", "plain BM25"}
+    judged = len(load_beir(bench).queries)
+    assert sum(row["questions"] for row in report["reliability"]) == judged
     assert {"MAP@10", "MRR@10", "nDCG@10", "P@5", "succ@1", "avgScore@1"} <= set(scores["healthqa"])
     lines = run_file.read_text().splitlines()
     assert lines and all(len(line.split()) == 6 and line.split()[1] == "Q0" for line in lines)

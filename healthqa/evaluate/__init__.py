@@ -1,7 +1,10 @@
 """Benchmark readers and measures: BEIR folders, TREC run files, MEDIQA 2019 Tasks 2 and 3.
 
-No retrieval happens here: the ask pipeline produces rankings and labels, and these modules read
-the judgments and score them.
+The readers and measures do no retrieval: they read judgments and score rankings. `runs`
+drives healthqa's real pipelines (ask, the MEDIQA answer filter and entailment scorer) over
+benchmark files and reports them beside their baselines; import it as
+`healthqa.evaluate.runs` (it is not re-exported, so that reading a benchmark never loads the
+search stack).
 
 - `beir`: a BEIR folder's judged queries and graded qrels.
 - `measures`: ranking measures (MAP, MRR, nDCG, ...) over graded qrels, a comparison table,
