@@ -6,7 +6,9 @@ else; `eval beir` prints it beside healthqa's own ranking. `question_query` is w
 uses: the phrasing of consumer questions is dropped ("hello", "I would like to know"), a word
 said several times counts a little more, and a word the collection never uses is matched by
 the closest word of the collection's titles and topic names ("Gabamentine" is searched as
-"gabapentin"; see `index.spelling`).
+"gabapentin"; see `index.spelling`), and a topic's "also called" name or an everyday word
+brings in the words articles use, at half weight ("molar pregnancy" adds "hydatidiform mole",
+"charley horse" adds "muscle cramp"; see `index.vocabulary`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from healthqa.articles import Article
 from healthqa.index.analysis import ENGLISH_STOP, terms
 from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
 from healthqa.index.spelling import Speller
+from healthqa.index.vocabulary import Vocabulary
 from healthqa.store import Store
 
 BASELINE_FIELDS = {"title": 1.0, "body": 1.0}
@@ -39,12 +42,17 @@ def baseline_query(text: str) -> LexicalQuery:
     return LexicalQuery(dict.fromkeys(distinct, 1.0), BASELINE_FIELDS)
 
 
-def question_query(text: str, speller: Speller | None = None) -> LexicalQuery:
+def question_query(
+    text: str, speller: Speller | None = None, vocabulary: Vocabulary | None = None
+) -> LexicalQuery:
     """healthqa's query for a question; see the module docstring."""
-    weights: dict[str, float] = {}
-    for term, count in Counter(terms(text)).most_common(_MAX_TERMS):
-        corrected = (speller.correct(term) if speller else None) or term
-        weights[corrected] = weights.get(corrected, 0.0) + 1.0 + 0.25 * min(count - 1, 2)
+    corrected = [(speller.correct(term) if speller else None) or term for term in terms(text)]
+    weights = {
+        term: 1.0 + 0.25 * min(count - 1, 2)
+        for term, count in Counter(corrected).most_common(_MAX_TERMS)
+    }
+    for term, weight in (vocabulary.expand(corrected) if vocabulary else {}).items():
+        weights.setdefault(term, weight)
     return LexicalQuery(weights, FIELDS)
 
 
@@ -55,6 +63,7 @@ class Search:
         self.store = store
         self.index = index
         self._speller: tuple[int, Speller] | None = None
+        self._vocabulary: tuple[int, Vocabulary] | None = None
 
     @property
     def speller(self) -> Speller:
@@ -63,8 +72,18 @@ class Search:
             self._speller = (self.index.last_seq, Speller(self.index.vocabulary()))
         return self._speller[1]
 
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Topic synonyms and everyday words, rebuilt when the index changes."""
+        if self._vocabulary is None or self._vocabulary[0] != self.index.last_seq:
+            built = Vocabulary.build(self.store.topics())
+            self._vocabulary = (self.index.last_seq, built)
+        return self._vocabulary[1]
+
     def hits(self, text: str, limit: int = 10, baseline: bool = False) -> list[Hit]:
-        query = baseline_query(text) if baseline else question_query(text, self.speller)
+        if baseline:
+            return self.index.search(baseline_query(text), limit)
+        query = question_query(text, self.speller, self.vocabulary)
         return self.index.search(query, limit)
 
     def results(self, text: str, limit: int = 10) -> list[Result]:

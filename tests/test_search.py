@@ -13,6 +13,7 @@ def search(store: Store) -> Search:
         [
             article("a", "What are the side effects of ciprofloxacin?", body="Nausea and rash."),
             article("b", "How are leg cramps treated?", body="Stretch the calf muscle gently."),
+            article("c", "What is a yawn?", body="A deep breath in, often when tired."),
         ],
         "t",
         "r",
@@ -54,3 +55,8 @@ def test_no_input_raises(search: Search, text: str) -> None:
     results = search.results(text)
     assert isinstance(results, list)
     assert search.hits(text, baseline=True) is not None
+
+
+def test_everyday_words_find_the_medical_article(search: Search) -> None:
+    (first, *_) = search.results("what do I do about a charley horse")
+    assert first.article.external_id == "b"

@@ -1,0 +1,77 @@
+"""Other words for the same thing: topic synonyms and everyday words for medical ones.
+
+A question that uses a topic's "also called" name ("molar pregnancy") is also searched for the
+topic's main name ("hydatidiform mole"); one that uses an everyday word ("charley horse",
+"heartburn") is also searched for the words articles use ("muscle cramp", "acid reflux"). The
+everyday words are a reviewed data file, `healthqa/data/consumer-terms.tsv`; the synonyms
+come from the topics in the store. Added words count `EXPANSION_WEIGHT` (half a question
+word): they widen the search without drowning the reader's own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from healthqa.articles import Topic
+from healthqa.index.analysis import terms
+
+EXPANSION_WEIGHT = 0.5
+CONSUMER_TERMS = Path(__file__).resolve().parents[1] / "data" / "consumer-terms.tsv"
+_LONGEST = 5  # words in the longest phrase looked for
+
+
+class Vocabulary:
+    """Phrases (as analysed term tuples) and the terms each adds to a query."""
+
+    def __init__(self, expansions: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+        self.expansions = expansions
+
+    @classmethod
+    def build(cls, topics: Iterable[Topic], consumer_file: Path = CONSUMER_TERMS) -> Vocabulary:
+        expansions: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for phrase, medical in read_pairs(consumer_file):
+            _add(expansions, phrase, medical)
+        for topic in topics:
+            for synonym in topic.synonyms:
+                _add(expansions, synonym, topic.name)
+        return cls(expansions)
+
+    def expand(self, question_terms: list[str]) -> dict[str, float]:
+        """Terms to add for the phrases found in `question_terms`, with their weight."""
+        added: dict[str, float] = {}
+        for alternatives in self.alternatives(question_terms).values():
+            for term in alternatives:
+                if term not in question_terms:
+                    added[term] = EXPANSION_WEIGHT
+        return added
+
+    def alternatives(self, question_terms: list[str]) -> dict[str, set[str]]:
+        """For each question term inside a known phrase, the terms that may stand for it."""
+        found: dict[str, set[str]] = {}
+        for size in range(_LONGEST, 0, -1):
+            for start in range(len(question_terms) - size + 1):
+                phrase = tuple(question_terms[start : start + size])
+                for term in phrase if phrase in self.expansions else ():
+                    found.setdefault(term, set()).update(self.expansions[phrase])
+        return found
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    """The (everyday phrase, medical phrase) pairs of a tab-separated file; # starts a comment."""
+    pairs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not all(field.strip() for field in fields):
+            raise ValueError(f"{path}:{number}: expected two phrases separated by one tab")
+        pairs.append((fields[0].strip(), fields[1].strip()))
+    return pairs
+
+
+def _add(expansions: dict[tuple[str, ...], tuple[str, ...]], phrase: str, meaning: str) -> None:
+    key, value = tuple(terms(phrase)), tuple(terms(meaning))
+    # One short word is too loose a key ("sugar" yes, "cold" no): keys need 5+ letters or 2 words.
+    if key and value and key != value and (len(key) > 1 or len(key[0]) >= 5):
+        expansions[key] = tuple(dict.fromkeys(expansions.get(key, ()) + value))

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import pytest
+
+from healthqa.articles import Topic
+from healthqa.index.analysis import terms
+from healthqa.index.vocabulary import CONSUMER_TERMS, EXPANSION_WEIGHT, Vocabulary, read_pairs
+
+MOLE = Topic(1, "hydatidiform-mole", "Hydatidiform mole", ["Molar pregnancy", "HM"], None)
+
+
+def test_the_bundled_file_is_well_formed() -> None:
+    pairs = read_pairs(CONSUMER_TERMS)
+    assert len(pairs) >= 50
+    assert ("charley horse", "muscle cramp") in pairs
+
+
+def test_a_bad_line_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "terms.tsv"
+    path.write_text("# comment\nheartburn\tacid reflux\nno tab here\n")
+    with pytest.raises(ValueError, match=r"terms.tsv:3: expected two phrases"):
+        read_pairs(path)
+
+
+def test_synonyms_and_everyday_words_expand_at_half_weight() -> None:
+    vocabulary = Vocabulary.build([MOLE])
+    added = vocabulary.expand(terms("is conception needed for a molar pregnancy"))
+    assert added == dict.fromkeys(terms("hydatidiform mole"), EXPANSION_WEIGHT)
+    added = vocabulary.expand(terms("I keep getting a charley horse"))
+    assert set(added) == set(terms("muscle cramp"))
+
+
+def test_loose_keys_are_not_used() -> None:
+    vocabulary = Vocabulary.build([MOLE])
+    assert vocabulary.expand(terms("HM")) == {}  # a 2-letter synonym is too loose a key
+
+
+def test_alternatives_map_each_phrase_word() -> None:
+    found = Vocabulary.build([]).alternatives(terms("a charley horse at night"))
+    assert found == {term: set(terms("muscle cramp")) for term in terms("charley horse")}
