@@ -476,9 +476,12 @@ def eval_() -> None:
 @eval_.command("beir")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write a TREC run file.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False), help="Write a PNG chart.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @pass_context
-def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) -> None:
+def eval_beir(
+    obj: Context, folder: str, run_file: str | None, plot_file: str | None, as_json: bool
+) -> None:
     """Rank the corpus for each question of a BEIR folder with the ask pipeline, and score it.
 
     The corpus is imported into a new temporary database unless --db names one (importing is
@@ -486,7 +489,7 @@ def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) ->
     healthqa and, beside it, for plain BM25 on the same index; then how often the top answer
     was right at each level of confidence.
 
-    Example: healthqa eval beir ../shared/bench/liveqa-med-dev --run dev.run
+    Example: healthqa eval beir ../shared/bench/liveqa-med-dev --run dev.run --plot dev.png
     """
     from healthqa import evaluate
     from healthqa.evaluate.runs import beir_report
@@ -499,6 +502,12 @@ def eval_beir(obj: Context, folder: str, run_file: str | None, as_json: bool) ->
     if run_file:
         with open(run_file, "w", encoding="utf-8") as out:
             evaluate.write_trec_run(report.runs["healthqa"], out, tag="healthqa")
+    if plot_file:
+        from healthqa.evaluate.plot import plot_scores
+
+        with _errors():
+            title = f"{Path(folder).name}: {len(bench.queries)} questions"
+            plot_scores(report.scores, Path(plot_file), title)
     if as_json:
         _print_json(report.to_dict())
         return
@@ -691,5 +700,5 @@ def _errors() -> Iterator[None]:
     """Turn the library's errors into a one-line message and exit status 1."""
     try:
         yield
-    except (StoreError, config.ConfigError, ValueError, OSError) as exc:
+    except (StoreError, config.ConfigError, ValueError, OSError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None

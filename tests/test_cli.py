@@ -225,8 +225,9 @@ def test_search_and_reindex(fixtures: Path, tmp_path: Path) -> None:
 
 def test_eval_beir_scores_healthqa_beside_plain_bm25(fixtures: Path, tmp_path: Path) -> None:
     bench = fixtures / "eval" / "tiny-bench"
-    run_file = tmp_path / "tiny.run"
-    result = run("eval", "beir", str(bench), "--run", str(run_file), "--json")
+    run_file, plot = tmp_path / "tiny.run", tmp_path / "tiny.png"
+    result = run("eval", "beir", str(bench), "--run", str(run_file), "--plot", str(plot), "--json")
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     scores = report["scores"]
