@@ -145,10 +145,13 @@ def drop_repeats(html: str, title: str | None = None) -> str:
 
     A later copy goes when it lies in a plain text node of its block (not inside inline
     markup); blocks and lists left empty go too, and so do headings that repeat `title` or an
-    earlier heading. Blocks without repeats are left byte for byte.
+    earlier heading. Blocks without repeats are left byte for byte. An answer that only
+    repeats its question is left as it is, rather than emptied.
     """
     root = _parse(html)
-    return _serialise(root) if _drop_repeats(root, title) else html
+    if not _drop_repeats(root, title) or not _text(root).strip():
+        return html
+    return _serialise(root)
 
 
 def plain_text(html: str) -> str:
