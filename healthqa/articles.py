@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any, Literal
 
 STATUSES = ("published", "retired")
-LINK_KINDS = ("previous", "next", "related")
 BodyFormat = Literal["html", "text"]
 
 TEASER_CHARS = 50

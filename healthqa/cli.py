@@ -29,8 +29,6 @@ from healthqa.recommend import neighbours, related
 from healthqa.search import Search
 from healthqa.store import ArticleFilter, Store, StoreError, open_store
 
-DEMO_SOURCE = "healthqa sample content"
-
 
 class Context:
     """What every command shares: the settings and, opened on first use, the store."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# type: (cues in a question, cues in a passage that answers it)
+# question type -> (cues in a question, cues in a passage that answers it)
 _TYPES: dict[str, tuple[str, str]] = {
     "side effects": (
         r"side ?effects?|adverse|reactions? (to|between|with)|interact|(take|taking|mix|mixing)"

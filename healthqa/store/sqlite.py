@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from healthqa.articles import (
+    STATUSES,
     Article,
     CleanArticle,
     Link,
@@ -180,7 +181,7 @@ class SQLiteStore(Store):
             return cursor.rowcount > 0
 
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
-        if status not in ("published", "retired"):
+        if status not in STATUSES:
             raise StoreError(f"status must be 'published' or 'retired', not {status!r}")
         with self._write() as db:
             article = self._get(db, key)
