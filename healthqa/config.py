@@ -56,6 +56,11 @@ SETTINGS = (
 )
 
 
+def default(name: str) -> Any:
+    """The declared default of one setting."""
+    return next(setting.default for setting in SETTINGS if setting.name == name)
+
+
 class ConfigError(ValueError):
     """A setting whose value cannot be used."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 
+from healthqa import config
 from healthqa.articles import ArticleRecord
 from healthqa.ingest.inputs import Input, InputError, expand, too_large
 
@@ -24,10 +25,10 @@ from healthqa.ingest.inputs import Input, InputError, expand, too_large
 class Limits:
     """The largest input healthqa accepts; anything bigger is refused with a clear error."""
 
-    document_bytes: int = 20_000_000
-    line_bytes: int = 5_000_000
-    title_chars: int = 500
-    body_chars: int = 1_000_000
+    document_bytes: int = config.default("max_document_bytes")
+    line_bytes: int = config.default("max_line_bytes")
+    title_chars: int = config.default("max_title_chars")
+    body_chars: int = config.default("max_body_chars")
 
 
 @dataclass(frozen=True)
