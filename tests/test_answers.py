@@ -76,3 +76,23 @@ def test_no_good_answer_is_said_plainly(search: Search) -> None:
     result = ask(search, "how do I replace a car gearbox")
     assert result.no_answer
     assert ask(search, "").no_answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        '"unclosed quote sore throat',
+        "throat AND (sore OR NOT) title:x +y -z ~2 ^3 * ? [1 TO 5]",
+        "🤒🤒 sore throat?",
+        "!?.,;:" * 1700,
+        "throat " * 5000,
+        "\x00\x1f\ud800",
+        "<script>alert(1)</script> sore throat",
+    ],
+)
+def test_ask_never_raises(search: Search, text: str) -> None:
+    result = ask(search, text)
+    assert isinstance(result.no_answer, bool)
+    assert result.to_dict()["question"] == text
