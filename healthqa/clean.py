@@ -105,7 +105,7 @@ def clean(record: ArticleRecord) -> CleanArticle:
         body_html, body_text = _clean_html(record.body, title)
     copied: tuple[str, ...] = ("source", "external_id", "origin", "source_url", "licence")
     copied += ("language", "topic")
-    copied += ("question_type", "last_reviewed", "next_review", "status", "links", "meta")
+    copied += ("question_type", "last_reviewed", "next_review", "status", "links", "meta", "slug")
     return CleanArticle(
         **{name: getattr(record, name) for name in copied},
         title=title,

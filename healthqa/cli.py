@@ -9,11 +9,11 @@ import json
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -536,13 +536,9 @@ def eval_mediqa_qa(file: str, run_file: str | None, as_json: bool) -> None:
     with _errors():
         questions = evaluate.load_mediqa_qa(Path(file))
     predictions, scores = mediqa_qa_report(questions)
-    if run_file:
-        with open(run_file, "w", encoding="utf-8") as out:
-            evaluate.write_mediqa_qa_run(predictions, out)
-    if scores is None:
-        click.echo(f"{len(questions)} questions labelled; no judgments to score against.")
-        return
-    _print_scores(scores, ("accuracy", "precision", "mrr", "spearman"), as_json)
+    _write_run(run_file, evaluate.write_mediqa_qa_run, predictions)
+    keys = ("accuracy", "precision", "mrr", "spearman")
+    _print_scores(scores, keys, as_json, f"{len(questions)} questions")
 
 
 @eval_.command("rqe")
@@ -562,16 +558,22 @@ def eval_rqe(file: str, run_file: str | None, as_json: bool) -> None:
     with _errors():
         pairs = evaluate.load_rqe(Path(file))
     predictions, scores = rqe_report(pairs)
-    if run_file:
-        with open(run_file, "w", encoding="utf-8") as out:
-            evaluate.write_rqe_run(predictions, out)
+    _write_run(run_file, evaluate.write_rqe_run, predictions)
+    _print_scores(scores, ("accuracy",), as_json, f"{len(pairs)} pairs")
+
+
+def _write_run(path: str | None, writer: Callable[[Any, TextIO], None], run: Any) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8") as out:
+            writer(run, out)
+
+
+def _print_scores(
+    scores: dict[str, dict[str, Any]] | None, keys: tuple[str, ...], as_json: bool, what: str
+) -> None:
     if scores is None:
-        click.echo(f"{len(pairs)} pairs labelled; no judgments to score against.")
+        click.echo(f"{what} labelled; no judgments to score against.")
         return
-    _print_scores(scores, ("accuracy",), as_json)
-
-
-def _print_scores(scores: dict[str, dict[str, Any]], keys: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         _print_json(scores)
         return

@@ -222,5 +222,4 @@ def _clean(record: ArticleRecord) -> CleanArticle | Problem:
     if not article.body_text.strip():
         detail = "nothing is left of the answer once unsafe HTML is removed"
         return Problem(record.origin, "no body", detail, field="body")
-    article.slug = record.slug
     return article
