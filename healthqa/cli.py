@@ -22,37 +22,20 @@ from healthqa.answers import Answer, ask
 from healthqa.articles import Article
 from healthqa.imports import ImportSummary, import_paths
 from healthqa.index.lexical import LexicalIndex
-from healthqa.index.sync import rebuild, sync
+from healthqa.index.sync import rebuild
 from healthqa.ingest import export as export_format
 from healthqa.ingest.inputs import total_bytes
+from healthqa.library import Library
 from healthqa.recommend import neighbours, related
-from healthqa.search import Search
-from healthqa.store import ArticleFilter, Store, StoreError, open_store
+from healthqa.store import ArticleFilter, StoreError
 
 
-class Context:
-    """What every command shares: the settings and, opened on first use, the store."""
+class Context(Library):
+    """What every command shares: the library, and whether --db was given."""
 
     def __init__(self, db: str | None) -> None:
-        self.settings = config.load()
-        self.db = db or self.settings["database_url"]
+        super().__init__(db)
         self.db_named = db is not None
-        self._store: Store | None = None
-        self._index: LexicalIndex | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.db)
-        return self._store
-
-    @property
-    def index(self) -> LexicalIndex:
-        """The search index beside the database, brought up to date with its change log."""
-        if self._index is None:
-            self._index = LexicalIndex(index_path(self.db, self.settings["index_path"]))
-            sync(self.store, self._index)
-        return self._index
 
     def limits(self) -> ingest.Limits:
         s = self.settings
@@ -81,7 +64,7 @@ def main(ctx: click.Context, db: str | None) -> None:
         ctx.obj = Context(db)
     except config.ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    ctx.call_on_close(lambda: ctx.obj._store.close() if ctx.obj._store else None)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()
@@ -330,7 +313,7 @@ def reindex(obj: Context) -> None:
     Example: healthqa --db site.db reindex
     """
     with _errors():
-        index = LexicalIndex(index_path(obj.db, obj.settings["index_path"]))
+        index = LexicalIndex(obj.index_path())
         count = rebuild(obj.store, index)
     click.echo(f"Indexed {count:,} published articles.")
 
@@ -346,7 +329,7 @@ def search(obj: Context, question: str, limit: int, as_json: bool) -> None:
     Example: healthqa search "why do my legs cramp at night"
     """
     with _errors():
-        found = Search(obj.store, obj.index).results(question, limit)
+        found = obj.search.results(question, limit)
     for result in found:
         article = result.article
         if as_json:
@@ -372,7 +355,7 @@ def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
     Example: healthqa ask "what causes leg cramps in late pregnancy?"
     """
     with _errors():
-        result = ask(Search(obj.store, obj.index), question, limit)
+        result = ask(obj.search, question, limit)
     if as_json:
         _print_json(result.to_dict())
         return
@@ -496,7 +479,7 @@ def eval_beir(
         bench = evaluate.load_beir(Path(folder))
         summary = _run_import(ctx, [str(bench.corpus_path)], None, "eval", quiet=True)
         _exit_if_rejected(summary)
-        report = beir_report(Search(ctx.store, ctx.index), bench)
+        report = beir_report(ctx.search, bench)
     if run_file:
         with open(run_file, "w", encoding="utf-8") as out:
             evaluate.write_trec_run(report.runs["healthqa"], out, tag="healthqa")
@@ -593,20 +576,10 @@ def _eval_context(obj: Context) -> Iterator[Context]:
         try:
             yield ctx
         finally:
-            if ctx._store:
-                ctx._store.close()
+            ctx.close()
 
 
 # Helpers ----------------------------------------------------------------------------------
-
-
-def index_path(db: str, configured: str) -> Path | None:
-    """Where the search index lives: the setting, else a folder beside the database file."""
-    if configured:
-        return Path(configured)
-    if db == ":memory:":
-        return None
-    return Path(db.removeprefix("sqlite:///") + ".index")
 
 
 def demo_path() -> Path:
