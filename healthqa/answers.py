@@ -18,7 +18,6 @@ judged answers.)
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,11 +25,13 @@ from lxml import html as lxml_html
 
 from healthqa.articles import Article
 from healthqa.index.analysis import terms
-from healthqa.questions import Analysis, analyse, answers_type
-from healthqa.search import Search
+from healthqa.questions import Analysis, answers_type
+from healthqa.search import Result, Search
 
 MIN_CONFIDENCE = 0.3
 TYPE_BONUS = 0.25
+FOCUS_BONUS = 0.1  # an article about the question's focus scores 10% more
+FOCUS_DEPTH = 30  # how many search results the focus may re-order
 _BLOCKS = ("p", "ul", "ol", "h2", "h3", "h4", "blockquote", "table")
 _HEADINGS = ("h2", "h3", "h4")
 
@@ -79,8 +80,9 @@ def ask(search: Search, question: str, limit: int = 3) -> AskResult:
     """The best articles for `question`, each with the passage that answers it."""
     weights = _term_weights(search, question)
     alternatives = search.vocabulary.alternatives(list(weights))
-    result = AskResult(question, analyse(question))
-    for found in search.results(question, limit):
+    result = AskResult(question, search.analyse(question))
+    candidates = search.results(question, max(limit, FOCUS_DEPTH))
+    for found in by_focus(candidates, result.analysis.focus)[:limit]:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
         present = set(terms(found.article.title)) | covered
         # A question word counts as covered when a word it stands for is there ("charley
@@ -93,6 +95,21 @@ def ask(search: Search, question: str, limit: int = 3) -> AskResult:
     best = max((answer.confidence for answer in result.answers), default=0.0)
     result.no_answer = best < MIN_CONFIDENCE
     return result
+
+
+def by_focus(found: list[Result], focus: str | None) -> list[Result]:
+    """Results re-ordered so an article whose topic is the question's focus gains FOCUS_BONUS."""
+    if focus is None:
+        return found
+    about = focus.casefold()
+
+    def score(result: Result) -> float:
+        topic = result.article.topic
+        return result.score * (
+            1 + FOCUS_BONUS * (topic is not None and topic.name.casefold() == about)
+        )
+
+    return sorted(found, key=score, reverse=True)
 
 
 def best_passage(
@@ -153,12 +170,10 @@ def _with_list(blocks: list[_Block], position: int, block: _Block) -> Passage:
 
 def _term_weights(search: Search, question: str) -> dict[str, float]:
     """Each question term's weight: its idf in the collection (rare words say more)."""
-    total = max(search.index.size, 1)
     weights = {}
     for term in dict.fromkeys(terms(question)):  # in question order: phrases stay whole
         corrected = search.speller.correct(term) or term
-        frequency = search.index.doc_freq("body", corrected)
-        weights[corrected] = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+        weights[corrected] = search.idf(corrected)
     return weights
 
 

@@ -3,7 +3,9 @@
 The question type ("cause", "treatment", ...) and the population ("pregnancy", "child",
 "older adult") come from cue phrases, kept below as data a reviewer can read. A question may
 show several types ("what causes it and how is it treated"); they are listed in the order
-found. The focus (the condition, medicine or test asked about) is not analysed yet.
+found. The focus (the condition, medicine or test asked about) is found by `FocusFinder`: the
+longest, rarest run of the question's words that names a topic of the collection, by its name
+or an "also called" name ("charley horse" finds the topic "Muscle cramps" when it lists it).
 
 The cues for answers, `PASSAGE_CUES`, say what a passage that answers that type of question
 tends to contain; the ask pipeline prefers such passages.
@@ -12,7 +14,11 @@ tends to contain; the ask pipeline prefers such passages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from healthqa.articles import Topic
+from healthqa.index.analysis import terms
 
 # question type -> (cues in a question, cues in a passage that answers it)
 _TYPES: dict[str, tuple[str, str]] = {
@@ -77,25 +83,88 @@ POPULATION_CUES = {name: re.compile(cues, re.I) for name, cues in _POPULATIONS.i
 
 @dataclass(frozen=True)
 class Analysis:
-    """What a question asks: its types (first is main), and the population it is about."""
+    """What a question asks: its types (first is main), the population and the focus (a topic)."""
 
     types: tuple[str, ...]
     population: str | None
+    focus: str | None = None
 
     @property
     def type(self) -> str:
         return self.types[0] if self.types else "information"
 
 
-def analyse(question: str) -> Analysis:
-    """The types and population of `question` (a sentence or several, typos and all)."""
+def analyse(question: str, focus: FocusFinder | None = None) -> Analysis:
+    """The types, population and (given a finder) focus of `question`, typos and all."""
     found = sorted(
         (match.start(), name)
         for name, cue in QUESTION_CUES.items()
         if (match := cue.search(question))
     )
     population = next((name for name, cue in POPULATION_CUES.items() if cue.search(question)), None)
-    return Analysis(tuple(name for _, name in found), population)
+    topic = focus.find(question) if focus else None
+    return Analysis(tuple(name for _, name in found), population, topic)
+
+
+class FocusFinder:
+    """Finds which topic a question is about, from the names and synonyms of the topics.
+
+    Names are compared as analysed terms (stemmed, stop words out), in any order within a run
+    of the question's words, so "cancer of the breast" names "Breast cancer". Of several names
+    found, the one whose words weigh most wins (`weight`: a term's rarity in the collection,
+    else 1 a word), so "pregnancy" loses to "molar pregnancy"; a name weighing less than
+    `min_weight` is too common a word to name a focus ("disease"), and a one-word name needs
+    4+ letters. An acronym ("CAR", "ODD") names its topic only when the question writes it in
+    capitals too (and is not written all in capitals).
+    """
+
+    LONGEST = 6  # words in the longest name looked for
+
+    def __init__(
+        self, names: dict[tuple[str, ...], str], acronyms: dict[str, str] | None = None
+    ) -> None:
+        self.names = names
+        self.acronyms = acronyms or {}
+
+    @classmethod
+    def build(cls, topics: Iterable[Topic]) -> FocusFinder:
+        names: dict[tuple[str, ...], str] = {}
+        acronyms: dict[str, str] = {}
+        for topic in topics:
+            for name in (topic.name, *topic.synonyms):
+                if _ACRONYM.fullmatch(name):
+                    acronyms.setdefault(name, topic.name)
+                    continue
+                key = tuple(sorted(terms(name)))
+                if key and len(key) <= cls.LONGEST and (len(key) > 1 or len(key[0]) >= 4):
+                    names.setdefault(key, topic.name)
+        return cls(names, acronyms)
+
+    def find(
+        self,
+        question: str,
+        weight: Callable[[str], float] | None = None,
+        min_weight: float = 0.0,
+    ) -> str | None:
+        """The name of the topic `question` is about, or None."""
+        found = terms(question)
+        best: tuple[float, str] | None = None
+        for size in range(min(self.LONGEST, len(found)), 0, -1):
+            for start in range(len(found) - size + 1):
+                key = tuple(sorted(found[start : start + size]))
+                if key in self.names:
+                    score = sum(weight(term) for term in key) if weight else float(size)
+                    if score >= min_weight and (best is None or score > best[0]):
+                        best = (score, self.names[key])
+        if best is not None:
+            return best[1]
+        if question.isupper():  # a question written in capitals has no acronyms
+            return None
+        written = (self.acronyms.get(word) for word in _ACRONYM.findall(question))
+        return next((name for name in written if name), None)
+
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
 
 
 def answers_type(text: str, question_type: str) -> bool:

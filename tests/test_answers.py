@@ -72,6 +72,11 @@ def test_ask_quotes_cites_and_dates(search: Search) -> None:
     )
 
 
+def test_the_focus_is_found_among_the_topics(search: Search) -> None:
+    assert ask(search, "is pharyngitis catching?").analysis.focus == "Throat problems"
+    assert ask(search, "what causes a sore throat?").analysis.focus is None  # no topic says so
+
+
 def test_no_good_answer_is_said_plainly(search: Search) -> None:
     result = ask(search, "how do I replace a car gearbox")
     assert result.no_answer

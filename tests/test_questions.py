@@ -1,6 +1,34 @@
-import pytest
+import math
 
-from healthqa.questions import analyse, answers_type
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from healthqa.articles import Topic
+from healthqa.index.analysis import terms
+from healthqa.questions import FocusFinder, analyse, answers_type
+
+
+def topic(name: str, *synonyms: str) -> Topic:
+    return Topic(id=0, slug="", name=name, synonyms=list(synonyms), category=None)
+
+
+FINDER = FocusFinder.build(
+    [
+        topic("Breast cancer"),
+        topic("Pregnancy"),
+        topic("Hydatidiform mole", "molar pregnancy"),
+        topic("Muscle cramps", "charley horse"),
+        topic("Carney complex", "CAR", "disease"),
+        topic("Oppositional defiant disorder", "ODD"),
+    ]
+)
+# Rarer words weigh more, as in a collection: "pregnancy" and "disease" are common.
+COMMON = {stem: 1.0 for stem in terms("pregnancy disease cancer")}
+
+
+def weight(term: str) -> float:
+    return COMMON.get(term, 4.0)
 
 
 @pytest.mark.parametrize(
@@ -46,3 +74,32 @@ def test_passage_cues() -> None:
     assert answers_type("Nobody knows the exact cause.", "cause")
     assert not answers_type("Leg cramps are common at night.", "cause")
     assert not answers_type("anything", "information")
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("is cancer of the breast hereditary?", "Breast cancer"),  # any order, stop words out
+        ("is conception needed for a molar pregnancy?", "Hydatidiform mole"),  # synonym, longest
+        ("I keep getting a charley horse at night", "Muscle cramps"),
+        ("can a heart disease be inherited", None),  # too common a word to be a focus
+        ("my son has ODD, what helps?", "Oppositional defiant disorder"),  # an acronym in capitals
+        ("which car seat is safest", None),  # not an acronym when written in lower case
+        ("WHAT CAUSES A COLD", None),
+        ("what is the weather like", None),
+    ],
+)
+def test_focus_is_the_weightiest_topic_name_in_the_question(question: str, focus: str) -> None:
+    assert FINDER.find(question, weight, min_weight=3.0) == focus
+
+
+def test_analysis_carries_the_focus() -> None:
+    analysis = analyse("what causes a charley horse?", FINDER)
+    assert (analysis.type, analysis.focus) == ("cause", "Muscle cramps")
+    assert analyse("what causes a charley horse?").focus is None
+
+
+@given(st.text(max_size=300))
+def test_focus_never_raises(text: str) -> None:
+    found = FINDER.find(text, lambda term: math.log(2 + len(term)))
+    assert found is None or isinstance(found, str)
