@@ -28,12 +28,18 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("database_url", str, "healthqa.db", "SQLite file path (or sqlite:/// URL) to use."),
+    Setting(
+        "database_url",
+        str,
+        "healthqa.db",
+        "SQLite file path (or sqlite:/// URL), or a postgresql:// URL.",
+    ),
     Setting(
         "index_path",
         str,
         "",
-        "Folder of the search index (default: the database path plus .index).",
+        "Folder of the search index (default: the database path plus .index; for PostgreSQL,"
+        " ~/.cache/healthqa/index-HASH on each node).",
     ),
     Setting("batch_size", int, 500, "Articles written per transaction while importing."),
     Setting(

@@ -6,6 +6,8 @@ so a command and a page can never disagree about where the data lives or how it 
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from healthqa import config
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search
-from healthqa.store import Store, open_store
+from healthqa.store import POSTGRES_PREFIXES, Store, open_store
 
 
 class Library:
@@ -66,9 +68,17 @@ class Library:
 
 
 def index_path(db: str, configured: str) -> Path | None:
-    """Where the search index lives: the setting, else a folder beside the database file."""
+    """Where the search index lives: the setting, else a folder beside the database file.
+
+    For a PostgreSQL database, each app node keeps its own index in its cache folder
+    (~/.cache/healthqa/index-HASH, by the URL), following the shared change log.
+    """
     if configured:
         return Path(configured)
     if db == ":memory:":
         return None
+    if db.startswith(POSTGRES_PREFIXES):
+        digest = hashlib.sha256(db.encode()).hexdigest()[:16]
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return cache / "healthqa" / f"index-{digest}"
     return Path(db.removeprefix("sqlite:///") + ".index")

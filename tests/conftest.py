@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tarfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,8 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# A PostgreSQL server for the PostgreSQL backend's tests; each test gets its own schema.
+POSTGRES = os.environ.get("HEALTHQA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -29,6 +32,29 @@ def store() -> Iterator[Store]:
     db = open_store(":memory:")
     yield db
     db.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a new, empty schema on the test PostgreSQL server, dropped afterwards.
+
+    Skipped when no server answers, unless HEALTHQA_REQUIRE_POSTGRES=1 (CI) makes it a failure.
+    """
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("HEALTHQA_REQUIRE_POSTGRES"):
+            pytest.fail(f"no PostgreSQL server at {POSTGRES}: {exc}")
+        pytest.skip(f"no PostgreSQL server at {POSTGRES} (set HEALTHQA_TEST_POSTGRES)")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in POSTGRES else "?"
+    try:
+        yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
 
 
 @pytest.fixture

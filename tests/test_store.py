@@ -1,5 +1,7 @@
 import hashlib
 import sqlite3
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -8,7 +10,17 @@ import pytest
 
 from healthqa.articles import CleanArticle, Link, TopicRecord
 from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
+from healthqa.store.migrations import MIGRATIONS, statements
 from healthqa.store.sqlite import SQLiteStore, build_article_query
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """Every test here runs against each backend: SQLite in memory, and PostgreSQL."""
+    url = ":memory:" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    db = open_store(url)
+    yield db
+    db.close()
 
 
 def article(external_id: str = "a1", title: str = "What causes hiccups?", **changes: object):
@@ -182,7 +194,7 @@ def test_near_duplicates_are_replaced_as_a_list(store: Store) -> None:
 
 def test_a_failed_batch_leaves_nothing_behind(store: Store) -> None:
     broken = replace(article("b2", "Second?"), status="not-a-status")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StoreError, match="status"):
         store.save_batch([article(), broken], "t", "r")
     assert store.stats()["articles"] == 0
     assert store.stats()["revisions"] == 0
@@ -205,8 +217,40 @@ def test_store_urls_pick_the_backend(tmp_path: Path) -> None:
     db = open_store(f"sqlite:///{tmp_path / 'x.db'}")
     assert isinstance(db, SQLiteStore) and (tmp_path / "x.db").exists()
     db.close()
-    with pytest.raises(StoreError, match="PostgreSQL"):
-        open_store("postgresql://localhost/test")
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL"):
+        open_store("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_postgres_messages_hide_the_password(postgres_url: str) -> None:
+    from healthqa.store.postgres import PostgresStore
+
+    with pytest.raises(StoreError) as failed:
+        open_store("postgresql://nobody:secret@127.0.0.1:1/none")
+    assert "secret" not in str(failed.value)
+    db = open_store(postgres_url)
+    assert isinstance(db, PostgresStore) and db.migrate() == []  # migrated once, on open
+    db.close()
+
+
+def test_postgres_writers_from_two_nodes_take_turns(postgres_url: str) -> None:
+    """Two app nodes importing at once: both batches land whole, change numbers in order."""
+    nodes = [open_store(postgres_url), open_store(postgres_url)]
+    batches = [[article(f"n{n}-{i}", f"Question {n} {i}?") for i in range(40)] for n in (0, 1)]
+    threads = [
+        threading.Thread(target=node.save_batch, args=(batch, "t", "r"))
+        for node, batch in zip(nodes, batches, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    changes = nodes[0].changes_since(0)
+    assert len(changes) == 80
+    # Each batch's changes are contiguous: one writer at a time, in commit order.
+    firsts = [c.article_id for c in changes]
+    assert firsts == sorted(firsts)
+    for node in nodes:
+        node.close()
 
 
 def test_stats_has_the_documented_keys(store: Store) -> None:
@@ -266,13 +310,33 @@ def test_topic_articles_lists_published_ones_without_bodies(store: Store) -> Non
     assert store.topic_articles(999) == []
 
 
-def test_migration_two_adds_related_overrides_to_an_old_database(tmp_path: Path) -> None:
+def test_an_old_database_is_migrated_and_keeps_its_pin_order(tmp_path: Path) -> None:
+    """A database made by migrations 1 and 2 only, with pins, opened by today's code."""
     path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name, applied)")
+    for migration in MIGRATIONS[:2]:
+        for statement in statements(migration, "sqlite"):
+            old.execute(statement)
+        old.execute("INSERT INTO schema_migrations VALUES (?, ?, '')", (migration.number, ""))
+    old.commit()
+    old.close()
     db = SQLiteStore(str(path))
-    db._conn.execute("DROP TABLE related_overrides")
-    db._conn.execute("DELETE FROM schema_migrations WHERE number = 2")
+    ids = db.save_batch([article(f"x{i}", f"Question {i}?") for i in range(4)], "t", "r")
+    db._conn.executemany(  # pins made by the old code, in the order 3, 1, 2
+        "INSERT INTO related_overrides (article_id, target_id, action, author, reason, created)"
+        " VALUES (?, ?, 'pin', 'e', 'r', 'then')",
+        [(ids.article_ids[0], ids.article_ids[k]) for k in (3, 1, 2)],
+    )
     db.close()
-    again = SQLiteStore(str(path))
-    assert again.related_overrides(1) == []
-    assert again.migrate() == []
+    # Re-open as if migration 5 had not run yet: it numbers the old pins in their old order.
+    again = sqlite3.connect(path)
+    again.execute("DELETE FROM schema_migrations WHERE number = 5")
+    again.execute("ALTER TABLE related_overrides DROP COLUMN position")
+    again.commit()
     again.close()
+    db = SQLiteStore(str(path))
+    pins = [o.target_id for o in db.related_overrides(ids.article_ids[0])]
+    assert pins == [ids.article_ids[k] for k in (3, 1, 2)]
+    assert db.migrate() == []
+    db.close()

@@ -58,6 +58,8 @@ _ARTICLE_FROM = """
 class SQLiteStore(Store):
     """See the module docstring. `SQLiteStore(":memory:")` for tests."""
 
+    DIALECT = "sqlite"
+
     def __init__(self, path: str) -> None:
         self.url = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -86,7 +88,7 @@ class SQLiteStore(Store):
             for migration in MIGRATIONS:
                 if migration.number in done:
                     continue
-                for statement in statements(migration, "sqlite"):
+                for statement in statements(migration, self.DIALECT):
                     db.execute(statement)
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
@@ -97,9 +99,13 @@ class SQLiteStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it or, on any error, none of it."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn
+        except sqlite3.IntegrityError as exc:
+            self._conn.execute("ROLLBACK")
+            raise StoreError(f"the database refused the change: {exc}") from exc
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
@@ -167,7 +173,8 @@ class SQLiteStore(Store):
             override = RelatedOverride(article_id, target_id, action, author, reason, _now())
             db.execute(
                 "INSERT INTO related_overrides (article_id, target_id, action, author, reason, "
-                "created) VALUES (?, ?, ?, ?, ?, ?)",
+                "created, position) VALUES (?, ?, ?, ?, ?, ?, "
+                "(SELECT COALESCE(MAX(position), 0) + 1 FROM related_overrides))",
                 (article_id, target_id, action, author, reason, override.created),
             )
         return override
@@ -263,7 +270,7 @@ class SQLiteStore(Store):
     def related_overrides(self, article_id: int) -> list[RelatedOverride]:
         rows = self._conn.execute(
             "SELECT article_id, target_id, action, author, reason, created "
-            "FROM related_overrides WHERE article_id = ? ORDER BY created, rowid",
+            "FROM related_overrides WHERE article_id = ? ORDER BY position",
             (article_id,),
         )
         return [RelatedOverride(*row) for row in rows]
@@ -282,7 +289,7 @@ class SQLiteStore(Store):
                       COUNT(a.id) AS article_count
                FROM topics t LEFT JOIN articles a
                  ON a.topic_id = t.id AND a.status = 'published'
-               GROUP BY t.id ORDER BY t.name COLLATE NOCASE, t.id"""
+               GROUP BY t.id ORDER BY LOWER(t.name), t.id"""
         )
         return [Topic(r[0], r[1], r[2], json.loads(r[3]), r[4], article_count=r[5]) for r in rows]
 
@@ -377,9 +384,9 @@ class _BatchWriter:
         names = ", ".join(values)
         marks = ", ".join("?" * len(values))
         cursor = self.db.execute(
-            f"INSERT INTO articles ({names}) VALUES ({marks})", tuple(values.values())
+            f"INSERT INTO articles ({names}) VALUES ({marks}) RETURNING id", tuple(values.values())
         )
-        article_id = int(cursor.lastrowid or 0)
+        article_id = int(cursor.fetchone()[0])
         self._record(article_id, 1, article, "created")
         return article_id
 
@@ -449,10 +456,10 @@ def _topic_row(db: sqlite3.Connection, topic: TopicRecord) -> tuple[int, list[st
     if row is not None:
         return int(row[0]), json.loads(row[1]), row[2]
     cursor = db.execute(
-        "INSERT INTO topics (slug, name, synonyms, category) VALUES (?, ?, ?, ?)",
+        "INSERT INTO topics (slug, name, synonyms, category) VALUES (?, ?, ?, ?) RETURNING id",
         (topic.slug, topic.name, json.dumps(list(topic.synonyms)), topic.category),
     )
-    return int(cursor.lastrowid or 0), list(topic.synonyms), topic.category
+    return int(cursor.fetchone()[0]), list(topic.synonyms), topic.category
 
 
 def _source_id(db: sqlite3.Connection, name: str) -> int:
@@ -564,8 +571,9 @@ def _free_slug(db: sqlite3.Connection, base: str) -> str:
     """`base`, or `base-2`, `base-3`... whichever is not taken yet."""
     taken = {
         row[0]
-        for row in db.execute(
-            "SELECT slug FROM articles WHERE slug = ? OR slug GLOB ?", (base, f"{base}-[0-9]*")
+        for row in db.execute(  # `base` and every slug starting `base-` ("." follows "-")
+            "SELECT slug FROM articles WHERE slug = ? OR (slug >= ? AND slug < ?)",
+            (base, f"{base}-", f"{base}."),
         )
     }
     if base not in taken:

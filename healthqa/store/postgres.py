@@ -1,0 +1,114 @@
+"""The scaled-out backend: PostgreSQL, the source of truth for many stateless app nodes.
+
+The SQL is the embedded backend's own (healthqa/store/sqlite.py): the migrations fill in each
+dialect's few differing words, and the queries are written in the subset both databases speak.
+`_Connection` lets that code run on psycopg: `?` placeholders become `%s`, and rows answer by
+position and by column name, as `sqlite3.Row` does.
+
+Writes are serialised across every node by a transaction-level advisory lock, taken first in
+each write transaction. That is what `BEGIN IMMEDIATE` gives SQLite, and what the change log
+needs: sequence numbers then commit in order, so an index that has applied change N has seen
+every change before it. Reads never wait (MVCC). Imports and edits are rare next to reads,
+so one writer at a time costs little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+
+from healthqa.store.base import StoreError
+from healthqa.store.sqlite import SQLiteStore
+
+WRITE_LOCK = 0x68717761  # "hqwa": the advisory lock key every healthqa writer takes
+CONNECT_TIMEOUT_S = 10
+
+
+class PostgresStore(SQLiteStore):
+    """The store on a PostgreSQL database, given its URL (`postgresql://user@host/db`)."""
+
+    DIALECT = "postgres"
+
+    def __init__(self, url: str) -> None:  # replaces the SQLite set-up (no PRAGMAs, no file)
+        self.url = _without_password(url)
+        try:
+            connection = psycopg.connect(
+                url, autocommit=True, row_factory=_rows, connect_timeout=CONNECT_TIMEOUT_S
+            )
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {exc}") from None
+        self._conn = _Connection(connection)  # type: ignore[assignment]
+        self.migrate()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            yield self._conn
+        except psycopg.IntegrityError as exc:
+            self._conn.execute("ROLLBACK")
+            raise StoreError(f"the database refused the change: {exc}") from exc
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+
+class _Row(tuple):
+    """A row that answers `row[0]` and `row["name"]`, like sqlite3.Row."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return super().__getitem__(self.names[key])
+        return super().__getitem__(key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def _rows(cursor: psycopg.Cursor[Any]) -> Any:
+    """psycopg row factory making `_Row`s for this cursor's columns."""
+    names = {column.name: i for i, column in enumerate(cursor.description or ())}
+    row_class = type("Row", (_Row,), {"names": names})
+    return lambda values: row_class(values)
+
+
+class _Connection:
+    """The part of sqlite3.Connection the store uses, on a psycopg connection."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._pg = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self._pg.execute(_placeholders(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self._pg.cursor() as cursor:
+                cursor.executemany(_placeholders(sql), rows)
+
+    def close(self) -> None:
+        self._pg.close()
+
+
+@lru_cache(maxsize=512)
+def _placeholders(sql: str) -> str:
+    """SQLite's `?` placeholders as psycopg's `%s` (a literal `%` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _without_password(url: str) -> str:
+    """The URL as shown in messages and stats: any password replaced by ***."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    if "password" not in info:
+        return url
+    info["password"] = "***"
+    return psycopg.conninfo.make_conninfo("", **info)
