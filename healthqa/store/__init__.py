@@ -11,6 +11,7 @@ driver.
 from __future__ import annotations
 
 from healthqa.store.base import (
+    AlreadyExists,
     ArticleFilter,
     BatchResult,
     Change,
@@ -19,6 +20,7 @@ from healthqa.store.base import (
     NotFound,
     Store,
     StoreError,
+    Token,
 )
 
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -38,6 +40,7 @@ def open_store(url: str) -> Store:
 
 
 __all__ = [
+    "AlreadyExists",
     "ArticleFilter",
     "BatchResult",
     "Change",
@@ -46,5 +49,6 @@ __all__ = [
     "NotFound",
     "Store",
     "StoreError",
+    "Token",
     "open_store",
 ]
