@@ -154,7 +154,8 @@ def _clean(library: Library, record: ArticleRecord) -> CleanArticle:
     )
     checked = ingest.check(record, limits)
     if isinstance(checked, ingest.Problem):
-        raise EditError(checked.field or "body", f"{checked.reason}: {checked.detail}")
+        field = checked.field or "body"
+        raise EditError(field, f"{field}: {checked.reason}: {checked.detail}")
     if record.topic is not None and not record.topic.name.strip():
         raise EditError("topic.name", "a topic needs a name")
     article = cleaning.clean(record)
