@@ -293,3 +293,32 @@ def test_the_openapi_document_describes_the_editor_api(site: Site) -> None:
     assert {"title", "body", "reason"} <= set(schemas["ArticleCreate"]["required"])
     assert schemas["ErrorOut"]["properties"]["error"]["$ref"].endswith("ErrorDetail")
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_checks_run_in_the_documented_order(tmp_path: Path) -> None:
+    site = Site(tmp_path, max_request_bytes=100)
+    no_token = {"Content-Type": "text/plain"}
+    big = b"x" * 101
+    assert_error(
+        site.client.post("/api/v1/articles", content=big, headers=no_token),
+        413,
+        "payload_too_large",
+    )
+    small = b'{"title": '
+    assert_error(
+        site.client.post("/api/v1/articles", content=small, headers=no_token),
+        415,
+        "unsupported_media_type",
+    )
+    as_json = {"Content-Type": "application/json"}
+    assert_error(
+        site.client.post("/api/v1/articles", content=small, headers=as_json), 400, "invalid_json"
+    )
+    fields = b'{"title": 1}'
+    assert_error(
+        site.client.post("/api/v1/articles", content=fields, headers=as_json), 401, "unauthorized"
+    )
+    with_token = as_json | site.auth()
+    response = site.client.post("/api/v1/articles", content=fields, headers=with_token)
+    assert_error(response, 422, "invalid_field", "title")
+    site.close()
