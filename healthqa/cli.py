@@ -624,6 +624,8 @@ def tokens_list(obj: Context, as_json: bool) -> None:
     """
     with _errors():
         found = obj.store.tokens()
+    if not found and not as_json:
+        click.echo("No tokens yet: healthqa tokens create --name NAME", err=True)
     for token in found:
         row = token.to_dict() | {"state": tokens.state(token)}
         if as_json:

@@ -159,6 +159,8 @@ def _clean(library: Library, record: ArticleRecord) -> CleanArticle:
     if record.topic is not None and not record.topic.name.strip():
         raise EditError("topic.name", "a topic needs a name")
     article = cleaning.clean(record)
+    if not article.title:
+        raise EditError("title", "title: nothing is left of it once invisible characters go")
     if not article.body_text.strip():
         raise EditError("body", "nothing is left of the body once unsafe HTML is removed")
     return article

@@ -88,6 +88,7 @@ def test_an_external_id_is_unique_within_its_source(library: Library) -> None:
     ("changes", "field", "message"),
     [
         ({"title": "   "}, "title", "no title"),
+        ({"title": "\u200b\u200d"}, "title", "invisible"),
         ({"title": "x" * 51}, "title", "at most 50 are allowed"),
         ({"body": ""}, "body", "no body"),
         ({"body": "y" * 201}, "body", "at most 200 are allowed"),

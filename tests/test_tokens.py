@@ -122,3 +122,16 @@ def test_cli_prints_a_token_once_lists_without_it_and_revokes(tmp_path: Path) ->
     assert again.exit_code == 1 and "no token in use" in again.output
     bad = runner.invoke(main, ["--db", db, "tokens", "create", "--name", "x", "--expires", "0"])
     assert bad.exit_code == 2 and "--expires" in bad.output
+
+
+def test_an_older_database_gains_the_tokens_table(tmp_path: Path) -> None:
+    path = str(tmp_path / "old.db")
+    db = open_store(path)
+    db._conn.execute("DROP TABLE tokens")
+    db._conn.execute("DELETE FROM schema_migrations WHERE number = 3")
+    db.close()
+    again = open_store(path)
+    assert again.tokens() == []
+    tokens.create(again, "alice", 30)
+    assert [t.name for t in again.tokens()] == ["alice"]
+    again.close()

@@ -8,6 +8,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from healthqa import config, tokens
 from healthqa.library import Library
@@ -322,3 +324,28 @@ def test_checks_run_in_the_documented_order(tmp_path: Path) -> None:
     response = site.client.post("/api/v1/articles", content=fields, headers=with_token)
     assert_error(response, 422, "invalid_field", "title")
     site.close()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from([*ARTICLE, "body_format", "source", "external_id", "licence", "language"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.dictionaries(FIELDS, JSON_VALUES, max_size=4), drop=st.sets(FIELDS, max_size=2))
+def test_hostile_bodies_get_a_clear_4xx_never_a_500(
+    site: Site, changes: dict[str, Any], drop: set[str]
+) -> None:
+    body = {k: v for k, v in (ARTICLE | changes).items() if k not in drop}
+    response = site.client.post("/api/v1/articles", json=body, headers=site.auth())
+    if response.status_code != 201:
+        error = response.json()["error"]
+        assert error["status"] == response.status_code in (400, 409, 422)
+        assert error["message"]
