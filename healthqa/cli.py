@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import click
 
-from healthqa import config, ingest
+from healthqa import config, ingest, tokens
 from healthqa.answers import Answer, ask
 from healthqa.articles import Article
 from healthqa.imports import ImportSummary, import_paths
@@ -577,6 +577,78 @@ def _eval_context(obj: Context) -> Iterator[Context]:
             yield ctx
         finally:
             ctx.close()
+
+
+@main.group("tokens")
+def tokens_() -> None:
+    """Create, list and revoke editors' API tokens (stored hashed; shown once).
+
+    Example: healthqa tokens create --name alice --expires 90
+    """
+
+
+@tokens_.command("create")
+@click.option("--name", required=True, help="Who holds it; recorded as the author of edits.")
+@click.option(
+    "--expires",
+    "days",
+    type=click.IntRange(1, tokens.MAX_DAYS),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Days until the token stops working.",
+)
+@pass_context
+def tokens_create(obj: Context, name: str, days: int) -> None:
+    """Create a token and print it once: it is stored only as a hash and cannot be shown again.
+
+    Example: healthqa tokens create --name alice --expires 90
+    """
+    with _errors():
+        secret, token = tokens.create(obj.store, name, days)
+    click.echo(secret)
+    click.echo(
+        f"Token {token.id} for {token.name!r}, expires {token.expires}. Keep it now: it is not "
+        "stored and cannot be shown again.",
+        err=True,
+    )
+
+
+@tokens_.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one token a line.")
+@pass_context
+def tokens_list(obj: Context, as_json: bool) -> None:
+    """List tokens: id, name, state and dates (never the token itself).
+
+    Example: healthqa tokens list --json
+    """
+    with _errors():
+        found = obj.store.tokens()
+    if not found and not as_json:
+        click.echo("No tokens yet: healthqa tokens create --name NAME", err=True)
+    for token in found:
+        row = token.to_dict() | {"state": tokens.state(token)}
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            used = token.last_used or "never"
+            click.echo(
+                f"{token.id:>5}  {token.name:<24} {row['state']:<8} expires {token.expires}  "
+                f"last used {used}"
+            )
+
+
+@tokens_.command("revoke")
+@click.argument("key", metavar="NAME_OR_ID")
+@pass_context
+def tokens_revoke(obj: Context, key: str) -> None:
+    """Revoke a token at once: requests that use it are refused from now on.
+
+    Example: healthqa tokens revoke alice
+    """
+    with _errors():
+        token = tokens.revoke(obj.store, key)
+    click.echo(f"Revoked token {token.id} ({token.name!r}) at {token.revoked}.")
 
 
 # Helpers ----------------------------------------------------------------------------------

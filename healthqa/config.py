@@ -59,6 +59,12 @@ SETTINGS = (
     Setting("max_line_bytes", int, 5_000_000, "Largest single line of a JSON Lines file."),
     Setting("max_title_chars", int, 500, "Longest title (question) accepted."),
     Setting("max_body_chars", int, 1_000_000, "Longest article body accepted."),
+    Setting(
+        "max_request_bytes",
+        int,
+        1_000_000,
+        "Largest request body the editor API reads; a bigger one is refused with 413.",
+    ),
 )
 
 

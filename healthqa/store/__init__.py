@@ -12,6 +12,7 @@ driver.
 from __future__ import annotations
 
 from healthqa.store.base import (
+    AlreadyExists,
     ArticleFilter,
     BatchResult,
     Change,
@@ -20,6 +21,7 @@ from healthqa.store.base import (
     NotFound,
     Store,
     StoreError,
+    Token,
 )
 
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -42,6 +44,7 @@ def open_store(url: str) -> Store:
 
 
 __all__ = [
+    "AlreadyExists",
     "ArticleFilter",
     "BatchResult",
     "Change",
@@ -50,5 +53,6 @@ __all__ = [
     "NotFound",
     "Store",
     "StoreError",
+    "Token",
     "open_store",
 ]

@@ -27,6 +27,11 @@ class Conflict(StoreError):
     """The article changed since the revision the caller edited."""
 
 
+class AlreadyExists(StoreError):
+    """A record with that identity is there already (an article's source and external id, or
+    the name of a token in use)."""
+
+
 @dataclass
 class BatchResult:
     """What one batch did to the store; the import summary adds these up."""
@@ -105,6 +110,31 @@ class ArticleSummary:
     question_type: str | None
 
 
+@dataclass(frozen=True)
+class Token:
+    """An editor's API token as stored: its name and dates, and the SHA-256 of the secret,
+    never the secret itself. `expires`, `revoked` and `last_used` are ISO times (UTC)."""
+
+    id: int
+    name: str
+    token_hash: str
+    created: str
+    expires: str
+    revoked: str | None = None
+    last_used: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for listings; the hash is left out."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created": self.created,
+            "expires": self.expires,
+            "revoked": self.revoked,
+            "last_used": self.last_used,
+        }
+
+
 class Store(ABC):
     """One backend's storage of healthqa's records; see the module docstring."""
 
@@ -151,6 +181,52 @@ class Store(ABC):
     @abstractmethod
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
         """Retire or restore an article; either way it is a new revision and can be undone."""
+
+    @abstractmethod
+    def create_article(self, article: CleanArticle, author: str, reason: str) -> Article:
+        """Insert one new article (revision 1) in one transaction, with its change-log entry.
+
+        `AlreadyExists` when an article of that source already has that external id.
+        """
+
+    @abstractmethod
+    def update_article(
+        self,
+        key: int | str,
+        article: CleanArticle,
+        expected_revision: int,
+        author: str,
+        reason: str,
+    ) -> Article:
+        """Replace the content of one article, if it is still at `expected_revision`.
+
+        The comparison happens inside the write transaction, so of two edits of the same
+        revision exactly one lands and the other gets `Conflict`. Source, external id, slug and
+        status stay as they are; content equal to the stored content writes nothing.
+        """
+
+    # Tokens -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_token(self, name: str, token_hash: str, created: str, expires: str) -> Token:
+        """Record a new token; `AlreadyExists` while a token not revoked has that name."""
+
+    @abstractmethod
+    def token_by_hash(self, token_hash: str) -> Token | None:
+        """The token with this hash (whatever its state), else None."""
+
+    @abstractmethod
+    def tokens(self) -> list[Token]:
+        """Every token, revoked ones too, oldest first."""
+
+    @abstractmethod
+    def revoke_token(self, key: int | str, when: str) -> Token:
+        """Revoke the token with this id, or the token in use with this name; `NotFound`
+        otherwise. Revoking a revoked token (by id) changes nothing."""
+
+    @abstractmethod
+    def touch_token(self, token_id: int, when: str) -> None:
+        """Record that the token was just used."""
 
     # Reads --------------------------------------------------------------------------------
 

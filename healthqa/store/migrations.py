@@ -131,6 +131,24 @@ MIGRATIONS = (
         ),
     ),
     Migration(
+        3,
+        "editors' API tokens, stored hashed",
+        (
+            # Only the SHA-256 of a token is kept: a stolen database holds no usable token.
+            # A name is unique among tokens not revoked, so a revoked name can be used again.
+            """CREATE TABLE tokens (
+                id {id},
+                name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created TEXT NOT NULL,
+                expires TEXT NOT NULL,
+                revoked TEXT,
+                last_used TEXT
+            )""",
+            "CREATE UNIQUE INDEX tokens_active_name ON tokens (name) WHERE revoked IS NULL",
+        ),
+    ),
+    Migration(
         5,
         "pins keep the order editors made them in, on every backend",
         (

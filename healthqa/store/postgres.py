@@ -14,6 +14,7 @@ so one writer at a time costs little.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -42,21 +43,23 @@ class PostgresStore(SQLiteStore):
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {exc}") from None
         self._conn = _Connection(connection)  # type: ignore[assignment]
+        self._lock = threading.RLock()  # one transaction at a time on this connection
         self.migrate()
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        self._conn.execute("BEGIN")
-        try:
-            self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
-            yield self._conn
-        except psycopg.IntegrityError as exc:
-            self._conn.execute("ROLLBACK")
-            raise StoreError(f"the database refused the change: {exc}") from exc
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+                yield self._conn
+            except psycopg.IntegrityError as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"the database refused the change: {exc}") from exc
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
 
 class _Row(tuple):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -28,15 +29,18 @@ from healthqa.articles import (
 )
 from healthqa.store.base import (
     RELATED_ACTIONS,
+    AlreadyExists,
     ArticleFilter,
     ArticleSummary,
     BatchResult,
     Change,
+    Conflict,
     Duplicate,
     NotFound,
     RelatedOverride,
     Store,
     StoreError,
+    Token,
 )
 from healthqa.store.migrations import MIGRATIONS, statements
 
@@ -64,6 +68,9 @@ class SQLiteStore(Store):
         self.url = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
+        # One connection serves every thread of a web server: a transaction holds this lock
+        # so that two threads' transactions never interleave on it.
+        self._lock = threading.RLock()
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
@@ -99,17 +106,22 @@ class SQLiteStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it or, on any error, none of it."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except sqlite3.IntegrityError as exc:
-            self._conn.execute("ROLLBACK")
-            raise StoreError(f"the database refused the change: {exc}") from exc
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        """One write transaction: all of it or, on any error, none of it.
+
+        The lock keeps two threads sharing this connection (a web server's) from interleaving
+        their transactions on it.
+        """
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except sqlite3.IntegrityError as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"the database refused the change: {exc}") from exc
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     # Writes -------------------------------------------------------------------------------
 
@@ -140,14 +152,7 @@ class SQLiteStore(Store):
 
     def resolve_links(self) -> int:
         with self._write() as db:
-            cursor = db.execute(
-                # A link names its target whatever the target's status; pages hide retired ones.
-                """UPDATE links SET target_id = (
-                       SELECT MIN(a.id) FROM articles a WHERE a.title_key = links.title_key)
-                   WHERE target_id IS NULL AND EXISTS (
-                       SELECT 1 FROM articles a WHERE a.title_key = links.title_key)"""
-            )
-            return cursor.rowcount
+            return db.execute(_RESOLVE_LINKS).rowcount
 
     def replace_near_duplicates(self, pairs: Sequence[tuple[int, int, float]]) -> None:
         with self._write() as db:
@@ -203,6 +208,90 @@ class SQLiteStore(Store):
                 _add_revision(db, article.id, number, author, reason, now, content)
                 _log(db, article.id, "retired" if status == "retired" else "restored", now)
         return self.get_article(article.id)
+
+    def create_article(self, article: CleanArticle, author: str, reason: str) -> Article:
+        with self._write() as db:
+            source_id = _source_id(db, article.source)
+            taken = db.execute(
+                "SELECT id FROM articles WHERE source_id = ? AND external_id = ?",
+                (source_id, article.external_id),
+            ).fetchone()
+            if taken is not None:
+                raise AlreadyExists(
+                    f"article {taken[0]} of source {article.source!r} already has external id "
+                    f"{article.external_id!r}"
+                )
+            writer = _BatchWriter(db, author, reason)
+            article_id = writer.insert(article, source_id)
+            writer.flush()
+            db.execute(_RESOLVE_LINKS)
+        return self.get_article(article_id)
+
+    def update_article(
+        self,
+        key: int | str,
+        article: CleanArticle,
+        expected_revision: int,
+        author: str,
+        reason: str,
+    ) -> Article:
+        with self._write() as db:  # BEGIN IMMEDIATE: no other writer between read and write
+            current = self._get(db, key)
+            if current.revision != expected_revision:
+                raise Conflict(
+                    f"article {current.id} is at revision {current.revision}, not "
+                    f"{expected_revision}: someone changed it since you read it"
+                )
+            if current.content_hash != article.content_hash:
+                writer = _BatchWriter(db, author, reason)
+                writer.update(current.id, article, current.revision + 1, current.status)
+                writer.flush()
+                db.execute(_RESOLVE_LINKS)
+        return self.get_article(current.id)
+
+    # Tokens -------------------------------------------------------------------------------
+
+    def add_token(self, name: str, token_hash: str, created: str, expires: str) -> Token:
+        with self._write() as db:
+            if _active_token(db, name) is not None:
+                raise AlreadyExists(f"a token named {name!r} exists; revoke it or pick a name")
+            cursor = db.execute(
+                "INSERT INTO tokens (name, token_hash, created, expires) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                (name, token_hash, created, expires),
+            )
+            token_id = int(cursor.fetchone()[0])
+        return Token(token_id, name, token_hash, created, expires)
+
+    def token_by_hash(self, token_hash: str) -> Token | None:
+        row = self._conn.execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return Token(*row) if row else None
+
+    def tokens(self) -> list[Token]:
+        rows = self._conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY id")
+        return [Token(*row) for row in rows]
+
+    def revoke_token(self, key: int | str, when: str) -> Token:
+        with self._write() as db:
+            if isinstance(key, int) or key.isdigit():
+                row = db.execute(
+                    f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = ?", (int(key),)
+                ).fetchone()
+            else:
+                row = _active_token(db, key)
+            if row is None:
+                raise NotFound(f"no token in use with id or name {key!r}")
+            token = Token(*row)
+            if token.revoked is None:
+                db.execute("UPDATE tokens SET revoked = ? WHERE id = ?", (when, token.id))
+                token = replace(token, revoked=when)
+        return token
+
+    def touch_token(self, token_id: int, when: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (when, token_id))
 
     # Reads --------------------------------------------------------------------------------
 
@@ -447,6 +536,23 @@ class _BatchWriter:
             "VALUES (?, ?, ?, ?, ?, ?)",
             self.links,
         )
+
+
+_RESOLVE_LINKS = """
+    UPDATE links SET target_id = (
+        SELECT MIN(a.id) FROM articles a WHERE a.title_key = links.title_key)
+    WHERE target_id IS NULL AND EXISTS (
+        SELECT 1 FROM articles a WHERE a.title_key = links.title_key)
+"""  # A link names its target whatever the target's status; pages hide retired ones.
+
+_TOKEN_COLUMNS = "id, name, token_hash, created, expires, revoked, last_used"
+
+
+def _active_token(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE name = ? AND revoked IS NULL", (name,)
+    ).fetchone()
+    return row
 
 
 def _topic_row(db: sqlite3.Connection, topic: TopicRecord) -> tuple[int, list[str], str | None]:

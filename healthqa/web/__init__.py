@@ -1,0 +1,1 @@
+"""healthqa's web app: HTML pages and the JSON API over the same library."""

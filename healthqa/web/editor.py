@@ -1,0 +1,478 @@
+"""The editor API: create, update, retire and restore articles, and read their revisions.
+
+Mount it under the API prefix:
+
+    app.include_router(editor.router, prefix="/api/v1")
+
+Every write needs `Authorization: Bearer <token>` (a token from `healthqa tokens create`) and
+is made through `healthqa.editing`, with the token's name as the author. An update sends
+`If-Match` with the ETag of the revision it edits. The body of each request is limited to the
+`max_request_bytes` setting before it is parsed. Errors are raised as `ApiError` and rendered
+as the JSON error envelope `{"error": {"status", "code", "message", "field"}}`.
+See docs/editor-api.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import date
+from email.message import Message as MimeType
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message
+
+from healthqa import editing, tokens
+from healthqa.articles import Article, Revision, TopicRecord
+from healthqa.library import Library
+from healthqa.store import AlreadyExists, Conflict, NotFound, Token
+
+# Errors ------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error the API answers with: HTTP status, a stable code, a message, maybe a field."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "status": self.status,
+                "code": self.code,
+                "message": self.message,
+                "field": self.field,
+            }
+        }
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The error envelope every endpoint answers with."""
+
+    error: ErrorDetail
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers)
+
+
+def validation_error(exc: RequestValidationError) -> ApiError:
+    """The API's answer to a request FastAPI could not parse: 400 for a body that is not a JSON
+    object, 422 naming the first field at fault."""
+    first = dict(exc.errors()[0])
+    location = [str(part) for part in first.get("loc", ())]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        reason = first.get("ctx", {}).get("error", "not JSON")
+        at = f" at character {location[1]}" if len(location) > 1 else ""
+        return ApiError(400, "invalid_json", f"the body is not valid JSON: {reason}{at}")
+    if location == ["body"]:
+        what = "is missing" if kind == "missing" else "must be a JSON object"
+        return ApiError(400, "invalid_body", f"the request body {what}")
+    field = ".".join(location[1:]) or None
+    code = "missing_field" if kind == "missing" else "invalid_field"
+    message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
+    return ApiError(422, code, message, field=field)
+
+
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render `ApiError`, FastAPI's validation errors and Starlette's HTTP errors as the
+    envelope. (The shared web app installs its own; this is for `create_editor_app`.)"""
+
+    async def on_api_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc)
+
+    async def on_invalid(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(validation_error(exc))
+
+    async def on_http(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        return error_response(ApiError(exc.status_code, code, str(exc.detail), None, headers))
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+# Request size and type, checked before anything is parsed ----------------------------------
+
+
+class LimitedRoute(APIRoute):
+    """A route that refuses a body over `max_request_bytes` (413) or one that is not JSON (415)
+    before FastAPI reads or parses it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limit = int(_library(request).settings["max_request_bytes"])
+            body = await _read_body(request, limit)
+            if body:
+                _check_json(request)
+            return await handler(Request(request.scope, _replay(body, request)))
+
+        return limited
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    too_large = ApiError(413, "payload_too_large", f"the request body is over {limit:,} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def _check_json(request: Request) -> None:
+    kind = MimeType()
+    kind["content-type"] = request.headers.get("content-type", "")
+    subtype = kind.get_content_subtype()
+    if kind.get_content_maintype() != "application" or not (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        shown = request.headers.get("content-type") or "none"
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send JSON (Content-Type: application/json), not {shown}",
+        )
+
+
+def _replay(body: bytes, request: Request) -> Callable[[], Awaitable[Message]]:
+    """A receive channel that gives the body already read, then listens to the client again."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await request.receive()
+
+    return receive
+
+
+# Models --------------------------------------------------------------------------------------
+
+Short = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+WebUrl = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class TopicIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Short = Field(description="The topic's name, e.g. 'Leg cramps'.")
+    synonyms: list[Short] = Field(default_factory=list, max_length=50)
+
+
+class ArticleIn(BaseModel):
+    """An article's content, as an update replaces it (every field; absent optional fields
+    become empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(description="The question; at most max_title_chars characters.")
+    body: str = Field(description="The answer; at most max_body_chars characters.")
+    body_format: Literal["html", "text"] = Field("html", description="How to read `body`.")
+    topic: TopicIn | None = None
+    question_type: Short | None = Field(None, description="e.g. cause, treatment, symptoms.")
+    source_url: WebUrl | None = None
+    licence: Short | None = None
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    last_reviewed: date | None = None
+    next_review: date | None = None
+    reason: Reason = Field(description="Why: kept in the article's revision history.")
+
+    def draft(self, **identity: str | None) -> editing.Draft:
+        topic = self.topic
+        return editing.Draft(
+            title=self.title,
+            body=self.body,
+            reason=self.reason,
+            body_format=self.body_format,
+            topic=TopicRecord(topic.name, tuple(topic.synonyms)) if topic else None,
+            question_type=self.question_type,
+            source_url=self.source_url,
+            licence=self.licence,
+            language=self.language,
+            last_reviewed=self.last_reviewed,
+            next_review=self.next_review,
+            **identity,
+        )
+
+
+class ArticleCreate(ArticleIn):
+    """A new article. `source` and `external_id` identify it for later re-imports."""
+
+    source: Short = editing.DEFAULT_SOURCE
+    external_id: Short | None = Field(None, description="Default: a new random id.")
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class TopicOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    synonyms: list[str]
+
+
+class ArticleOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    body_html: str
+    body_text: str
+    teaser: str
+    topic: TopicOut | None
+    question_type: str | None
+    source: str
+    external_id: str
+    source_url: str | None
+    licence: str | None
+    language: str
+    last_reviewed: date | None
+    next_review: date | None
+    status: Literal["published", "retired"]
+    revision: int
+    created: str
+    updated: str
+    etag: str = Field(description="The ETag of this revision: send it as If-Match to update.")
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleOut:
+        data = article.to_dict()
+        topic = article.topic
+        data["topic"] = (
+            TopicOut(id=topic.id, slug=topic.slug, name=topic.name, synonyms=topic.synonyms)
+            if topic
+            else None
+        )
+        data["etag"] = editing.article_etag(article)
+        return cls.model_validate({name: data[name] for name in cls.model_fields})
+
+
+class RevisionOut(BaseModel):
+    number: int
+    author: str
+    reason: str
+    created: str
+    title: str
+    status: str
+
+    @classmethod
+    def of(cls, revision: Revision) -> RevisionOut:
+        content = revision.content
+        return cls(
+            number=revision.number,
+            author=revision.author,
+            reason=revision.reason,
+            created=revision.created,
+            title=content.get("title", ""),
+            status=content.get("status", ""),
+        )
+
+
+class RevisionList(BaseModel):
+    article_id: int
+    revisions: list[RevisionOut]
+
+
+# Dependencies --------------------------------------------------------------------------------
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An editor's token, from `healthqa tokens create`."
+)
+
+
+def _library(request: Request) -> Library:
+    library: Library = request.app.state.library
+    return library
+
+
+def editor_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Token:
+    """The token of the editor making this request; 401 without a valid one."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="healthqa"'}
+    if credentials is None:
+        message = "this needs an editor's token: Authorization: Bearer <token>"
+        raise ApiError(401, "unauthorized", message, headers=challenge)
+    try:
+        return tokens.verify(_library(request).store, credentials.credentials)
+    except tokens.TokenError as exc:
+        challenge["WWW-Authenticate"] += ', error="invalid_token"'
+        raise ApiError(401, "unauthorized", str(exc), headers=challenge) from None
+
+
+Editor = Annotated[Token, Depends(editor_token)]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+def _answer(response: Response, article: Article) -> ArticleOut:
+    response.headers["ETag"] = editing.article_etag(article)
+    return ArticleOut.of(article)
+
+
+def _call(action: Callable[[], Article]) -> Article:
+    """Run an editing call, turning the library's errors into the API's."""
+    try:
+        return action()
+    except editing.EditError as exc:
+        raise ApiError(422, "invalid_field", exc.message, field=exc.field) from None
+    except editing.PreconditionRequired as exc:
+        raise ApiError(428, "precondition_required", str(exc)) from None
+    except Conflict as exc:
+        raise ApiError(412, "precondition_failed", str(exc)) from None
+    except AlreadyExists as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+
+
+# Routes --------------------------------------------------------------------------------------
+
+router = APIRouter(route_class=LimitedRoute, tags=["editor"])
+_WRITE_ERRORS = (400, 401, 413, 415, 422)
+
+
+@router.post(
+    "/articles",
+    status_code=201,
+    response_model=ArticleOut,
+    responses=_errors(*_WRITE_ERRORS, 409),
+    summary="Create an article",
+)
+def create_article(
+    payload: ArticleCreate, request: Request, response: Response, editor: Editor
+) -> ArticleOut:
+    """Create an article (revision 1). Answers 201 with its Location and ETag."""
+    draft = payload.draft(source=payload.source, external_id=payload.external_id)
+    article = _call(lambda: editing.create(_library(request), draft, editor.name))
+    response.headers["Location"] = f"{request.url.path.rstrip('/')}/{article.id}"
+    return _answer(response, article)
+
+
+@router.put(
+    "/articles/{key}",
+    response_model=ArticleOut,
+    responses=_errors(*_WRITE_ERRORS, 404, 412, 428),
+    summary="Replace an article's content",
+)
+def update_article(
+    key: str,
+    payload: ArticleIn,
+    request: Request,
+    response: Response,
+    editor: Editor,
+    if_match: Annotated[
+        str | None, Header(description="The ETag of the revision you edit.")
+    ] = None,
+) -> ArticleOut:
+    """Replace the content of the article with this id or slug, as a new revision.
+
+    `If-Match` must carry the ETag of the article's current revision: 428 without it, 412 when
+    someone changed the article since (fetch it again and redo the edit).
+    """
+    draft = payload.draft()
+    article = _call(lambda: editing.update(_library(request), key, draft, if_match, editor.name))
+    return _answer(response, article)
+
+
+def _status_route(name: str, change: Callable[[Library, str, str, str], Article]) -> None:
+    def endpoint(
+        key: str, payload: StatusChange, request: Request, response: Response, editor: Editor
+    ) -> ArticleOut:
+        article = _call(lambda: change(_library(request), key, payload.reason, editor.name))
+        return _answer(response, article)
+
+    router.add_api_route(
+        f"/articles/{{key}}/{name}",
+        endpoint,
+        methods=["POST"],
+        response_model=ArticleOut,
+        responses=_errors(*_WRITE_ERRORS, 404),
+        summary=f"{name.capitalize()} an article",
+        description=change.__doc__,
+        name=f"{name}_article",
+    )
+
+
+_status_route("retire", editing.retire)
+_status_route("restore", editing.restore)
+
+
+@router.get(
+    "/articles/{key}/revisions",
+    response_model=RevisionList,
+    responses=_errors(404),
+    summary="An article's revisions",
+)
+def article_revisions(key: str, request: Request) -> RevisionList:
+    """Every revision of the article with this id or slug, oldest first: who, when, why."""
+    try:
+        history = _library(request).store.revisions(key)
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    article_id = history[0].article_id if history else 0
+    return RevisionList(article_id=article_id, revisions=[RevisionOut.of(r) for r in history])
+
+
+# A small app for tests and trying the API alone --------------------------------------------
+
+
+def create_editor_app(library: Library, routers: Sequence[APIRouter] = (router,)) -> FastAPI:
+    """An app with only the editor routes under /api/v1 and the error envelope (for tests; the
+    site's app in healthqa/web/app.py mounts `router` itself)."""
+    app = FastAPI(title="healthqa editor API")
+    app.state.library = library
+    for each in routers:
+        app.include_router(each, prefix="/api/v1")
+    install_error_handlers(app)
+    return app
