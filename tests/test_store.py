@@ -340,3 +340,22 @@ def test_an_old_database_is_migrated_and_keeps_its_pin_order(tmp_path: Path) -> 
     assert pins == [ids.article_ids[k] for k in (3, 1, 2)]
     assert db.migrate() == []
     db.close()
+
+
+def test_importing_the_same_source_again_keeps_an_editors_change(store: Store) -> None:
+    original = article()
+    first = store.save_batch([original], "import", "first import")
+    edited = replace(original, title="What sets off hiccups?", content_hash="edited")
+    store.update_article(first.article_ids[0], edited, 1, "editor", "clearer question")
+    again = store.save_batch([original], "import", "same file again")
+    assert (again.unchanged, again.updated) == (1, 0)
+    assert store.get_article(first.article_ids[0]).title == "What sets off hiccups?"
+    # When the source itself changes, its new version is a new revision (the edit stays in
+    # the history).
+    changed = replace(original, body_text="New text.", content_hash="source-2")
+    assert store.save_batch([changed], "import", "source changed").updated == 1
+    assert [r.author for r in store.revisions(first.article_ids[0])] == [
+        "import",
+        "editor",
+        "import",
+    ]

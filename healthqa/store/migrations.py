@@ -156,6 +156,14 @@ MIGRATIONS = (
             "UPDATE related_overrides SET position = {insertion_order}",
         ),
     ),
+    Migration(
+        6,
+        "what the source last sent, apart from what editors made of it",
+        (
+            "ALTER TABLE articles ADD COLUMN source_hash TEXT",
+            "UPDATE articles SET source_hash = content_hash",
+        ),
+    ),
 )
 
 

@@ -143,7 +143,7 @@ class SQLiteStore(Store):
                     result.unchanged += 1
                 else:
                     article_id, number, status = found[0], found[2] + 1, found[3]
-                    writer.update(article_id, article, number, status)
+                    writer.update(article_id, article, number, status, by_source=True)
                     existing[key] = (article_id, article.content_hash, number, status)
                     result.updated += 1
                 result.article_ids.append(article_id)
@@ -244,7 +244,9 @@ class SQLiteStore(Store):
                 )
             if current.content_hash != article.content_hash:
                 writer = _BatchWriter(db, author, reason)
-                writer.update(current.id, article, current.revision + 1, current.status)
+                writer.update(
+                    current.id, article, current.revision + 1, current.status, by_source=False
+                )
                 writer.flush()
                 db.execute(_RESOLVE_LINKS)
         return self.get_article(current.id)
@@ -466,6 +468,7 @@ class _BatchWriter:
             "slug": _free_slug(self.db, article.slug or slugify(article.title)),
             "source_id": source_id,
             "external_id": article.external_id,
+            "source_hash": article.content_hash,
             "created": self.now,
             "updated": self.now,
             "revision": 1,
@@ -479,8 +482,13 @@ class _BatchWriter:
         self._record(article_id, 1, article, "created")
         return article_id
 
-    def update(self, article_id: int, article: CleanArticle, number: int, status: str) -> None:
-        """A new revision of a known article. An editor's retirement outlasts source updates."""
+    def update(
+        self, article_id: int, article: CleanArticle, number: int, status: str, by_source: bool
+    ) -> None:
+        """A new revision of a known article. An editor's retirement outlasts source updates.
+
+        `by_source`: the source sent this version (an import), not an editor.
+        """
         if status == "retired":
             article = replace(article, status="retired")
         values = _content_columns(article) | {
@@ -488,6 +496,8 @@ class _BatchWriter:
             "updated": self.now,
             "revision": number,
         }
+        if by_source:
+            values["source_hash"] = article.content_hash
         assignments = ", ".join(f"{name} = ?" for name in values)
         self.db.execute(
             f"UPDATE articles SET {assignments} WHERE id = ?", (*values.values(), article_id)
@@ -576,7 +586,7 @@ def _source_id(db: sqlite3.Connection, name: str) -> int:
 def _existing(
     db: sqlite3.Connection, articles: Sequence[CleanArticle], sources: dict[str, int]
 ) -> dict[tuple[int, str], tuple[int, str, int, str]]:
-    """(source id, external id) -> (id, content hash, revision, status) of known articles."""
+    """(source id, external id) -> (id, source's hash, revision, status) of known articles."""
     found: dict[tuple[int, str], tuple[int, str, int, str]] = {}
     wanted: dict[int, list[str]] = {}
     for article in articles:
@@ -586,7 +596,10 @@ def _existing(
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                "SELECT id, external_id, content_hash, revision, status FROM articles "
+                # What the source last sent decides "unchanged": an editor's later edit is not
+                # undone by importing the same source file again.
+                "SELECT id, external_id, COALESCE(source_hash, content_hash), revision, status "
+                "FROM articles "
                 f"WHERE source_id = ? AND external_id IN ({marks})",
                 (source_id, *chunk),
             )
