@@ -90,7 +90,7 @@ def article_paths(base: str, limit: int) -> list[str]:
     while len(paths) < limit:
         url = f"{base}/api/v1/articles?per_page=100&page={page}"
         with urllib.request.urlopen(url, timeout=30) as response:
-            items = json.load(response)["items"]
+            items = json.load(response)["articles"]
         if not items:
             break
         paths.extend(item["url"] for item in items)

@@ -1,0 +1,204 @@
+"""The site in a real browser: Debian's chromium, headless, against the real server.
+
+`healthqa serve` runs in its own process over the bundled demo articles; Playwright drives
+chromium (/usr/bin/chromium, never a downloaded browser) the way a reader would: search, open
+an article, follow previous/next and related links, ask a question. axe-core (the copy inside
+axe-playwright-python) checks each page for accessibility problems.
+
+Without chromium these tests are skipped with the reason, unless HEALTHQA_REQUIRE_BROWSER=1
+(CI sets it, after installing chromium) turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HEALTHQA = str(Path(sys.executable).with_name("healthqa"))
+# Without these, chromium reaches for Google's servers, which this closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+SERIOUS = ("serious", "critical")
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server over the demo articles, on a free port; its base URL.
+
+    HEALTHQA_TEST_SITE=http://host:port runs the tests against a site already running instead.
+    """
+    if running := os.environ.get("HEALTHQA_TEST_SITE"):
+        yield running.rstrip("/")
+        return
+    db = str(tmp_path_factory.mktemp("site") / "site.db")
+    subprocess.run([HEALTHQA, "--db", db, "init", "--demo"], check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen(
+        [HEALTHQA, "--db", db, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base + "/robots.txt", server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"healthqa serve stopped: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"healthqa serve did not answer {url} within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright.Browser]:
+    if not Path(CHROMIUM).exists():
+        reason = f"chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("HEALTHQA_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_search_then_open_an_article(site: str, page: playwright.Page) -> None:
+    page.goto(site + "/")
+    page.get_by_label("Search", exact=False).first.fill("leg cramps")
+    page.locator("#search-form").get_by_role("button").click()
+    page.wait_for_load_state()
+    assert "/search" in page.url
+    results = page.locator("main ol a, main ul a").filter(has_text="cramp")
+    assert results.count() >= 2
+    assert page.locator("mark").count() >= 1  # the matched words are highlighted
+    results.first.click()
+    page.wait_for_load_state()
+    heading = page.locator("h1").inner_text()
+    assert "cramp" in heading.casefold()
+
+
+def test_previous_next_and_related_links_work(site: str, page: playwright.Page) -> None:
+    page.goto(site + "/")
+    page.get_by_label("Search", exact=False).first.fill("leg cramps late pregnancy")
+    page.locator("#search-form").get_by_role("button").click()
+    page.locator("main a").filter(has_text="What causes leg cramps").first.click()
+    first = page.locator("h1").inner_text()
+    assert first.startswith("What causes leg cramps")
+    related = page.locator("section#related li")
+    assert 4 <= related.count() <= 12
+    following = page.locator("a[rel=next]")
+    if following.count() == 0:  # the last article of its topic: go back instead
+        page.locator("a[rel=prev]").first.click()
+        assert page.locator("h1").inner_text() != first
+        page.locator("a[rel=next]").first.click()
+    else:
+        following.first.click()
+        assert page.locator("h1").inner_text() != first
+        page.locator("a[rel=prev]").first.click()
+    assert page.locator("h1").inner_text() == first
+    target = related.first.locator("a").first
+    title = target.inner_text()
+    target.click()
+    assert page.locator("h1").inner_text() == title
+
+
+def test_ask_shows_an_answer_card_with_its_citation(site: str, page: playwright.Page) -> None:
+    page.goto(site + "/")
+    page.locator(
+        "#ask-form textarea, #ask-form input[type=text], #ask-form input[type=search]"
+    ).first.fill("why do my legs cramp at night, I'm 34 weeks pregnant")
+    page.locator("#ask-form").get_by_role("button").click()
+    page.wait_for_load_state()
+    card = page.locator(".answer-card").first
+    assert card.is_visible()
+    assert card.locator("blockquote").count() >= 1  # the quoted passage
+    text = card.inner_text()
+    assert "cramp" in text.casefold()
+    assert "reviewed" in text.casefold()  # the citation carries its review date
+    assert card.locator("a").count() >= 1  # and links to the article
+
+
+def test_keyboard_reaches_the_search_box_first(site: str, page: playwright.Page) -> None:
+    page.goto(site + "/")
+    page.keyboard.press("Tab")
+    skip = page.evaluate("document.activeElement.textContent")
+    assert "skip" in skip.casefold()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/search?q=leg+cramps",
+        "/search?q=zzzxqv",
+        "/ask?q=What+causes+leg+cramps+in+late+pregnancy%3F",
+        "/ask?q=zzzxqv",
+    ],
+)
+def test_no_serious_accessibility_problem(site: str, page: playwright.Page, path: str) -> None:
+    page.goto(site + path)
+    _assert_accessible(page)
+
+
+def test_article_page_is_accessible(site: str, page: playwright.Page) -> None:
+    page.goto(site + "/search?q=leg+cramps")
+    page.locator("main a").filter(has_text="cramp").first.click()
+    _assert_accessible(page)
+
+
+def _assert_accessible(page: playwright.Page) -> None:
+    result = axe_module.Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+    assert not bad, "\n".join(bad)
