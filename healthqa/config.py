@@ -53,6 +53,13 @@ SETTINGS = (
     Setting("max_line_bytes", int, 5_000_000, "Largest single line of a JSON Lines file."),
     Setting("max_title_chars", int, 500, "Longest title (question) accepted."),
     Setting("max_body_chars", int, 1_000_000, "Longest article body accepted."),
+    Setting(
+        "site_url",
+        str,
+        "",
+        "Public address of the web site, for canonical links and the sitemap "
+        "(default: the address each request came to).",
+    ),
 )
 
 

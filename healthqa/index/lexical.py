@@ -142,6 +142,17 @@ class LexicalIndex:
         result = self._searcher.search(built, limit)
         return [Hit(self._id(address), float(score)) for score, address in result.hits]
 
+    def search_page(
+        self, query: LexicalQuery, limit: int = 10, offset: int = 0
+    ) -> tuple[list[Hit], int]:
+        """One page of hits, and how many articles match in all (for paging)."""
+        built = self.build(query)
+        if built is None or limit < 1:
+            return [], 0
+        result = self._searcher.search(built, limit, count=True, offset=offset)
+        hits = [Hit(self._id(address), float(score)) for score, address in result.hits]
+        return hits, int(result.count or 0)  # type: ignore[attr-defined]  # not in the stubs
+
     def build(self, query: LexicalQuery) -> tantivy.Query | None:
         """The tantivy query for `query`: every term in every weighted field, OR-ed."""
         clauses = []

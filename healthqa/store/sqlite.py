@@ -28,6 +28,7 @@ from healthqa.articles import (
 )
 from healthqa.store.base import (
     RELATED_ACTIONS,
+    REVIEW_STATES,
     ArticleFilter,
     ArticleSummary,
     BatchResult,
@@ -494,6 +495,10 @@ def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str,
     if where.source:
         clauses.append("s.name = ?")
         params.append(where.source)
+    if where.review in REVIEW_STATES:
+        overdue = "a.next_review IS NOT NULL AND a.next_review < ?"
+        clauses.append(overdue if where.review == "overdue" else f"NOT ({overdue})")
+        params.append(date.today().isoformat())
     columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
     return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
 
