@@ -50,4 +50,7 @@ def test_cached_values_follow_the_data_version_and_expire(demo_db: Path) -> None
     clock.now = 11
     assert site.cached("k", compute) == 2
     assert site.cached("other", compute) == 3
+    assert site.cached("kept", compute, expires=False) == 4
+    clock.now = 1000
+    assert site.cached("kept", compute, expires=False) == 4
     site.close()

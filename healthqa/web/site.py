@@ -53,12 +53,15 @@ class Site:
         """The change-log number the index reflects: what cached results are keyed by."""
         return self.library.index.last_seq
 
-    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """`compute()`, remembered for this data version (least recently used go first)."""
+    def cached(self, key: Hashable, compute: Callable[[], T], expires: bool = True) -> T:
+        """`compute()`, remembered for this data version (least recently used go first).
+
+        `expires=False` keeps it until the data changes, for what only the change log changes.
+        """
         full = (key, self.version)
         now = self._clock()
         found = self._cache.get(full)
-        if found is not None and now - found[0] < self.ttl_seconds:
+        if found is not None and (not expires or now - found[0] < self.ttl_seconds):
             self._cache.move_to_end(full)
             return found[1]
         value = compute()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
+from functools import lru_cache
 
 from healthqa.index.analysis import STOP, terms
 
 SNIPPET_CHARS = 220
-_WORD = re.compile(r"\w+")
 
 
 def snippet(text: str, query: str, length: int = SNIPPET_CHARS) -> str:
@@ -28,26 +29,42 @@ def snippet(text: str, query: str, length: int = SNIPPET_CHARS) -> str:
 
 
 def _matches(text: str, wanted: set[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of each word of `text` whose term was searched for."""
-    prefixes = {term[:3] for term in wanted}
+    """(start, end, term) of each word of `text` whose term was searched for.
+
+    Only words that begin like a searched term are analysed (a regex finds them), so a long
+    article costs little more than a short one.
+    """
+    prefixes = sorted({re.escape(term[:3]) for term in wanted}, key=len, reverse=True)
+    candidates = re.compile(r"\b(?:" + "|".join(prefixes) + r")\w*", re.IGNORECASE)
     found = []
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if word.casefold()[:3] not in prefixes or word.casefold() in STOP:
-            continue
-        analysed = terms(word)
-        if analysed and analysed[0] in wanted:
-            found.append((match.start(), match.end(), analysed[0]))
+    for match in candidates.finditer(text):
+        term = _term(match.group().casefold())
+        if term in wanted:
+            found.append((match.start(), match.end(), term))
     return found
+
+
+@lru_cache(maxsize=100_000)
+def _term(word: str) -> str | None:
+    """The index term of one word (None for a stop word)."""
+    analysed = terms(word, STOP)
+    return analysed[0] if analysed else None
 
 
 def _best_start(text: str, spans: list[tuple[int, int, str]], length: int) -> int:
     """Where the window with the most distinct searched terms begins (at a sentence if near)."""
     best, best_count = 0, 0
-    for position, (start, _, _) in enumerate(spans):
-        distinct = {term for s, _, term in spans[position:] if s < start + length}
-        if len(distinct) > best_count:
-            best, best_count = start, len(distinct)
+    inside: Counter[str] = Counter()
+    ahead = 0
+    for start, _, term in spans:  # a window sliding from one match to the next
+        while ahead < len(spans) and spans[ahead][0] < start + length:
+            inside[spans[ahead][2]] += 1
+            ahead += 1
+        if len(inside) > best_count:
+            best, best_count = start, len(inside)
+        inside[term] -= 1
+        if not inside[term]:
+            del inside[term]
     if best == 0:
         return 0
     sentence = max(text.rfind(". ", 0, best), text.rfind("\n", 0, best))

@@ -43,7 +43,7 @@ class Words:
 
 def did_you_mean(site: Site, text: str) -> str | None:
     """A respelling of `text` that finds articles, or None."""
-    words = site.cached("suggest-words", lambda: _words(site))
+    words = site.cached("suggest-words", lambda: _words(site), expires=False)
     index = site.library.index
     typed = _WORD.findall(text.casefold())
     changed = []
