@@ -33,7 +33,15 @@ def site(request: Request) -> Site:
 
 SiteDep = Annotated[Site, Depends(site)]
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
-Question = Annotated[str, Query(min_length=1, max_length=2000, description="Words or a question.")]
+Question = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=2000,
+        description="Words or a question.",
+        examples=["what causes leg cramps in late pregnancy?"],
+    ),
+]
 ArticleId = Annotated[int, Path(ge=1, le=views.MAX_ID)]
 
 
@@ -52,7 +60,16 @@ async def list_articles(
 
 
 async def get_article(
-    request: Request, s: SiteDep, key: Annotated[str, Path(max_length=200)]
+    request: Request,
+    s: SiteDep,
+    key: Annotated[
+        str,
+        Path(
+            max_length=200,
+            description="The article's id or slug.",
+            examples=["what-causes-leg-cramps-in-late-pregnancy", "1"],
+        ),
+    ],
 ) -> dict[str, Any]:
     """One published article by id or slug, with previous, next and related articles."""
     return views.article_page(s, key, str(request.base_url))
@@ -70,7 +87,10 @@ async def list_topics(s: SiteDep) -> dict[str, Any]:
     return {"topics": views.topics_index(s)["topics"]}
 
 
-async def get_topic(s: SiteDep, slug: Annotated[str, Path(max_length=200)]) -> dict[str, Any]:
+async def get_topic(
+    s: SiteDep,
+    slug: Annotated[str, Path(max_length=200, examples=["pregnancy-discomforts"])],
+) -> dict[str, Any]:
     """One topic with its articles grouped by question type."""
     return views.topic_page(s, slug)
 
