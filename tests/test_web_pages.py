@@ -117,6 +117,9 @@ def test_search_results_are_highlighted_counted_and_paged(client: Any) -> None:
     ]
     second = page(client, "/search?q=pregnancy+pain&page=2")
     assert second.xpath("//ol[@class='results']/@start") == ["11"]
+    past = page(client, "/search?q=pregnancy+pain&page=99")
+    assert texts(past, "//p[@class='past-the-end']/a") == ["Back to the first page"]
+    assert not past.xpath("//section[@class='empty']")
 
 
 def test_search_escapes_what_it_shows(client: Any) -> None:

@@ -26,6 +26,7 @@ from healthqa.library import Library
 from healthqa.web import api, pages
 from healthqa.web.caching import ETagMiddleware
 from healthqa.web.errors import HANDLERS
+from healthqa.web.headers import SecurityHeadersMiddleware
 from healthqa.web.site import Site
 
 STATIC = Path(__file__).parent / "static"
@@ -40,7 +41,10 @@ Every article in a response carries the path of its page as `url`. Every error h
 GET responses carry an ETag; send it back in If-None-Match to get 304 Not Modified.
 """
 
-MIDDLEWARE = [Middleware(ETagMiddleware)]
+MIDDLEWARE = [
+    Middleware(SecurityHeadersMiddleware, docs_path=DOCS_URL),
+    Middleware(ETagMiddleware),
+]
 
 
 def create_app(library: Library | None = None) -> FastAPI:
