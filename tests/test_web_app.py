@@ -167,3 +167,12 @@ def test_serve_get_exits_1_on_an_error_status(demo_db: Path) -> None:
     assert result.output.startswith("HTTP/1.1 404 Not Found")
     bad = CliRunner().invoke(main, ["--db", str(demo_db), "serve", "--get", "api/v1/nope"])
     assert bad.exit_code == 1 and "must start with '/'" in bad.output
+
+
+def test_pages_answer_head_requests_without_a_body(client: Any) -> None:
+    response = client.head("/articles/what-causes-leg-cramps-in-late-pregnancy")
+    assert (response.status_code, response.content) == (200, b"")
+    assert (
+        response.headers["etag"]
+        == client.get("/articles/what-causes-leg-cramps-in-late-pregnancy").headers["etag"]
+    )

@@ -115,7 +115,7 @@ def routes() -> list[APIRoute]:
         APIRoute(
             path,
             endpoint,
-            methods=["GET"],
+            methods=["GET", "HEAD"],
             name=name,
             include_in_schema=False,
             response_class=HTMLResponse,

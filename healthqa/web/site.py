@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 SYNC_SECONDS = 2.0
 TTL_SECONDS = 60.0
-CACHE_ENTRIES = 4096
+CACHE_ENTRIES = 2048
 
 
 class Site:
