@@ -54,3 +54,34 @@ def test_cached_values_follow_the_data_version_and_expire(demo_db: Path) -> None
     clock.now = 1000
     assert site.cached("kept", compute, expires=False) == 4
     site.close()
+
+
+def test_a_worker_carries_on_while_another_holds_the_index_lock(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(demo_db.read_bytes())
+    clock = Clock()
+    first = Site(web_library(copy), clock=clock)
+    first.fresh()
+    second = Site(web_library(copy), clock=clock)  # another worker on the same index folder
+    second.fresh()
+    other = web_library(copy)
+    slug = "what-are-the-signs-of-mastitis-and-what-helps"
+    gone = other.store.set_status(slug, "retired", "t", "r")
+    other.close()
+    first.library.index.delete([])  # the first worker holds the write lock
+    clock.now = 10
+    second.fresh()  # cannot write: carries on with what it has
+    assert second.version == first.version
+    first.library.index.commit(first.version)  # lock released, nothing applied yet
+    clock.now = 20
+    first.fresh()  # applies the change
+    assert first.version > second.version
+    clock.now = 30
+    second.fresh()  # takes it up from the folder
+    assert second.version == first.version
+    found = second.library.search.hits("signs of mastitis", 5)
+    assert found and gone.id not in {hit.article_id for hit in found}
+    first.close()
+    second.close()

@@ -128,6 +128,20 @@ class LexicalIndex:
         self._index.reload()
         self._searcher = self._index.searcher()
 
+    def reload(self) -> bool:
+        """Take up changes another process committed to this folder; returns whether any.
+
+        Web workers share one index folder: whichever syncs first writes the changes, and the
+        others reload instead of writing them again.
+        """
+        state = self._read_state()
+        if state.get("analysis") != analysis.VERSION or state.get("last_seq", 0) <= self.last_seq:
+            return False
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        self._last_seq = state["last_seq"]
+        return True
+
     def _writer_(self) -> tantivy.IndexWriter:
         if self._writer is None:
             self._writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)

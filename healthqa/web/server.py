@@ -18,6 +18,11 @@ def serve(db: str, host: str, port: int, workers: int) -> None:
     """uvicorn with `workers` processes, each building the app from the settings."""
     import uvicorn
 
+    # Bring the index up to date once, here, so that the workers do not all start by
+    # rebuilding the same folder.
+    library = Library(db)
+    library.sync()
+    library.close()
     # Worker processes read the settings from the environment: pass on the --db choice.
     os.environ["HEALTHQA_DATABASE_URL"] = db
     uvicorn.run(

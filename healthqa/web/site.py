@@ -10,6 +10,7 @@ after `ttl_seconds`, for the few things the change log does not record (an edito
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from healthqa.library import Library
 
 T = TypeVar("T")
+log = logging.getLogger("healthqa.web")
 
 SYNC_SECONDS = 2.0
 TTL_SECONDS = 60.0
@@ -42,11 +44,23 @@ class Site:
         self._cache: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 
     def fresh(self) -> None:
-        """Apply other processes' changes, unless that was done in the last few seconds."""
+        """Apply other processes' changes, unless that was done in the last few seconds.
+
+        Workers share the index folder. A worker first takes up what another has already
+        written; when another holds the index's write lock, it carries on with what it has
+        and tries again next time.
+        """
         now = self._clock()
-        if self._synced_at is None or now - self._synced_at >= self.sync_seconds:
+        if self._synced_at is not None and now - self._synced_at < self.sync_seconds:
+            return
+        self._synced_at = now
+        try:
+            self.library.index.reload()
             self.library.sync()
-            self._synced_at = now
+        except ValueError as exc:
+            if "LockBusy" not in str(exc):
+                raise
+            log.info("another process is updating the search index; catching up later")
 
     @property
     def version(self) -> int:
