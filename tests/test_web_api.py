@@ -62,6 +62,9 @@ def test_related_by_article_id(client: Any) -> None:
     assert found["article_id"] == article_id
     assert found["related"][0]["title"] == "How can I ease leg cramps in pregnancy?"
     assert len(found["related"]) == 3
+    longer = get_json(client, f"/api/v1/articles/{article_id}/related?limit=20")["related"]
+    assert 12 < len(longer) <= 20
+    assert [r["id"] for r in longer[:3]] == [r["id"] for r in found["related"]]
 
 
 def test_an_overdue_review_is_flagged(client: Any) -> None:

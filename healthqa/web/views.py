@@ -62,7 +62,7 @@ def topic_url(slug: str) -> str:
 
 def home(site: Site) -> dict[str, Any]:
     """The search and ask boxes' page: topics A to Z and a few featured questions."""
-    return site.cached("home", lambda: _home(site))
+    return site.cached("home", lambda: _home(site), expires=False)
 
 
 def _home(site: Site) -> dict[str, Any]:
@@ -90,7 +90,9 @@ def topics_index(site: Site, letter: str | None = None) -> dict[str, Any]:
     if letter is not None and (len(letter) != 1 or not letter.isalpha()):
         raise BadInput("letter must be one letter, A to Z", "letter")
     chosen = letter.upper() if letter else None
-    found = site.cached(("topics",), lambda: [_topic(t) for t in site.library.store.topics()])
+    found = site.cached(
+        "topics", lambda: [_topic(t) for t in site.library.store.topics()], expires=False
+    )
     groups: dict[str, list[dict[str, Any]]] = {}
     for topic in found:
         first = _initial(topic["name"])
@@ -106,7 +108,7 @@ def topics_index(site: Site, letter: str | None = None) -> dict[str, Any]:
 
 def topic_page(site: Site, slug: str) -> dict[str, Any]:
     """One topic: its articles grouped by question type, its "also called" names."""
-    return site.cached(("topic", slug), lambda: _topic_page(site, slug))
+    return site.cached(("topic", slug), lambda: _topic_page(site, slug), expires=False)
 
 
 def _topic_page(site: Site, slug: str) -> dict[str, Any]:
@@ -160,8 +162,15 @@ def _article_page(site: Site, key: str | int) -> dict[str, Any]:
 
 def related_list(site: Site, article_id: int, limit: int = RELATED_LIMIT) -> dict[str, Any]:
     """The related articles of one published article (the API's related endpoint)."""
-    page = article_page(site, article_id)
-    return {"article_id": page["article"]["id"], "related": page["related"][:limit]}
+    page = article_page(site, article_id)  # NotFound for an unknown or retired article
+    if limit <= RELATED_LIMIT:
+        return {"article_id": article_id, "related": page["related"][:limit]}
+    library = site.library
+    longer = site.cached(
+        ("related", article_id, limit),
+        lambda: [_related(i) for i in related(library.store, library.index, article_id, limit)],
+    )
+    return {"article_id": article_id, "related": longer}
 
 
 def search_page(site: Site, query: str, page: int = 1) -> dict[str, Any]:
@@ -264,7 +273,7 @@ def sitemap(site: Site) -> dict[str, Any]:
         ]
         return {"pages": [{"url": "/", "lastmod": None}, *topics, *articles]}
 
-    return site.cached("sitemap", compute)
+    return site.cached("sitemap", compute, expires=False)
 
 
 # Shapes -----------------------------------------------------------------------------------
