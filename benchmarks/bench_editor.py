@@ -25,7 +25,7 @@ from healthqa import config, tokens
 from healthqa.cli import demo_path
 from healthqa.imports import import_paths
 from healthqa.library import Library
-from healthqa.web.editor import create_editor_app
+from healthqa.web.app import create_app
 
 BODY = "<p>" + "Cramps are sudden, tight and painful contractions of the calf muscles. " * 20
 ARTICLE = {"title": "What causes leg cramps at night?", "body": BODY + "</p>", "reason": "bench"}
@@ -52,7 +52,7 @@ def main() -> None:
         library = Library(str(Path(folder) / "bench.db"), settings=settings)
         import_paths(library.store, [str(demo_path())], workers=0)
         secret, _ = tokens.create(library.store, "bench", 1)
-        client = TestClient(create_editor_app(library))
+        client = TestClient(create_app(library))
         auth = {"Authorization": f"Bearer {secret}"}
         etags: dict[int, str] = {}
 

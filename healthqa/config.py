@@ -65,6 +65,13 @@ SETTINGS = (
         1_000_000,
         "Largest request body the editor API reads; a bigger one is refused with 413.",
     ),
+    Setting(
+        "site_url",
+        str,
+        "",
+        "Public address of the web site, for canonical links and the sitemap "
+        "(default: the address each request came to).",
+    ),
 )
 
 

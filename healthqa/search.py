@@ -118,3 +118,9 @@ class Search:
             Result(self.store.get_article(hit.article_id), hit.score)
             for hit in self.hits(text, limit)
         ]
+
+    def page(self, text: str, limit: int = 10, offset: int = 0) -> tuple[list[Result], int]:
+        """Results `offset` to `offset + limit`, and the number of matching articles."""
+        query = question_query(text, self.speller, self.vocabulary)
+        hits, total = self.index.search_page(query, limit, offset)
+        return [Result(self.store.get_article(hit.article_id), hit.score) for hit in hits], total

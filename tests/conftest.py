@@ -9,6 +9,7 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -87,3 +88,41 @@ def make_tar(path: Path, members: dict[str, bytes], mode: str = "w:gz") -> Path:
 
 def beir_row(_id: str, title: str, text: str, **metadata: object) -> dict[str, object]:
     return {"_id": _id, "title": title, "text": text, "metadata": metadata}
+
+
+# The web app over a real SQLite file of the bundled demo articles (tests/test_web_*.py) -------
+
+RETIRED_SLUG = "how-soon-can-i-get-pregnant-again-after-giving-birth"
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file of the 46 demo articles, one of them retired; built once, read only."""
+    from healthqa.cli import demo_path
+    from healthqa.imports import import_paths
+
+    path = tmp_path_factory.mktemp("web") / "demo.db"
+    db = open_store(str(path))
+    import_paths(db, [str(demo_path())], workers=0)
+    db.set_status(RETIRED_SLUG, "retired", "test", "retired for the web tests")
+    db.close()
+    return path
+
+
+def web_library(db: Path) -> Any:
+    """A Library on `db` with default settings (the environment and files are not read)."""
+    from healthqa import config
+    from healthqa.library import Library
+
+    return Library(str(db), settings=config.load({}, Path("/nonexistent/healthqa.toml")))
+
+
+@pytest.fixture(scope="session")
+def client(demo_db: Path) -> Iterator[Any]:
+    """An in-process HTTP client of the real app over the demo database."""
+    from fastapi.testclient import TestClient
+
+    from healthqa.web import create_app
+
+    with TestClient(create_app(web_library(demo_db)), raise_server_exceptions=False) as made:
+        yield made

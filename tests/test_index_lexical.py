@@ -86,3 +86,15 @@ def test_an_index_built_by_another_analysis_is_marked_stale(
     indexed(store, LexicalIndex(tmp_path / "idx"))
     monkeypatch.setattr(analysis, "VERSION", analysis.VERSION + 1)
     assert LexicalIndex(tmp_path / "idx").last_seq == 0  # the next sync rebuilds it
+
+
+def test_a_second_index_on_the_folder_reloads_what_the_first_wrote(
+    store: Store, tmp_path: Path
+) -> None:
+    writer, reader = LexicalIndex(tmp_path / "index"), LexicalIndex(tmp_path / "index")
+    assert not reader.reload()
+    indexed(store, writer)
+    assert reader.search(query("hiccups")) == []
+    assert reader.reload() and reader.last_seq == 3
+    assert len(reader.search(query("hiccups"))) == 1
+    assert not reader.reload()

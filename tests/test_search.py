@@ -60,3 +60,12 @@ def test_no_input_raises(search: Search, text: str) -> None:
 def test_everyday_words_find_the_medical_article(search: Search) -> None:
     (first, *_) = search.results("what do I do about a charley horse")
     assert first.article.external_id == "b"
+
+
+def test_a_page_of_results_comes_with_the_total(search: Search) -> None:
+    first, total = search.page("cramps ciprofloxacin yawn", limit=2)
+    second, again = search.page("cramps ciprofloxacin yawn", limit=2, offset=2)
+    assert (total, again, len(first), len(second)) == (3, 3, 2, 1)
+    found = {r.article.external_id for r in first + second}
+    assert found == {"a", "b", "c"}
+    assert search.page("", limit=2) == ([], 0)

@@ -359,3 +359,17 @@ def test_importing_the_same_source_again_keeps_an_editors_change(store: Store) -
         "editor",
         "import",
     ]
+
+
+def test_listing_filters_by_review_status(store: Store) -> None:
+    past, future = date(2020, 1, 1), date(2999, 1, 1)
+    batch = [
+        article("old", "Is this overdue?", next_review=past),
+        article("new", "Is this current?", next_review=future),
+        article("none", "Is this undated?", next_review=None),
+    ]
+    store.save_batch(batch, "t", "r")
+    overdue = store.list_articles(ArticleFilter(review="overdue"))
+    assert [a.external_id for a in overdue] == ["old"]
+    current = store.list_articles(ArticleFilter(review="current"))
+    assert [a.external_id for a in current] == ["new", "none"]

@@ -128,6 +128,20 @@ class LexicalIndex:
         self._index.reload()
         self._searcher = self._index.searcher()
 
+    def reload(self) -> bool:
+        """Take up changes another process committed to this folder; returns whether any.
+
+        Web workers share one index folder: whichever syncs first writes the changes, and the
+        others reload instead of writing them again.
+        """
+        state = self._read_state()
+        if state.get("analysis") != analysis.VERSION or state.get("last_seq", 0) <= self.last_seq:
+            return False
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        self._last_seq = state["last_seq"]
+        return True
+
     def _writer_(self) -> tantivy.IndexWriter:
         if self._writer is None:
             self._writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
@@ -141,6 +155,17 @@ class LexicalIndex:
             return []
         result = self._searcher.search(built, limit)
         return [Hit(self._id(address), float(score)) for score, address in result.hits]
+
+    def search_page(
+        self, query: LexicalQuery, limit: int = 10, offset: int = 0
+    ) -> tuple[list[Hit], int]:
+        """One page of hits, and how many articles match in all (for paging)."""
+        built = self.build(query)
+        if built is None or limit < 1:
+            return [], 0
+        result = self._searcher.search(built, limit, count=True, offset=offset)
+        hits = [Hit(self._id(address), float(score)) for score, address in result.hits]
+        return hits, int(result.count or 0)  # type: ignore[attr-defined]  # not in the stubs
 
     def build(self, query: LexicalQuery) -> tantivy.Query | None:
         """The tantivy query for `query`: every term in every weighted field, OR-ed."""

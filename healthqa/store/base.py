@@ -83,8 +83,10 @@ class ArticleFilter:
     topic: str | None = None  # topic slug
     source: str | None = None
     status: str | None = "published"  # None lists every status
+    review: str | None = None  # "overdue": next review date passed; "current": not overdue
 
 
+REVIEW_STATES = ("overdue", "current")
 RELATED_ACTIONS = ("pin", "exclude")
 
 

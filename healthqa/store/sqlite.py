@@ -29,6 +29,7 @@ from healthqa.articles import (
 )
 from healthqa.store.base import (
     RELATED_ACTIONS,
+    REVIEW_STATES,
     AlreadyExists,
     ArticleFilter,
     ArticleSummary,
@@ -620,6 +621,10 @@ def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str,
     if where.source:
         clauses.append("s.name = ?")
         params.append(where.source)
+    if where.review in REVIEW_STATES:
+        overdue = "a.next_review IS NOT NULL AND a.next_review < ?"
+        clauses.append(overdue if where.review == "overdue" else f"NOT ({overdue})")
+        params.append(date.today().isoformat())
     columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
     return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
 
@@ -739,8 +744,8 @@ def _article(row: sqlite3.Row) -> Article:
 
 
 def _key(key: int | str) -> tuple[str, int | str]:
-    """Which column a lookup key names: an id (all digits) or a slug."""
-    if isinstance(key, int) or key.isdigit():
+    """Which column a lookup key names: an id (all ASCII digits) or a slug."""
+    if isinstance(key, int) or (key.isascii() and key.isdigit()):
         return "id", int(key)
     return "slug", key
 

@@ -1,8 +1,6 @@
 """The editor API: create, update, retire and restore articles, and read their revisions.
 
-Mount it under the API prefix:
-
-    app.include_router(editor.router, prefix="/api/v1")
+The site's app (healthqa/web/app.py) mounts `router` under the API prefix, /api/v1.
 
 Every write needs `Authorization: Bearer <token>` (a token from `healthqa tokens create`) and
 is made through `healthqa.editing`, with the token's name as the author. An update sends
@@ -14,55 +12,24 @@ See docs/editor-api.md.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from email.message import Message as MimeType
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
 from healthqa import editing, tokens
 from healthqa.articles import Article, Revision, TopicRecord
 from healthqa.library import Library
 from healthqa.store import AlreadyExists, Conflict, NotFound, Token
+from healthqa.web.errors import ApiError
 
 # Errors ------------------------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """An error the API answers with: HTTP status, a stable code, a message, maybe a field."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        field: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-        self.headers = headers or {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "status": self.status,
-                "code": self.code,
-                "message": self.message,
-                "field": self.field,
-            }
-        }
 
 
 class ErrorDetail(BaseModel):
@@ -76,55 +43,6 @@ class ErrorOut(BaseModel):
     """The error envelope every endpoint answers with."""
 
     error: ErrorDetail
-
-
-def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers)
-
-
-def validation_error(exc: RequestValidationError) -> ApiError:
-    """The API's answer to a request FastAPI could not parse: 400 for a body that is not a JSON
-    object, 422 naming the first field at fault."""
-    first = dict(exc.errors()[0])
-    location = [str(part) for part in first.get("loc", ())]
-    kind = first.get("type", "")
-    if kind == "json_invalid":
-        reason = first.get("ctx", {}).get("error", "not JSON")
-        at = f" at character {location[1]}" if len(location) > 1 else ""
-        return ApiError(400, "invalid_json", f"the body is not valid JSON: {reason}{at}")
-    if location == ["body"]:
-        what = "is missing" if kind == "missing" else "must be a JSON object"
-        return ApiError(400, "invalid_body", f"the request body {what}")
-    field = ".".join(location[1:]) or None
-    code = "missing_field" if kind == "missing" else "invalid_field"
-    message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
-    return ApiError(422, code, message, field=field)
-
-
-_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Render `ApiError`, FastAPI's validation errors and Starlette's HTTP errors as the
-    envelope. (The shared web app installs its own; this is for `create_editor_app`.)"""
-
-    async def on_api_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return error_response(exc)
-
-    async def on_invalid(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return error_response(validation_error(exc))
-
-    async def on_http(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        code = _STATUS_CODES.get(exc.status_code, "http_error")
-        headers = dict(exc.headers or {})
-        return error_response(ApiError(exc.status_code, code, str(exc.detail), None, headers))
-
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(RequestValidationError, on_invalid)
-    app.add_exception_handler(StarletteHTTPException, on_http)
 
 
 # Request size and type, checked before anything is parsed ----------------------------------
@@ -462,17 +380,3 @@ def article_revisions(key: str, request: Request) -> RevisionList:
         raise ApiError(404, "not_found", str(exc)) from None
     article_id = history[0].article_id if history else 0
     return RevisionList(article_id=article_id, revisions=[RevisionOut.of(r) for r in history])
-
-
-# A small app for tests and trying the API alone --------------------------------------------
-
-
-def create_editor_app(library: Library, routers: Sequence[APIRouter] = (router,)) -> FastAPI:
-    """An app with only the editor routes under /api/v1 and the error envelope (for tests; the
-    site's app in healthqa/web/app.py mounts `router` itself)."""
-    app = FastAPI(title="healthqa editor API")
-    app.state.library = library
-    for each in routers:
-        app.include_router(each, prefix="/api/v1")
-    install_error_handlers(app)
-    return app

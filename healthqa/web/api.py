@@ -1,0 +1,134 @@
+"""The read-only JSON API under /api/v1: the same view dicts as the pages, as JSON.
+
+Every route is listed in `ROUTES`; every error has the one envelope of `healthqa.web.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from healthqa.web import models, views
+from healthqa.web.site import Site
+
+PREFIX = "/api/v1"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": models.ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (404, "Not found"),
+        (422, "A parameter is missing or invalid"),
+        (500, "Server error"),
+    )
+}
+
+
+def site(request: Request) -> Site:
+    """The worker's site, with other processes' changes applied (at most every few seconds)."""
+    found: Site = request.app.state.site
+    found.fresh()
+    return found
+
+
+SiteDep = Annotated[Site, Depends(site)]
+Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
+Question = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=2000,
+        description="Words or a question.",
+        examples=["what causes leg cramps in late pregnancy?"],
+    ),
+]
+ArticleId = Annotated[int, Path(ge=1, le=views.MAX_ID)]
+
+
+async def list_articles(
+    s: SiteDep,
+    topic: Annotated[str | None, Query(max_length=200, description="A topic's slug.")] = None,
+    source: Annotated[str | None, Query(max_length=200, description="A source's name.")] = None,
+    review: Annotated[
+        Literal["overdue", "current"] | None, Query(description="Review status.")
+    ] = None,
+    page: Page = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Published articles, oldest first, a page at a time."""
+    return views.articles_list(s, topic, source, review, page, per_page)
+
+
+async def get_article(
+    request: Request,
+    s: SiteDep,
+    key: Annotated[
+        str,
+        Path(
+            max_length=200,
+            description="The article's id or slug.",
+            examples=["what-causes-leg-cramps-in-late-pregnancy", "1"],
+        ),
+    ],
+) -> dict[str, Any]:
+    """One published article by id or slug, with previous, next and related articles."""
+    return views.article_page(s, key, str(request.base_url))
+
+
+async def get_related(
+    s: SiteDep, article_id: ArticleId, limit: Annotated[int, Query(ge=1, le=50)] = 12
+) -> dict[str, Any]:
+    """The articles related to one article, each with a teaser and a reason."""
+    return views.related_list(s, article_id, limit)
+
+
+async def list_topics(s: SiteDep) -> dict[str, Any]:
+    """Every topic with its "also called" names and its number of published articles."""
+    return {"topics": views.topics_index(s)["topics"]}
+
+
+async def get_topic(
+    s: SiteDep,
+    slug: Annotated[str, Path(max_length=200, examples=["pregnancy-discomforts"])],
+) -> dict[str, Any]:
+    """One topic with its articles grouped by question type."""
+    return views.topic_page(s, slug)
+
+
+async def search(s: SiteDep, q: Question, page: Page = 1) -> dict[str, Any]:
+    """Articles matching the words, best first, with highlighted snippets and the total."""
+    return views.search_page(s, q, page)
+
+
+async def ask(
+    s: SiteDep, q: Question, limit: Annotated[int, Query(ge=1, le=10)] = 3
+) -> dict[str, Any]:
+    """Answers quoted from the articles, each cited and dated, with a confidence."""
+    return views.ask_page(s, q, limit)
+
+
+async def stats(s: SiteDep) -> dict[str, Any]:
+    """Counts of articles, topics, sources, revisions and overdue reviews."""
+    return views.stats(s)
+
+
+ROUTES: list[tuple[str, Any, type, str]] = [
+    ("/articles", list_articles, models.ArticleList, "articles"),
+    ("/articles/{key}", get_article, models.ArticlePage, "article"),
+    ("/articles/{article_id}/related", get_related, models.RelatedList, "related"),
+    ("/topics", list_topics, models.TopicList, "topics"),
+    ("/topics/{slug}", get_topic, models.TopicPage, "topic"),
+    ("/search", search, models.SearchPage, "search"),
+    ("/ask", ask, models.AskPage, "ask"),
+    ("/stats", stats, models.Stats, "stats"),
+]
+
+
+def router() -> APIRouter:
+    """The API's routes, from `ROUTES`."""
+    built = APIRouter(prefix=PREFIX, responses=_ERRORS)
+    for path, endpoint, model, name in ROUTES:
+        built.add_api_route(
+            path, endpoint, methods=["GET"], response_model=model, name=f"api_{name}"
+        )
+    return built

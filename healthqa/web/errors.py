@@ -1,0 +1,159 @@
+"""Errors: one JSON envelope for every /api error, a page in the site's style for the rest.
+
+    {"error": {"status": 404, "code": "not_found", "message": "...", "field": null}}
+
+A reader never sees a traceback: unexpected errors are logged and answered with a plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from healthqa.store import NotFound
+from healthqa.web.views import BadInput
+
+log = logging.getLogger("healthqa.web")
+
+CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid_parameter",
+    500: "server_error",
+}
+PAGE_MESSAGES = {
+    404: "We could not find that page. It may have moved, or the address may be mistyped.",
+    500: "Something went wrong on our side. Please try again in a moment.",
+}
+
+Handler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
+
+class ApiError(Exception):
+    """An error the API answers with: HTTP status, a stable code, a message, maybe a field."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "status": self.status,
+                "code": self.code,
+                "message": self.message,
+                "field": self.field,
+            }
+        }
+
+
+def envelope(status: int, message: str, field: str | None = None) -> dict[str, Any]:
+    code = CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
+    return {"error": {"status": status, "code": code, "message": message, "field": field}}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path == "/api" or request.url.path.startswith("/api/")
+
+
+def respond(request: Request, status: int, message: str, field: str | None = None) -> Response:
+    """The envelope for the API, the error page for everything else."""
+    headers = {"Cache-Control": "no-store"}
+    if is_api(request):
+        return JSONResponse(envelope(status, message, field), status, headers=headers)
+    from healthqa.web.pages import render
+
+    shown = PAGE_MESSAGES.get(status, message)
+    context = {"status": status, "title": HTTPStatus(status).phrase, "message": shown}
+    response = render(request, "error.html", context, status)
+    response.headers.update(headers)
+    return response
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    message = str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no such address: {request.url.path}"
+    response = respond(request, exc.status_code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def api_error(request: Request, exc: ApiError) -> Response:
+    headers = {"Cache-Control": "no-store", **exc.headers}
+    return JSONResponse(exc.to_dict(), exc.status, headers=headers)
+
+
+def body_error(exc: RequestValidationError) -> ApiError | None:
+    """A request body FastAPI could not parse: 400 when it is not a JSON object, else 422
+    naming the first field at fault. None when the problem is not in the body."""
+    first = dict(exc.errors()[0]) if exc.errors() else {}
+    location = [str(part) for part in first.get("loc", ())]
+    if not location or location[0] != "body":
+        return None
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        reason = first.get("ctx", {}).get("error", "not JSON")
+        at = f" at character {location[1]}" if len(location) > 1 else ""
+        return ApiError(400, "invalid_json", f"the body is not valid JSON: {reason}{at}")
+    if location == ["body"]:
+        what = "is missing" if kind == "missing" else "must be a JSON object"
+        return ApiError(400, "invalid_body", f"the request body {what}")
+    field = ".".join(location[1:]) or None
+    code = "missing_field" if kind == "missing" else "invalid_field"
+    message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
+    return ApiError(422, code, message, field=field)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """The first problem, in words, naming the parameter (a page gets a 400, not a 422)."""
+    if is_api(request) and (problem := body_error(exc)) is not None:
+        return await api_error(request, problem)
+    first = exc.errors()[0] if exc.errors() else {}
+    location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
+    field = ".".join(location) or None
+    message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
+    return respond(request, 422 if is_api(request) else 400, message, field)
+
+
+async def not_found(request: Request, exc: NotFound) -> Response:
+    return respond(request, 404, str(exc))
+
+
+async def bad_input(request: Request, exc: BadInput) -> Response:
+    return respond(request, 400, str(exc), exc.field)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+    return respond(request, 500, "the server could not answer this request")
+
+
+HANDLERS: dict[Any, Handler] = {
+    ApiError: api_error,
+    HTTPException: http_error,
+    RequestValidationError: validation_error,
+    NotFound: not_found,
+    BadInput: bad_input,
+    Exception: server_error,
+}

@@ -1,0 +1,180 @@
+"""The shapes of the JSON API's responses, so that the OpenAPI document is exact.
+
+Each model mirrors a view's dict (healthqa.web.views); FastAPI checks every response against
+its model, and schemathesis checks the running API against the document.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class TopicRef(BaseModel):
+    name: str
+    slug: str
+    url: str = Field(description="Path of the topic's page.")
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    slug: str
+    url: str = Field(description="Path of the article's page.")
+    title: str
+    teaser: str
+    topic: TopicRef | None
+    question_type: str | None
+    source: str
+    source_url: str | None
+    last_reviewed: str | None = Field(description="ISO date.")
+    next_review: str | None = Field(description="ISO date.")
+    review_overdue: bool = Field(description="The next review date has passed.")
+
+
+class ArticleFull(ArticleSummary):
+    body_html: str = Field(description="The answer, as sanitised HTML.")
+    licence: str | None
+    language: str
+    updated: str
+    revision: int
+
+
+class RelatedItem(BaseModel):
+    id: int
+    article_id: int
+    slug: str
+    url: str
+    title: str
+    teaser: str
+    reason: str = Field(description="Why it is suggested, in plain words.")
+    score: float
+
+
+class Urgency(BaseModel):
+    level: Literal["emergency", "urgent", "soon"]
+    title: str
+    advice: str
+    call: str | None
+    rule: str
+    source_url: str | None
+
+
+class ArticlePage(BaseModel):
+    article: ArticleFull
+    urgency: Urgency | None
+    previous: RelatedItem | None
+    next: RelatedItem | None
+    related: list[RelatedItem]
+    canonical: str
+
+
+class RelatedList(BaseModel):
+    article_id: int
+    related: list[RelatedItem]
+
+
+class ArticleList(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    articles: list[ArticleSummary]
+
+
+class TopicOut(BaseModel):
+    id: int
+    slug: str
+    url: str
+    name: str
+    synonyms: list[str] = Field(description='Its "also called" names.')
+    category: str | None
+    article_count: int
+
+
+class TopicList(BaseModel):
+    topics: list[TopicOut]
+
+
+class TopicArticle(BaseModel):
+    id: int
+    slug: str
+    url: str
+    title: str
+    question_type: str | None
+
+
+class TopicGroup(BaseModel):
+    question_type: str
+    articles: list[TopicArticle]
+
+
+class TopicPage(BaseModel):
+    topic: TopicOut
+    groups: list[TopicGroup]
+
+
+class SearchResult(ArticleSummary):
+    score: float
+    snippet_html: str = Field(description="HTML-escaped text; searched words in <mark>.")
+
+
+class SearchPage(BaseModel):
+    query: str
+    page: int
+    per_page: int
+    total: int = Field(description="How many articles match in all.")
+    pages: int
+    results: list[SearchResult]
+    did_you_mean: str | None
+    previous_page: int | None
+    next_page: int | None
+
+
+class Passage(BaseModel):
+    text: str
+    items: list[str] = Field(description="A quoted list, item by item.")
+
+
+class AnswerCard(BaseModel):
+    article_id: int
+    slug: str
+    url: str
+    title: str
+    topic: str | None
+    source: str
+    source_url: str | None
+    last_reviewed: str | None
+    passages: list[Passage]
+    confidence: float
+    confidence_label: str
+
+
+class AskPage(BaseModel):
+    question: str
+    urgency: Urgency | None
+    no_answer: bool
+    answers: list[AnswerCard]
+    closest: list[AnswerCard] = Field(description="When there is no good answer: the nearest.")
+    disclaimer: str
+    advice: str | None
+
+
+class Stats(BaseModel):
+    articles: int
+    topics: int
+    sources: int
+    revisions: int
+    review_overdue: int
+    last_change: int
+    by_source: dict[str, int]
+
+
+class ErrorBody(BaseModel):
+    status: int
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

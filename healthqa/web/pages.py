@@ -1,0 +1,124 @@
+"""The HTML pages: each renders one view's dict with a Jinja2 template.
+
+Server-rendered, usable without JavaScript. Every route is listed in `ROUTES`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from healthqa.web import views
+from healthqa.web.site import Site
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+SITE_NAME = "healthqa"
+
+
+def long_date(value: str | None) -> str:
+    """ "2026-11-01" as "1 November 2026" (unchanged when it is not an ISO date)."""
+    if not value:
+        return "not stated"
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day.day} {day:%B %Y}"
+
+
+templates.env.filters["long_date"] = long_date
+templates.env.globals["site_name"] = SITE_NAME
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def _site(request: Request) -> Site:
+    found: Site = request.app.state.site
+    found.fresh()
+    return found
+
+
+def base_url(request: Request) -> str:
+    """The site's public address: the `site_url` setting, else the address asked for."""
+    configured: str = _site(request).library.settings.get("site_url", "")
+    return configured.rstrip("/") or str(request.base_url).rstrip("/")
+
+
+async def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html", views.home(_site(request)))
+
+
+async def article(request: Request, slug: str) -> HTMLResponse:
+    return render(
+        request, "article.html", views.article_page(_site(request), slug, base_url(request))
+    )
+
+
+async def topics(
+    request: Request, letter: Annotated[str | None, Query(max_length=1)] = None
+) -> HTMLResponse:
+    return render(request, "topics.html", views.topics_index(_site(request), letter))
+
+
+async def topic(request: Request, slug: str) -> HTMLResponse:
+    return render(request, "topic.html", views.topic_page(_site(request), slug))
+
+
+async def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    return render(request, "search.html", views.search_page(_site(request), q, page))
+
+
+async def ask(request: Request, q: Annotated[str, Query(max_length=2000)] = "") -> HTMLResponse:
+    return render(request, "ask.html", views.ask_page(_site(request), q))
+
+
+async def sitemap(request: Request) -> Response:
+    context = views.sitemap(_site(request)) | {"base": base_url(request)}
+    body = templates.get_template("sitemap.xml").render(context)
+    return Response(body, media_type="application/xml")
+
+
+async def robots(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(f"User-agent: *\nAllow: /\nSitemap: {base_url(request)}/sitemap.xml\n")
+
+
+ROUTES: list[tuple[str, Any, str]] = [
+    ("/", home, "home"),
+    ("/articles/{slug}", article, "article"),
+    ("/topics", topics, "topics"),
+    ("/topics/{slug}", topic, "topic"),
+    ("/search", search, "search"),
+    ("/ask", ask, "ask"),
+    ("/sitemap.xml", sitemap, "sitemap"),
+    ("/robots.txt", robots, "robots"),
+]
+
+
+def routes() -> list[APIRoute]:
+    """The pages' routes, from `ROUTES` (kept out of the OpenAPI document)."""
+    return [
+        APIRoute(
+            path,
+            endpoint,
+            methods=["GET", "HEAD"],
+            name=name,
+            include_in_schema=False,
+            response_class=HTMLResponse,
+        )
+        for path, endpoint, name in ROUTES
+    ]

@@ -1,0 +1,398 @@
+"""The views: each computes one plain dict that both the HTML page and the JSON API render.
+
+A view takes the `Site` and plain arguments (never the request), so it can be called from
+tests, the CLI or either rendering. Not found raises `NotFound`; bad input raises `BadInput`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from healthqa.answers import MIN_CONFIDENCE, Answer, ask
+from healthqa.articles import Article, Topic
+from healthqa.recommend import Related, neighbours, related, topic_order_key
+from healthqa.store import ArticleFilter, NotFound
+from healthqa.web.site import Site
+from healthqa.web.snippets import snippet
+from healthqa.web.spelling import did_you_mean
+
+PER_PAGE = 10
+RELATED_LIMIT = 12
+FEATURED = 6
+MAX_ID = 2**63 - 1
+GOOD_MATCH = 0.7
+
+DISCLAIMER = (
+    "These answers are quoted from our articles. They are not a diagnosis. If you are worried "
+    "about your health, talk to a pharmacist, doctor, nurse or midwife."
+)
+NO_ANSWER = (
+    "We do not have a good answer to this question. Please talk to a pharmacist, doctor, nurse "
+    "or midwife about it. If you feel very unwell or are worried it could be serious, call your "
+    "local emergency number (999 in the UK, 911 in the US, 112 in Europe) or go to an "
+    "emergency department."
+)
+
+
+class BadInput(ValueError):
+    """A request the site cannot answer as asked, with the field it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# Links ------------------------------------------------------------------------------------
+
+
+def article_url(slug: str) -> str:
+    return f"/articles/{slug}"
+
+
+def topic_url(slug: str) -> str:
+    return f"/topics/{slug}"
+
+
+# Views ------------------------------------------------------------------------------------
+
+
+def home(site: Site) -> dict[str, Any]:
+    """The search and ask boxes' page: topics A to Z and a few featured questions."""
+    return site.cached("home", lambda: _home(site), expires=False)
+
+
+def _home(site: Site) -> dict[str, Any]:
+    topics = site.library.store.topics()
+    largest = sorted(topics, key=lambda t: (-t.article_count, t.name.casefold()))[:FEATURED]
+    featured = []
+    for topic in largest:
+        members = sorted(site.library.store.topic_articles(topic.id), key=topic_order_key)
+        if members:
+            first = members[0]
+            featured.append(
+                {
+                    "id": first.id,
+                    "slug": first.slug,
+                    "title": first.title,
+                    "url": article_url(first.slug),
+                    "topic": topic.name,
+                }
+            )
+    return {"letters": _letters(topics), "featured": featured}
+
+
+def topics_index(site: Site, letter: str | None = None) -> dict[str, Any]:
+    """Every topic (or those starting with `letter`), grouped by first letter."""
+    if letter is not None and (len(letter) != 1 or not letter.isalpha()):
+        raise BadInput("letter must be one letter, A to Z", "letter")
+    chosen = letter.upper() if letter else None
+    found = site.cached(
+        "topics", lambda: [_topic(t) for t in site.library.store.topics()], expires=False
+    )
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for topic in found:
+        first = _initial(topic["name"])
+        if chosen is None or first == chosen:
+            groups.setdefault(first, []).append(topic)
+    return {
+        "letter": chosen,
+        "letters": sorted({_initial(t["name"]) for t in found}),
+        "groups": [{"letter": k, "topics": v} for k, v in sorted(groups.items())],
+        "topics": [t for group in groups.values() for t in group],
+    }
+
+
+def topic_page(site: Site, slug: str) -> dict[str, Any]:
+    """One topic: its articles grouped by question type, its "also called" names."""
+    return site.cached(("topic", slug), lambda: _topic_page(site, slug), expires=False)
+
+
+def _topic_page(site: Site, slug: str) -> dict[str, Any]:
+    topic = next((t for t in site.library.store.topics() if t.slug == slug), None)
+    if topic is None or topic.article_count == 0:
+        raise NotFound(f"no topic {slug!r}")
+    members = sorted(site.library.store.topic_articles(topic.id), key=topic_order_key)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for member in members:
+        label = question_type_label(member.question_type)
+        groups.setdefault(label, []).append(
+            {
+                "id": member.id,
+                "slug": member.slug,
+                "title": member.title,
+                "url": article_url(member.slug),
+                "question_type": member.question_type,
+            }
+        )
+    return {
+        "topic": _topic(topic),
+        "groups": [{"question_type": label, "articles": items} for label, items in groups.items()],
+    }
+
+
+def article_page(site: Site, key: str | int, base_url: str = "") -> dict[str, Any]:
+    """One published article with its neighbours, related articles and structured data."""
+    if isinstance(key, str) and key.isdigit() and int(key) > MAX_ID:
+        raise NotFound(f"no article with id or slug {key!r}")
+    view = site.cached(("article", str(key)), lambda: _article_page(site, key))
+    page = dict(view)
+    page["canonical"] = base_url.rstrip("/") + view["article"]["url"]
+    page["jsonld"] = _jsonld(view["article"], page["canonical"])
+    return page
+
+
+def _article_page(site: Site, key: str | int) -> dict[str, Any]:
+    store, index = site.library.store, site.library.index
+    article = store.get_article(key)
+    if article.status != "published":
+        raise NotFound(f"no article with id or slug {key!r}")
+    around = neighbours(store, article.id)
+    return {
+        "article": article_dict(article),
+        "urgency": None,  # filled from healthqa.safety once it exists
+        "previous": _related(around.previous) if around.previous else None,
+        "next": _related(around.next) if around.next else None,
+        "related": [_related(item) for item in related(store, index, article.id, RELATED_LIMIT)],
+    }
+
+
+def related_list(site: Site, article_id: int, limit: int = RELATED_LIMIT) -> dict[str, Any]:
+    """The related articles of one published article (the API's related endpoint)."""
+    page = article_page(site, article_id)  # NotFound for an unknown or retired article
+    if limit <= RELATED_LIMIT:
+        return {"article_id": article_id, "related": page["related"][:limit]}
+    library = site.library
+    longer = site.cached(
+        ("related", article_id, limit),
+        lambda: [_related(i) for i in related(library.store, library.index, article_id, limit)],
+    )
+    return {"article_id": article_id, "related": longer}
+
+
+def search_page(site: Site, query: str, page: int = 1) -> dict[str, Any]:
+    """One page of results for `query`, with snippets, the total and a spelling suggestion."""
+    text = query.strip()
+    if not text:
+        return _search_result(query, page, [], 0, None)
+    found, total = site.library.search.page(text, PER_PAGE, (page - 1) * PER_PAGE)
+    results = [
+        summary(r.article)
+        | {"score": round(r.score, 4), "snippet_html": snippet(r.article.body_text, text)}
+        for r in found
+    ]
+    suggestion = did_you_mean(site, text) if total == 0 else None
+    return _search_result(query, page, results, total, suggestion)
+
+
+def _search_result(
+    query: str, page: int, results: list[dict[str, Any]], total: int, suggestion: str | None
+) -> dict[str, Any]:
+    pages = max(1, math.ceil(total / PER_PAGE))
+    return {
+        "query": query,
+        "page": page,
+        "per_page": PER_PAGE,
+        "total": total,
+        "pages": pages,
+        "results": results,
+        "did_you_mean": suggestion,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < pages else None,
+    }
+
+
+def ask_page(site: Site, question: str, limit: int = 3) -> dict[str, Any]:
+    """Answer cards quoted from the articles, or a plain "no good answer" with what to do."""
+    text = question.strip()
+    if not text:
+        return {
+            "question": question,
+            "urgency": None,
+            "no_answer": True,
+            "answers": [],
+            "closest": [],
+            "disclaimer": DISCLAIMER,
+            "advice": NO_ANSWER,
+        }
+    result = ask(site.library.search, text, limit)
+    cards = [_card(answer) for answer in result.answers]
+    return {
+        "question": question,
+        "urgency": None,  # filled from healthqa.safety once it exists
+        "no_answer": result.no_answer,
+        "answers": [] if result.no_answer else cards,
+        "closest": cards if result.no_answer else [],
+        "disclaimer": DISCLAIMER,
+        "advice": NO_ANSWER if result.no_answer else None,
+    }
+
+
+def articles_list(
+    site: Site,
+    topic: str | None = None,
+    source: str | None = None,
+    review: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> dict[str, Any]:
+    """A page of published articles, oldest first, filtered by topic, source or review state."""
+    where = ArticleFilter(topic=topic, source=source, review=review)
+    store = site.library.store
+    total = store.count_articles(where)
+    found = store.list_articles(where, per_page, (page - 1) * per_page)
+    return {
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "articles": [summary(article) for article in found],
+    }
+
+
+def stats(site: Site) -> dict[str, Any]:
+    """Counts a reader or a monitor may want; nothing about the server's files."""
+    counts = site.library.store.stats()
+    keys = ("articles", "topics", "sources", "revisions", "review_overdue", "last_change")
+    return {key: counts[key] for key in keys} | {"by_source": counts["by_source"]}
+
+
+def sitemap(site: Site) -> dict[str, Any]:
+    """Every published article and topic page, with the article's last change."""
+
+    def compute() -> dict[str, Any]:
+        store = site.library.store
+        articles = [
+            {"url": article_url(a.slug), "lastmod": a.updated[:10]}
+            for a in store.iter_articles(ArticleFilter(status="published"))
+        ]
+        topics = [
+            {"url": topic_url(t.slug), "lastmod": None} for t in store.topics() if t.article_count
+        ]
+        return {"pages": [{"url": "/", "lastmod": None}, *topics, *articles]}
+
+    return site.cached("sitemap", compute, expires=False)
+
+
+# Shapes -----------------------------------------------------------------------------------
+
+
+def article_dict(article: Article) -> dict[str, Any]:
+    """An article as pages and the API show it."""
+    return summary(article) | {
+        "body_html": article.body_html,
+        "licence": article.licence,
+        "language": article.language,
+        "updated": article.updated,
+        "revision": article.revision,
+    }
+
+
+def summary(article: Article) -> dict[str, Any]:
+    """An article without its body: enough for a result list."""
+    topic = article.topic
+    return {
+        "id": article.id,
+        "slug": article.slug,
+        "url": article_url(article.slug),
+        "title": article.title,
+        "teaser": article.teaser,
+        "topic": {"name": topic.name, "slug": topic.slug, "url": topic_url(topic.slug)}
+        if topic
+        else None,
+        "question_type": article.question_type,
+        "source": article.source,
+        "source_url": article.source_url,
+        "last_reviewed": _iso(article.last_reviewed),
+        "next_review": _iso(article.next_review),
+        "review_overdue": review_overdue(article.next_review),
+    }
+
+
+def review_overdue(next_review: date | None, today: date | None = None) -> bool:
+    return next_review is not None and next_review < (today or date.today())
+
+
+def question_type_label(question_type: str | None) -> str:
+    if not question_type:
+        return "Other questions"
+    words = question_type.replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def confidence_label(confidence: float) -> str:
+    """The confidence in plain words."""
+    if confidence >= GOOD_MATCH:
+        return "Good match"
+    if confidence >= MIN_CONFIDENCE:
+        return "Possible match"
+    return "Weak match"
+
+
+def _card(answer: Answer) -> dict[str, Any]:
+    return {
+        "article_id": answer.article_id,
+        "slug": answer.slug,
+        "url": article_url(answer.slug),
+        "title": answer.title,
+        "topic": answer.topic,
+        "source": answer.source,
+        "source_url": answer.source_url,
+        "last_reviewed": answer.last_reviewed,
+        "passages": [{"text": p.text, "items": list(p.items)} for p in answer.passages],
+        "confidence": answer.confidence,
+        "confidence_label": confidence_label(answer.confidence),
+    }
+
+
+def _related(item: Related) -> dict[str, Any]:
+    return asdict(item) | {"id": item.article_id, "url": article_url(item.slug)}
+
+
+def _topic(topic: Topic) -> dict[str, Any]:
+    return {
+        "id": topic.id,
+        "slug": topic.slug,
+        "url": topic_url(topic.slug),
+        "name": topic.name,
+        "synonyms": list(topic.synonyms),
+        "category": topic.category,
+        "article_count": topic.article_count,
+    }
+
+
+def _letters(topics: list[Topic]) -> list[str]:
+    return sorted({_initial(t.name) for t in topics if t.article_count})
+
+
+def _initial(name: str) -> str:
+    first = name.strip()[:1].upper()
+    return first if first.isalpha() else "#"
+
+
+def _jsonld(article: dict[str, Any], url: str) -> str:
+    """schema.org MedicalWebPage data for the page, safe to place inside a <script> tag."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": article["title"],
+        "url": url,
+        "dateModified": article["updated"],
+        "inLanguage": article["language"],
+        "publisher": {"@type": "Organization", "name": article["source"]},
+        "sourceOrganization": {"@type": "Organization", "name": article["source"]},
+    }
+    if article["source_url"]:
+        data["sourceOrganization"]["url"] = article["source_url"]
+    if article["topic"]:
+        data["about"] = {"@type": "MedicalCondition", "name": article["topic"]["name"]}
+    if article["last_reviewed"]:
+        data["lastReviewed"] = article["last_reviewed"]
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

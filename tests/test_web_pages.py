@@ -1,0 +1,223 @@
+"""The HTML pages: what a reader sees, and the handles browser and accessibility tests use."""
+
+import json
+import re
+from typing import Any
+
+import pytest
+from lxml import html as lxml_html
+from starlette.requests import Request
+
+from healthqa.web import pages
+
+LEG_CRAMPS = "/articles/what-causes-leg-cramps-in-late-pregnancy"
+
+
+def page(client: Any, path: str, status: int = 200) -> Any:
+    response = client.get(path)
+    assert response.status_code == status, response.text
+    return lxml_html.fromstring(response.text)
+
+
+def texts(root: Any, xpath: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in root.xpath(xpath)]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", LEG_CRAMPS, "/topics", "/topics/menopause", "/search?q=x", "/ask?q=x"]
+)
+def test_every_page_has_the_accessible_frame(client: Any, path: str) -> None:
+    root = page(client, path)
+    assert root.get("lang") == "en"
+    assert root.xpath("//a[@class='skip-link']/@href") == ["#main"]
+    assert root.xpath("//main[@id='main']") and root.xpath("//nav[@aria-label='Main']")
+    assert len(root.xpath("//h1")) == 1
+    for control in root.xpath("//input[not(@type='hidden')] | //textarea"):
+        assert root.xpath(f"//label[@for='{control.get('id')}']"), control.get("id")
+
+
+def test_home_has_both_boxes_topics_a_to_z_and_featured_questions(client: Any) -> None:
+    root = page(client, "/")
+    assert root.xpath("//form[@id='search-form']") and root.xpath("//form[@id='ask-form']")
+    assert texts(root, "//ul[@class='letters']//a") == ["A", "F", "M", "P"]
+    featured = root.xpath("//section[@aria-labelledby='featured-title']//a/@href")
+    assert len(featured) == 6 and all(href.startswith("/articles/") for href in featured)
+
+
+def test_article_page(client: Any) -> None:
+    root = page(client, LEG_CRAMPS)
+    assert texts(root, "//h1") == ["What causes leg cramps in late pregnancy?"]
+    causes = texts(root, "//div[@class='answer']/ul[1]/li")
+    assert causes[0] == "your leg muscles are working harder to carry the extra weight of pregnancy"
+    facts = dict(zip(texts(root, "//dl/dt"), texts(root, "//dl/dd"), strict=True))
+    assert facts["Last reviewed"] == "1 November 2026"
+    assert facts["Next review due"] == "1 November 2027"
+    assert facts["Source"] == "healthqa sample content"
+    assert facts["Topic"] == "Pregnancy discomforts"
+    assert root.xpath("//a[@rel='next']/@href") == [
+        "/articles/how-can-i-ease-leg-cramps-in-pregnancy"
+    ]
+    related = root.xpath("//section[@id='related']//li")
+    assert 10 <= len(related) <= 12
+    teasers = texts(root, "//section[@id='related']//span[@class='teaser']")
+    assert all(0 < len(teaser) <= 53 for teaser in teasers)
+    assert root.xpath("//p[@class='topic-link']/a/@href") == ["/topics/pregnancy-discomforts"]
+    assert root.xpath("//link[@rel='canonical']/@href") == [f"http://testserver{LEG_CRAMPS}"]
+    assert not root.xpath("//*[@id='urgency']")
+    assert not root.xpath("//*[@class='review-overdue']")
+
+
+def test_article_structured_data(client: Any) -> None:
+    root = page(client, LEG_CRAMPS)
+    (script,) = root.xpath("//script[@type='application/ld+json']/text()")
+    data = json.loads(script)
+    assert data["@type"] == "MedicalWebPage"
+    assert data["name"] == "What causes leg cramps in late pregnancy?"
+    assert data["url"] == f"http://testserver{LEG_CRAMPS}"
+    assert data["about"] == {"@type": "MedicalCondition", "name": "Pregnancy discomforts"}
+    assert data["lastReviewed"] == "2026-11-01"
+    assert data["publisher"]["name"] == data["sourceOrganization"]["name"]
+    assert data["dateModified"]
+
+
+def test_an_overdue_article_says_so(client: Any) -> None:
+    root = page(client, "/articles/how-can-i-ease-heartburn-in-pregnancy")
+    (notice,) = texts(root, "//p[@class='review-overdue']")
+    assert notice.startswith("Review overdue:") and "1 March 2026" in notice
+
+
+def test_topic_page_groups_by_question_type_with_also_called(client: Any) -> None:
+    root = page(client, "/topics/menopause")
+    assert texts(root, "//p[@class='also-called']") == ["Also called: the change, change of life"]
+    headings = texts(root, "//h2")
+    assert len(headings) == len(set(headings)) >= 2
+    assert len(root.xpath("//main//section//li/a")) == 5
+
+
+def test_topics_a_to_z_by_letter(client: Any) -> None:
+    root = page(client, "/topics?letter=p")
+    assert texts(root, "//h1") == ["Topics A to Z: P"]
+    assert root.xpath("//a[@aria-current='page']/text()") == ["P"]
+    assert texts(root, "//main//section//li/a") == [
+        "Periods",
+        "Pregnancy discomforts",
+        "Pregnancy health",
+        "Pregnancy warning signs",
+    ]
+
+
+def test_search_results_are_highlighted_counted_and_paged(client: Any) -> None:
+    root = page(client, "/search?q=pregnancy+pain")
+    (count,) = texts(root, "//p[@class='result-count']")
+    assert re.fullmatch(r"\d+ articles found; page 1 of \d+\.", count)
+    assert len(root.xpath("//ol[@class='results']/li")) == 10
+    assert root.xpath("//p[@class='snippet']/mark")
+    assert root.xpath("//nav[@class='pager']//a[@rel='next']/@href") == [
+        "/search?q=pregnancy%20pain&page=2"
+    ]
+    second = page(client, "/search?q=pregnancy+pain&page=2")
+    assert second.xpath("//ol[@class='results']/@start") == ["11"]
+    past = page(client, "/search?q=pregnancy+pain&page=99")
+    assert texts(past, "//p[@class='past-the-end']/a") == ["Back to the first page"]
+    assert not past.xpath("//section[@class='empty']")
+
+
+def test_search_escapes_what_it_shows(client: Any) -> None:
+    response = client.get("/search", params={"q": "<script>alert(1)</script> cramps"})
+    assert "<script>alert(1)" not in response.text
+    assert "&lt;script&gt;alert(1)" in response.text
+
+
+def test_search_with_nothing_found_offers_a_spelling_and_asking(client: Any) -> None:
+    root = page(client, "/search?q=crmps")
+    assert texts(root, "//p[@class='did-you-mean']") == ["Did you mean cramps?"]
+    assert root.xpath("//p[@class='did-you-mean']/a/@href") == ["/search?q=cramps"]
+    assert root.xpath("//section[@class='empty']//form[@id='ask-form']")
+    assert root.xpath("//textarea[@id='ask-q']/text()") == ["crmps"]
+
+
+def test_ask_shows_answer_cards(client: Any) -> None:
+    root = page(client, "/ask?q=what+causes+leg+cramps+in+late+pregnancy")
+    cards = root.xpath("//article[@class='answer-card']")
+    assert 1 <= len(cards) <= 3
+    first = cards[0]
+    assert first.xpath(".//h3/a/@href") == [LEG_CRAMPS]
+    assert first.xpath(".//blockquote")
+    facts = dict(zip(texts(first, ".//dt"), texts(first, ".//dd"), strict=True))
+    assert facts["Last reviewed"] == "1 November 2026"
+    assert facts["How well it matches"] == "Good match"
+    assert facts["Topic"] == "Pregnancy discomforts"
+    (disclaimer,) = texts(root, "//p[@class='disclaimer']")
+    assert disclaimer.startswith("These answers are quoted from our articles. They are not a")
+
+
+def test_ask_quotes_lists_as_lists(client: Any) -> None:
+    root = page(client, "/ask?q=What+causes+leg+cramps+in+late+pregnancy%3F")
+    items = root.xpath("//article[@class='answer-card'][1]//blockquote/ul/li")
+    assert len(items) >= 3
+
+
+def test_ask_without_a_good_answer_says_what_to_do(client: Any) -> None:
+    root = page(client, "/ask?q=how+do+I+fix+my+car+gearbox")
+    assert not root.xpath("//article[@class='answer-card']")
+    (section,) = root.xpath("//section[@class='no-answer']")
+    assert texts(section, ".//h2") == ["We have no good answer to this question"]
+    assert "pharmacist" in section.text_content() and "emergency" in section.text_content()
+
+
+URGENCY = {
+    "level": "emergency",
+    "title": "Call 999 now",
+    "advice": "Chest pain with a swollen leg can be a blood clot in the lung.",
+    "call": "999",
+    "rule": "dvt-chest-pain",
+    "source_url": "https://www.nhs.uk/conditions/pulmonary-embolism/",
+}
+
+
+@pytest.mark.parametrize("template", ["ask.html", "article.html"])
+def test_an_urgent_notice_comes_first_on_the_page(template: str) -> None:
+    context: dict[str, Any] = {
+        "urgency": URGENCY,
+        "question": "chest pain and a swollen calf",
+        "no_answer": True,
+        "answers": [],
+        "closest": [],
+        "advice": "x",
+        "disclaimer": "x",
+        "article": {
+            "title": "T",
+            "body_html": "<p>b</p>",
+            "topic": None,
+            "source": "S",
+            "source_url": None,
+            "last_reviewed": None,
+            "next_review": None,
+            "review_overdue": False,
+            "url": "/articles/t",
+            "teaser": "t",
+        },
+        "canonical": "/articles/t",
+        "jsonld": "{}",
+        "previous": None,
+        "next": None,
+        "related": [],
+    }
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [],
+            "query_string": b"",
+            "app": None,
+        }
+    )
+    body = pages.templates.get_template(template).render(context | {"request": request})
+    root = lxml_html.fromstring(body)
+    main = root.xpath("//main")[0]
+    first = next(child for child in main if isinstance(child.tag, str))
+    assert first.get("id") == "urgency" and first.get("role") == "alert"
+    assert "urgency-emergency" in first.get("class")
+    assert texts(first, ".//h2") == ["Call 999 now"]
+    assert first.xpath(".//a[@href='tel:999']")
