@@ -53,6 +53,20 @@ SETTINGS = (
     Setting("max_line_bytes", int, 5_000_000, "Largest single line of a JSON Lines file."),
     Setting("max_title_chars", int, 500, "Longest title (question) accepted."),
     Setting("max_body_chars", int, 1_000_000, "Longest article body accepted."),
+    # Safety notices (docs/safety.md): the numbers to call differ by country.
+    Setting("emergency_number", str, "999", "Number that urgent-symptom notices say to call now."),
+    Setting(
+        "urgent_number",
+        str,
+        "111",
+        "Number for urgent care today (NHS 111; elsewhere a nurse line).",
+    ),
+    Setting(
+        "crisis_line",
+        str,
+        "Samaritans, free, on 116 123",
+        "Who to talk to about suicidal thoughts, as a notice names them.",
+    ),
 )
 
 

@@ -21,6 +21,7 @@ from healthqa.index.analysis import ENGLISH_STOP, terms
 from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
 from healthqa.index.spelling import Speller
 from healthqa.index.vocabulary import Vocabulary
+from healthqa.safety import demote_overdue
 from healthqa.store import Store
 
 BASELINE_FIELDS = {"title": 1.0, "body": 1.0}
@@ -87,7 +88,10 @@ class Search:
         return self.index.search(query, limit)
 
     def results(self, text: str, limit: int = 10) -> list[Result]:
-        return [
+        found = [
             Result(self.store.get_article(hit.article_id), hit.score)
             for hit in self.hits(text, limit)
         ]
+        # Safety (issue 5): an article past its review date goes below a reviewed one when
+        # their scores are otherwise equal; see healthqa.safety.demote_overdue.
+        return demote_overdue(found, lambda result: result.article, lambda result: result.score)
