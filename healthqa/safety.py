@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -119,10 +119,11 @@ class _Matcher:
 
     pattern: re.Pattern[str] | None
     unless: re.Pattern[str] | None = None
+    first: _Trigger | None = None  # a match must begin with one of these words: a quick test
 
     def found(self, text: str, negation: _Negation) -> bool:
         """Is there a match in `text` (tokens joined by spaces) that nothing cancels?"""
-        if self.pattern is None:
+        if self.pattern is None or (self.first and not self.first.seen(text)):
             return False
         blocked = [m.span() for m in self.unless.finditer(text)] if self.unless else []
         position = 0
@@ -133,6 +134,28 @@ class _Matcher:
                 return True
             position = start + 1  # a cancelled match may hide a shorter one inside it
         return False
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    """The words a pattern can begin with: whole words, word beginnings ("bleed*"), numbers."""
+
+    words: frozenset[str]
+    stems: tuple[str, ...]
+    number: bool
+
+    def seen(self, text: str) -> bool:
+        present = _words_in(text)
+        if not self.words.isdisjoint(present):
+            return True
+        if self.number and any(word[0].isdigit() for word in present):
+            return True
+        return any(word.startswith(self.stems) for word in present) if self.stems else False
+
+
+@lru_cache(maxsize=16)
+def _words_in(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 @dataclass(frozen=True)
@@ -218,15 +241,10 @@ class Rules:
         return _urgency(fired, numbers or Numbers())
 
     def assess_title(self, title: str, numbers: Numbers | None = None) -> Urgency | None:
-        """For an article's title: the question rules, and each rule's `article_titles`."""
+        """For an article's title: the rules whose `article_titles` name its subject."""
         try:
             joined = self.normalise(title)
-            fired = [
-                rule
-                for rule in self.rules
-                if rule.fires(joined, self.negation)
-                or rule.article_titles.found(joined, self.negation)
-            ]
+            fired = [r for r in self.rules if r.article_titles.found(joined, self.negation)]
         except Exception:
             return None
         return _urgency(fired, numbers or Numbers())
@@ -463,7 +481,18 @@ def _need(raw: Any, contexts: dict[str, _Matcher], where: str) -> _AnyOf:
 
 def _matcher(patterns: Any, unless: Any, where: str) -> _Matcher:
     compiled = _alternation(patterns, where, allow_empty=where.endswith("article_titles"))
-    return _Matcher(compiled, _alternation(unless or [], where.replace("patterns", "unless"), True))
+    unless_compiled = _alternation(unless or [], where.replace("patterns", "unless"), True)
+    return _Matcher(compiled, unless_compiled, _trigger(patterns) if compiled else None)
+
+
+def _trigger(patterns: list[str]) -> _Trigger | None:
+    """The first words of `patterns`; None when one begins with a phrase ("all_over")."""
+    options = [option for p in patterns for option in p.lower().split()[0].split("|")]
+    if any("_" in option for option in options):
+        return None
+    words = frozenset(o for o in options if o != "#" and not o.endswith("*"))
+    stems = tuple(o[:-1] for o in options if o.endswith("*"))
+    return _Trigger(words, stems, "#" in options)
 
 
 def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pattern[str] | None:
@@ -535,8 +564,9 @@ def assess_article(article: Article, numbers: Numbers | None = None) -> Urgency 
     """The notice an article page carries when its subject is a warning sign.
 
     Conservative: only the article's title (its question) is read, not its body, which may list
-    warning signs in passing. The title fires a rule as a question would, or names the sign the
-    rule lists under `article_titles` ("blood clot", "pre-eclampsia").
+    warning signs in passing, and only the patterns a rule lists under `article_titles` count
+    ("bleeding in pregnancy", "pre-eclampsia"): "What are the symptoms of a syndrome with
+    seizures?" is about a syndrome, not a seizure happening now.
     """
     return default_rules().assess_title(article.title, numbers)
 
