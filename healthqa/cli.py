@@ -370,7 +370,7 @@ def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
     if result.urgency:  # the notice comes first, before any answer
         click.echo(format_notice(result.urgency) + "\n")
     if result.dose_note:
-        click.echo(result.dose_note + "\n")
+        click.echo(result.dose_note)
     if result.no_answer:  # a weak match is not shown as an answer (issue 5)
         click.echo(NO_ANSWER)
     else:
