@@ -38,6 +38,10 @@ from healthqa.search import Result, Search
 from healthqa.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "safety-questions.tsv"
+# Written after the rules and labelled before they were run on it (docs/safety.md gives its
+# first-run figures); once mistakes it showed were fixed, it became development data too.
+HELD_OUT = Path(__file__).parent / "fixtures" / "safety-questions-heldout.tsv"
+SETS = [FIXTURE, HELD_OUT]
 LABELS = (*LEVELS, "none")
 # Measured on the team's set when the rules were written (docs/safety.md): 174 of 174 agree.
 # The set was used while writing the rules, so it is a development set, not a held-out one;
@@ -45,9 +49,9 @@ LABELS = (*LEVELS, "none")
 MIN_AGREEMENT = 0.95
 
 
-def labelled() -> list[tuple[str, str]]:
+def labelled(path: Path = FIXTURE) -> list[tuple[str, str]]:
     rows = []
-    for line in FIXTURE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             level, question = line.split("\t")
             rows.append((level, question))
@@ -69,15 +73,18 @@ def test_the_set_is_big_and_balanced() -> None:
     assert min(counts[level] for level in LEVELS) >= 20 and counts["none"] >= 60
 
 
-def test_every_emergency_question_is_flagged_emergency() -> None:
-    missed = [q for level, q in labelled() if level == "emergency" and level_of(q) != "emergency"]
+@pytest.mark.parametrize("path", SETS, ids=lambda path: path.stem)
+def test_every_emergency_question_is_flagged_emergency(path: Path) -> None:
+    missed = [q for level, q in labelled(path) if level == "emergency" and level_of(q) != level]
     assert missed == []
 
 
-def test_agreement_with_the_labels(capsys: pytest.CaptureFixture[str]) -> None:
-    table = Counter((level, level_of(question)) for level, question in labelled())
+@pytest.mark.parametrize("path", SETS, ids=lambda path: path.stem)
+def test_agreement_with_the_labels(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = Counter((level, level_of(question)) for level, question in labelled(path))
     with capsys.disabled():  # the confusion table, for the record (pytest -s shows it)
-        print("\ntruth \\ assessed " + "".join(f"{label:>10}" for label in LABELS))
+        print(f"\n{path.name}: {sum(table.values())} questions")
+        print("truth \\ assessed " + "".join(f"{label:>10}" for label in LABELS))
         for truth in LABELS:
             print(f"{truth:<17}" + "".join(f"{table[truth, got]:>10}" for got in LABELS))
     agreement = sum(table[label, label] for label in LABELS) / sum(table.values())
@@ -248,6 +255,13 @@ def test_a_broken_rules_file_names_the_file_rule_and_field(
     path.write_text(RULE.replace(*change))
     with pytest.raises(RulesError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
         Rules.load(path)
+
+
+def test_no_pattern_is_cut_short_by_a_yaml_comment() -> None:
+    # In YAML, " #" starts a comment: a pattern using "#" (a number) must be quoted.
+    text = (Path(__file__).parents[1] / "healthqa" / "data" / "urgent-rules.yaml").read_text()
+    cut = [line for line in text.splitlines() if re.match(r"\s*- [^\"'#].* #", line)]
+    assert cut == []
 
 
 def test_a_small_rules_file_works(tmp_path: Path) -> None:
