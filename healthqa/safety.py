@@ -60,9 +60,11 @@ _CONTRACTION = re.compile(
     r"\b(can|could|wo|would|does|do|did|is|are|was|were|has|have|had|should|ai)n't\b"
 )
 _DOSE_QUESTION = re.compile(
-    r"\bhow (much|many)\b|\bdos(e|es|age|ing)\b|\d\s*(mg|ml|mcg)\b|\b(mg|ml|mcg)\b|\bmilligrams?\b|"
+    r"\bdos(e|es|age|ing)\b|\d\s*(mg|ml|mcg)\b|\b(mg|ml|mcg|milligrams?)\b|\boverdos|"
     r"\bcan (i|he|she|we|they|you) (take|give|have) (two|2|three|3|another|more|double|extra)\b|"
-    r"\bmaximum\b|\bmax\b|\boverdos",
+    r"\bhow (much|many)\b.{0,40}\b(tablets?|pills?|capsules?|spoons?|teaspoons?|puffs?|drops?|"
+    r"paracetamol|ibuprofen|aspirin|medicines?|medication|calpol|vitamins?)\b|"
+    r"\bmax(imum)? (amount|daily)\b",
     re.I,
 )
 

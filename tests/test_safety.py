@@ -307,8 +307,11 @@ def test_article_pages_about_a_warning_sign_carry_the_notice(store: Store) -> No
         ("is 400mg of ibuprofen too much", True),
         ("can I take two co-codamol", True),
         ("how many folic acid tablets a day", True),
+        ("how much Calpol for a 2 year old", True),
         ("what causes leg cramps", False),
         ("how long does bleeding last after birth", False),
+        ("how much does IVF cost", False),
+        ("how many weeks pregnant am I", False),
     ],
 )
 def test_dose_questions_get_the_pharmacist_note(question: str, is_dose: bool) -> None:
