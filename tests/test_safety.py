@@ -128,6 +128,10 @@ def test_agreement_with_the_labels(path: Path, capsys: pytest.CaptureFixture[str
         ("swollen face and hands at 34 weeks pregnant", "none"),  # needs headache or vision
         ("swollen face and hands at 34 weeks pregnant and a headache", "urgent"),
         ("I'm not suicidal", "none"),
+        ("my wife's waters broke and the fluid is green", "urgent"),  # "waters" says pregnancy
+        ("the water pipe broke", "none"),
+        ("my teenager is cutting herself", "emergency"),
+        ("I cut myself shaving", "none"),
     ],
 )
 def test_negation_and_context(text: str, level: str) -> None:
