@@ -132,6 +132,9 @@ def test_agreement_with_the_labels(path: Path, capsys: pytest.CaptureFixture[str
         ("the water pipe broke", "none"),
         ("my teenager is cutting herself", "emergency"),
         ("I cut myself shaving", "none"),
+        ("how long after a heart attack can you drive", "none"),
+        ("I have collapsed arches in my feet", "none"),
+        ("my nose won't stop bleeding, it's been 30 minutes", "urgent"),
     ],
 )
 def test_negation_and_context(text: str, level: str) -> None:
