@@ -194,6 +194,9 @@ def test_the_notice_dict_has_the_fields_the_pages_render() -> None:
 def test_assess_never_raises(text: str) -> None:
     found = assess(text)
     assert found is None or found.level in LEVELS
+    titled = default_rules().assess_title(text)
+    assert titled is None or titled.level in LEVELS
+    assert isinstance(is_dose_question(text), bool)
 
 
 @pytest.mark.parametrize(
