@@ -26,6 +26,7 @@ from lxml import html as lxml_html
 from healthqa.articles import Article
 from healthqa.index.analysis import terms
 from healthqa.questions import Analysis, answers_type
+from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, dose_note, review_status
 from healthqa.search import Result, Search
 
 MIN_CONFIDENCE = 0.3
@@ -55,6 +56,8 @@ class Answer:
     last_reviewed: str | None
     passages: tuple[Passage, ...]
     confidence: float
+    next_review: str | None = None
+    review: str = "unknown"  # "current", "overdue" or "unknown" (healthqa.safety.review_status)
 
 
 @dataclass
@@ -63,6 +66,10 @@ class AskResult:
     analysis: Analysis
     answers: list[Answer] = field(default_factory=list)
     no_answer: bool = True
+    # Safety (issue 5): the urgent-symptom notice, shown before any answer; the dose note.
+    urgency: Urgency | None = None
+    dose_note: str | None = None
+    disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,11 +83,16 @@ class _Block:
     items: tuple[str, ...] = ()
 
 
-def ask(search: Search, question: str, limit: int = 3) -> AskResult:
-    """The best articles for `question`, each with the passage that answers it."""
+def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None = None) -> AskResult:
+    """The best articles for `question`, each with the passage that answers it.
+
+    `numbers` (from the settings) are the ones an urgent-symptom notice says to call.
+    """
     weights = _term_weights(search, question)
     alternatives = search.vocabulary.alternatives(list(weights))
     result = AskResult(question, search.analyse(question))
+    result.urgency = assess(question, numbers)
+    result.dose_note = dose_note(question)
     candidates = search.results(question, max(limit, FOCUS_DEPTH))
     for found in by_focus(candidates, result.analysis.focus)[:limit]:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
@@ -193,4 +205,6 @@ def _answer(article: Article, passage: Passage, confidence: float) -> Answer:
         last_reviewed=article.last_reviewed.isoformat() if article.last_reviewed else None,
         passages=(passage,),
         confidence=round(confidence, 3),
+        next_review=article.next_review.isoformat() if article.next_review else None,
+        review=review_status(article),
     )

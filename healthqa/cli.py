@@ -27,6 +27,7 @@ from healthqa.ingest import export as export_format
 from healthqa.ingest.inputs import total_bytes
 from healthqa.library import Library
 from healthqa.recommend import neighbours, related
+from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
 from healthqa.store import ArticleFilter, StoreError
 
 
@@ -176,9 +177,13 @@ def articles_show(obj: Context, key: str, as_json: bool) -> None:
     """
     with _errors():
         article = obj.store.get_article(key)
+    notice = assess_article(article, Numbers.from_settings(obj.settings))
     if as_json:
-        _print_json(article.to_dict())
+        extra = {"review": review_status(article), "urgency": notice.to_dict() if notice else None}
+        _print_json(article.to_dict() | extra)
         return
+    if notice:
+        click.echo(format_notice(notice) + "\n")
     click.echo(_format_article(article))
 
 
@@ -330,6 +335,9 @@ def search(obj: Context, question: str, limit: int, as_json: bool) -> None:
     """
     with _errors():
         found = obj.search.results(question, limit)
+    notice = assess(question, Numbers.from_settings(obj.settings))
+    if notice:  # safety notice first; on stderr with --json so the JSON Lines stay clean
+        click.echo(format_notice(notice) + "\n", err=as_json)
     for result in found:
         article = result.article
         if as_json:
@@ -355,17 +363,20 @@ def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
     Example: healthqa ask "what causes leg cramps in late pregnancy?"
     """
     with _errors():
-        result = ask(obj.search, question, limit)
+        result = ask(obj.search, question, limit, Numbers.from_settings(obj.settings))
     if as_json:
         _print_json(result.to_dict())
         return
-    if result.no_answer:
+    if result.urgency:  # the notice comes first, before any answer
+        click.echo(format_notice(result.urgency) + "\n")
+    if result.dose_note:
+        click.echo(result.dose_note)
+    if result.no_answer:  # a weak match is not shown as an answer (issue 5)
         click.echo(NO_ANSWER)
-        if not result.answers:
-            return
-        click.echo("\nThe closest articles, which may not answer your question:")
-    for number, answer in enumerate(result.answers, start=1):
-        click.echo(_format_answer(number, answer))
+    else:
+        for number, answer in enumerate(result.answers, start=1):
+            click.echo(_format_answer(number, answer))
+    click.echo(f"\n{DISCLAIMER}")
 
 
 NO_ANSWER = (
@@ -385,6 +396,26 @@ def _format_answer(number: int, answer: Answer) -> str:
     reviewed = answer.last_reviewed or "not stated"
     cite = f"   Source: {answer.source}" + (f", {answer.source_url}" if answer.source_url else "")
     lines += [cite, f"   Last reviewed: {reviewed}. Article: {answer.slug}"]
+    due = answer.next_review or "not set"
+    lines.append(
+        f"   Next review due: {due}" + (" (OVERDUE)" if answer.review == "overdue" else "")
+    )
+    return "\n".join(lines)
+
+
+_NOTICE_HEADINGS = {
+    "emergency": "EMERGENCY - call {call} now",
+    "urgent": "URGENT - get help today",
+    "soon": "See a doctor soon",
+}
+
+
+def format_notice(urgency: Urgency) -> str:
+    """An urgent-symptom notice as the terminal shows it: level, title, what to do, source."""
+    heading = _NOTICE_HEADINGS[urgency.level].format(call=urgency.call)
+    lines = [f"!! {heading}: {urgency.title}"]
+    lines += textwrap.wrap(urgency.advice, 96, initial_indent="   ", subsequent_indent="   ")
+    lines.append(f"   Source: {urgency.source}, {urgency.source_url}")
     return "\n".join(lines)
 
 
@@ -752,7 +783,8 @@ def _format_article(article: Article) -> str:
         lines.append(f"URL: {article.source_url}")
     reviewed = article.last_reviewed.isoformat() if article.last_reviewed else "not stated"
     due = article.next_review.isoformat() if article.next_review else "not set"
-    lines.append(f"Last reviewed: {reviewed} | Next review due: {due}")
+    overdue = " (OVERDUE for review)" if review_status(article) == "overdue" else ""
+    lines.append(f"Last reviewed: {reviewed} | Next review due: {due}{overdue}")
     for link in article.links:
         if link.kind in ("previous", "next"):
             lines.append(f"{'<<' if link.kind == 'previous' else '>>'}: {link.title}")

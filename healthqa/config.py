@@ -72,6 +72,20 @@ SETTINGS = (
         "Public address of the web site, for canonical links and the sitemap "
         "(default: the address each request came to).",
     ),
+    # Safety notices (docs/safety.md): the numbers to call differ by country.
+    Setting("emergency_number", str, "999", "Number that urgent-symptom notices say to call now."),
+    Setting(
+        "urgent_number",
+        str,
+        "111",
+        "Number for urgent care today (NHS 111; elsewhere a nurse line).",
+    ),
+    Setting(
+        "crisis_line",
+        str,
+        "Samaritans, free, on 116 123",
+        "Who to talk to about suicidal thoughts, as a notice names them.",
+    ),
 )
 
 

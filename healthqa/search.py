@@ -23,6 +23,7 @@ from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
 from healthqa.index.spelling import Speller
 from healthqa.index.vocabulary import Vocabulary
 from healthqa.questions import Analysis, FocusFinder, analyse
+from healthqa.safety import demote_overdue
 from healthqa.store import Store
 
 BASELINE_FIELDS = {"title": 1.0, "body": 1.0}
@@ -114,13 +115,19 @@ class Search:
         return self.index.search(query, limit)
 
     def results(self, text: str, limit: int = 10) -> list[Result]:
-        return [
+        found = [
             Result(self.store.get_article(hit.article_id), hit.score)
             for hit in self.hits(text, limit)
         ]
+        # Safety (issue 5): an article past its review date goes below a reviewed one when
+        # their scores are otherwise equal; see healthqa.safety.demote_overdue.
+        return demote_overdue(found, lambda result: result.article, lambda result: result.score)
 
     def page(self, text: str, limit: int = 10, offset: int = 0) -> tuple[list[Result], int]:
         """Results `offset` to `offset + limit`, and the number of matching articles."""
         query = question_query(text, self.speller, self.vocabulary)
         hits, total = self.index.search_page(query, limit, offset)
-        return [Result(self.store.get_article(hit.article_id), hit.score) for hit in hits], total
+        found = [Result(self.store.get_article(hit.article_id), hit.score) for hit in hits]
+        return demote_overdue(
+            found, lambda result: result.article, lambda result: result.score
+        ), total

@@ -1,0 +1,626 @@
+"""Safe answers: urgent-symptom notices, review dates, the disclaimer and the dose note.
+
+Urgent-symptom rules live in a reviewable data file, `healthqa/data/urgent-rules.yaml`, each with
+the public source it follows (docs/safety.md says how editors change them). A rule has a level
+in the manner of the NHS -- `emergency` (call the emergency number now), `urgent` (get help
+today), `soon` (see a doctor soon) -- and patterns over the words of a question:
+
+    "chest ... pain|tight*"    "chest", then within three words "pain" or a word from "tight"
+
+Words are matched after the text is lower-cased, split into words, and misspellings are mended
+(those the data lists, and a one-letter slip in a long word of the rules' vocabulary, such as
+"bleading" or "unconcious"). A negation cue ("no", "not", "without", "never", "denies", "isn't")
+a few words before a symptom, in the same clause, cancels it ("no bleeding", "I'm not bleeding");
+"can't breathe" and "no one can stop the bleeding" are symptoms, not negations. A rule may
+require a context ("pregnancy", or "headache or vision changes" beside "swelling"), and may be
+cancelled by words around the symptom (`unless`: "bleeding gums") or anywhere in the question
+(`except_when`: "period"). The highest level that fires wins; `Urgency.rules` lists them all.
+
+`assess` never raises and takes well under a millisecond for a question: every pattern is
+compiled once, when the rules are first used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from rapidfuzz.distance import OSA, Levenshtein
+
+from healthqa.articles import Article
+from healthqa.questions import analyse
+
+LEVELS = ("emergency", "urgent", "soon")
+ReviewStatus = Literal["current", "overdue", "unknown"]
+
+DISCLAIMER = (
+    "healthqa quotes published health articles and does not give medical advice; if you are "
+    "worried, contact a doctor, nurse, midwife or pharmacist."
+)
+DOSE_NOTE = "Check with your pharmacist or doctor before taking or changing a medicine."
+REVIEW_TIE = 0.02  # scores within 2% of each other count as equal when ordering by review
+
+RULES_FILE = "urgent-rules.yaml"
+_GAP = 3  # words a "..." in a pattern may skip
+_FUZZY_MIN = 6  # shortest word mended by a one-letter slip
+_BREAK = "."  # the token that stands for punctuation: a clause boundary
+_RULE_KEYS = {"id", "level", "title", "advice", "patterns", "source"}
+_OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note"}
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?|[.,;:!?()\n]")
+_ELEMENT = re.compile(r"^(?:[a-z0-9'_]+\*?|#)(?:\|(?:[a-z0-9'_]+\*?|#))*$")
+_CONTRACTION = re.compile(
+    r"\b(can|could|wo|would|does|do|did|is|are|was|were|has|have|had|should|ai)n't\b"
+)
+_DOSE_QUESTION = re.compile(
+    r"\bdos(e|es|age|ing)\b|\d\s*(mg|ml|mcg)\b|\b(mg|ml|mcg|milligrams?)\b|\boverdos|"
+    r"\bcan (i|he|she|we|they|you) (take|give|have) (two|2|three|3|another|more|double|extra)\b|"
+    r"\bhow (much|many)\b.{0,40}\b(tablets?|pills?|capsules?|spoons?|teaspoons?|puffs?|drops?|"
+    r"paracetamol|ibuprofen|aspirin|medicines?|medication|calpol|vitamins?)\b|"
+    r"\bmax(imum)? (amount|daily)\b",
+    re.I,
+)
+
+
+class RulesError(ValueError):
+    """The rules file is not usable; the message names the file, the rule and the field."""
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Where to turn, which differs by country: the settings `emergency_number` and so on."""
+
+    emergency: str = "999"
+    urgent: str = "111"
+    crisis: str = "Samaritans, free, on 116 123"
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Numbers:
+        return cls(
+            str(settings.get("emergency_number", cls.emergency)),
+            str(settings.get("urgent_number", cls.urgent)),
+            str(settings.get("crisis_line", cls.crisis)),
+        )
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """A notice that comes before any answer: what to do, and the number to call.
+
+    `rule` is the rule that decided the level; `rules` every rule that fired, highest first.
+    """
+
+    level: str
+    title: str
+    advice: str
+    call: str | None
+    rule: str
+    source_url: str
+    source: str = ""
+    rules: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rules"] = list(self.rules)
+        return data
+
+
+# Matching -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """Compiled patterns, with the local context that cancels a match (`unless`)."""
+
+    pattern: re.Pattern[str] | None
+    unless: re.Pattern[str] | None = None
+    first: _Trigger | None = None  # a match must begin with one of these words: a quick test
+
+    def found(self, text: str, negation: _Negation) -> bool:
+        """Is there a match in `text` (tokens joined by spaces) that nothing cancels?"""
+        if self.pattern is None or (self.first and not self.first.seen(text)):
+            return False
+        blocked = [m.span() for m in self.unless.finditer(text)] if self.unless else []
+        position = 0
+        while match := self.pattern.search(text, position):
+            start, end = match.span()
+            cancelled = any(start < b_end and b_start < end for b_start, b_end in blocked)
+            if not cancelled and not negation.negates(text, start):
+                return True
+            position = start + 1  # a cancelled match may hide a shorter one inside it
+        return False
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    """The words a pattern can begin with: whole words, word beginnings ("bleed*"), numbers."""
+
+    words: frozenset[str]
+    stems: tuple[str, ...]
+    number: bool
+
+    def seen(self, text: str) -> bool:
+        present = _words_in(text)
+        if not self.words.isdisjoint(present):
+            return True
+        if self.number and any(word[0].isdigit() for word in present):
+            return True
+        return any(word.startswith(self.stems) for word in present) if self.stems else False
+
+
+@lru_cache(maxsize=16)
+def _words_in(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True)
+class _AnyOf:
+    """Satisfied when any of its matchers finds an uncancelled match."""
+
+    matchers: tuple[_Matcher, ...]
+
+    def found(self, text: str, negation: _Negation) -> bool:
+        return any(matcher.found(text, negation) for matcher in self.matchers)
+
+
+@dataclass(frozen=True)
+class _Negation:
+    cues: frozenset[str]
+    window: int
+    not_after_cue: frozenset[str]
+    breaks: frozenset[str]
+
+    def negates(self, text: str, start: int) -> bool:
+        """Does a negation cue in the same clause, a few words before `start`, cancel it?"""
+        before = text[max(0, start - 40 * self.window) : start].split()[-self.window :]
+        for position in range(len(before) - 1, -1, -1):
+            word = before[position]
+            if word in self.breaks:
+                return False
+            if word in self.cues:
+                return not self.not_after_cue.intersection(before[position + 1 :])
+        return False
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    level: str
+    title: str
+    advice: str
+    source: str
+    source_url: str
+    matcher: _Matcher
+    requires: tuple[_AnyOf, ...] = ()
+    except_when: tuple[_AnyOf, ...] = ()
+    article_titles: _Matcher = field(default_factory=lambda: _Matcher(None))
+
+    def fires(self, text: str, negation: _Negation) -> bool:
+        return (
+            self.matcher.found(text, negation)
+            and all(need.found(text, negation) for need in self.requires)
+            and not any(other.found(text, negation) for other in self.except_when)
+        )
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The urgent-symptom rules of one file, compiled; `Rules.load()` reads the bundled file."""
+
+    rules: tuple[_Rule, ...]
+    negation: _Negation
+    spellings: Mapping[str, str]
+    near: Mapping[str, tuple[str, ...]]  # the rules' long words, by first letter
+    origin: str = RULES_FILE
+    _mended: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Rules:
+        """Read and check a rules file; a problem raises `RulesError` naming where it is."""
+        if path is None:
+            text = resources.files("healthqa").joinpath("data", RULES_FILE).read_text("utf-8")
+            return _compile(_parse(text, RULES_FILE), RULES_FILE)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RulesError(f"{path}: cannot read the rules file: {exc}") from None
+        return _compile(_parse(text, str(path)), str(path))
+
+    def assess(self, text: str, numbers: Numbers | None = None) -> Urgency | None:
+        """The notice `text` warrants, or None; never raises."""
+        try:
+            joined = self.normalise(text)
+            fired = [rule for rule in self.rules if rule.fires(joined, self.negation)]
+        except Exception:  # a notice must never break an answer; no notice is the fallback
+            return None
+        return _urgency(fired, numbers or Numbers())
+
+    def assess_title(self, title: str, numbers: Numbers | None = None) -> Urgency | None:
+        """For an article's title: the rules whose `article_titles` name its subject."""
+        try:
+            joined = self.normalise(title)
+            fired = [r for r in self.rules if r.article_titles.found(joined, self.negation)]
+        except Exception:
+            return None
+        return _urgency(fired, numbers or Numbers())
+
+    def normalise(self, text: str) -> str:
+        """Lower-cased words with misspellings mended, joined by single spaces."""
+        if not isinstance(text, str):
+            return ""
+        folded = unicodedata.normalize("NFKC", text[:20_000]).lower()
+        folded = re.sub(r"[\u2018\u2019\u0060\u00b4]", "'", folded)
+        folded = re.sub(r"\b(can ?not|can't|cant)\b", "cannot", folded)
+        folded = re.sub(r"\bwon't\b", "will not", folded)
+        folded = _CONTRACTION.sub(r"\1 not", folded)
+        words = []
+        for token in _TOKEN.findall(folded):
+            mended = _BREAK if not token[0].isalnum() else self._mend(token)
+            words.append(mended)
+        return " " + " ".join(words) + " "
+
+    def _mend(self, token: str) -> str:
+        mended = self._mended.get(token)
+        if mended is None:
+            if len(self._mended) > 100_000:
+                self._mended.clear()
+            mended = self._mended[token] = _mend(token, self.spellings, self.near)
+        return mended
+
+
+def _urgency(fired: list[_Rule], numbers: Numbers) -> Urgency | None:
+    if not fired:
+        return None
+    fired.sort(key=lambda rule: LEVELS.index(rule.level))  # stable: file order within a level
+    top = fired[0]
+    call = {"emergency": numbers.emergency, "urgent": numbers.urgent}.get(top.level)
+    return Urgency(
+        level=top.level,
+        title=top.title,
+        advice=_fill(top.advice, numbers),
+        call=call,
+        rule=top.id,
+        source_url=top.source_url,
+        source=top.source,
+        rules=tuple(rule.id for rule in fired),
+    )
+
+
+def _fill(advice: str, numbers: Numbers) -> str:
+    return advice.format(emergency=numbers.emergency, urgent=numbers.urgent, crisis=numbers.crisis)
+
+
+def _mend(token: str, spellings: Mapping[str, str], near: Mapping[str, tuple[str, ...]]) -> str:
+    """The word a token stands for: a listed misspelling's correction, or a near vocabulary word.
+
+    A one-letter slip (insert, delete, change, or two letters swapped) is mended only in words
+    of six letters or more, with the first letter right, to a word of the rules' vocabulary.
+    """
+    if token in spellings:
+        return spellings[token]
+    if len(token) < _FUZZY_MIN or token[0].isdigit():
+        return token
+    candidates = near.get(token[0], ())
+    if token in candidates:
+        return token
+    for word in candidates:
+        if _one_slip(token, word):
+            return word
+    return token
+
+
+def _one_slip(token: str, word: str) -> bool:
+    """One letter missing or added, or two neighbours swapped ("siezure" for "seizure").
+
+    A changed letter is not mended: it too often makes another real word ("cooking" is not
+    "choking"); the rules file lists common changed-letter misspellings ("bleading") instead.
+    """
+    if abs(len(word) - len(token)) == 1:
+        return OSA.distance(token, word, score_cutoff=1) <= 1
+    return (
+        len(word) == len(token)
+        and OSA.distance(token, word, score_cutoff=1) == 1
+        and Levenshtein.distance(token, word, score_cutoff=2) == 2
+    )
+
+
+# Loading and checking the rules file -----------------------------------------------------------
+
+
+def _parse(text: str, origin: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{origin}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RulesError(f"{origin}: expected a mapping with 'rules', 'negation', ...")
+    for key in ("negation", "contexts", "rules"):
+        if key not in data:
+            raise RulesError(f"{origin}: missing '{key}'")
+    return data
+
+
+def _compile(data: dict[str, Any], origin: str) -> Rules:
+    spellings = _spellings(data.get("spellings") or {}, origin)
+    spellings |= {word: word for word in _words(data.get("keep", []), f"{origin}: keep")}
+    negation = _negation(data["negation"], origin)
+    contexts = _contexts(data["contexts"], origin)
+    if not isinstance(data["rules"], list) or not data["rules"]:
+        raise RulesError(f"{origin}: 'rules' must be a non-empty list")
+    rules, seen, words = [], set(), set(spellings.values())
+    for position, raw in enumerate(data["rules"]):
+        rule, rule_words = _rule(raw, position, contexts, origin)
+        if rule.id in seen:
+            raise RulesError(f"{origin}: rule '{rule.id}': id: used twice")
+        seen.add(rule.id)
+        rules.append(rule)
+        words |= rule_words
+    for patterns in data["contexts"].values():
+        words |= _literal_words(patterns)
+    near: dict[str, list[str]] = {}
+    for word in sorted(w for w in words if len(w) >= _FUZZY_MIN and w.isalpha()):
+        near.setdefault(word[0], []).append(word)
+    buckets = {letter: tuple(found) for letter, found in near.items()}
+    return Rules(tuple(rules), negation, spellings, buckets, origin)
+
+
+def _spellings(raw: Any, origin: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise RulesError(f"{origin}: spellings: must map misspelt words to words")
+    return {key.lower(): value.lower() for key, value in raw.items()}
+
+
+def _negation(raw: Any, origin: str) -> _Negation:
+    where = f"{origin}: negation"
+    if not isinstance(raw, dict):
+        raise RulesError(f"{where}: must be a mapping")
+    window = raw.get("window", 4)
+    if not isinstance(window, int) or not 1 <= window <= 10:
+        raise RulesError(f"{where}: window: must be a whole number from 1 to 10")
+    lists = {key: _words(raw.get(key), f"{where}: {key}") for key in ("cues", "not_after_cue")}
+    breaks = _words(raw.get("clause_breaks", []), f"{where}: clause_breaks") | {_BREAK}
+    return _Negation(lists["cues"], window, lists["not_after_cue"], breaks)
+
+
+def _words(raw: Any, where: str) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(w, str) and w.strip() for w in raw):
+        raise RulesError(f"{where}: must be a list of words")
+    return frozenset(w.lower() for w in raw)
+
+
+def _contexts(raw: Any, origin: str) -> dict[str, _Matcher]:
+    if not isinstance(raw, dict):
+        raise RulesError(f"{origin}: contexts: must map names to lists of patterns")
+    return {
+        str(name): _matcher(patterns, None, f"{origin}: contexts: {name}")
+        for name, patterns in raw.items()
+    }
+
+
+def _rule(
+    raw: Any, position: int, contexts: dict[str, _Matcher], origin: str
+) -> tuple[_Rule, set[str]]:
+    if not isinstance(raw, dict):
+        raise RulesError(f"{origin}: rules[{position}]: must be a mapping")
+    name = raw.get("id")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
+        raise RulesError(f"{origin}: rules[{position}]: id: must be lower-case words and hyphens")
+    where = f"{origin}: rule '{name}'"
+    missing = sorted(_RULE_KEYS - set(raw))
+    unknown = sorted(set(raw) - _RULE_KEYS - _OPTIONAL_KEYS)
+    if missing or unknown:
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+        raise RulesError(f"{where}: {problem}")
+    if raw["level"] not in LEVELS:
+        raise RulesError(f"{where}: level: must be one of {', '.join(LEVELS)}")
+    for key in ("title", "advice"):
+        _text_field(raw[key], f"{where}: {key}")
+    source_name, source_url = _source(raw["source"], f"{where}: source")
+    rule = _Rule(
+        id=name,
+        level=raw["level"],
+        title=raw["title"].strip(),
+        advice=" ".join(raw["advice"].split()),
+        source=source_name,
+        source_url=source_url,
+        matcher=_matcher(raw["patterns"], raw.get("unless"), f"{where}: patterns"),
+        requires=_needs(raw, "requires", contexts, where),
+        except_when=_needs(raw, "except_when", contexts, where),
+        article_titles=_matcher(raw.get("article_titles") or [], None, f"{where}: article_titles"),
+    )
+    return rule, _literal_words(raw["patterns"]) | _literal_words(raw.get("article_titles") or [])
+
+
+def _needs(
+    raw: dict[str, Any], key: str, contexts: dict[str, _Matcher], where: str
+) -> tuple[_AnyOf, ...]:
+    value = raw.get(key) or []
+    if not isinstance(value, list):
+        raise RulesError(f"{where}: {key}: must be a list")
+    return tuple(_need(need, contexts, f"{where}: {key}") for need in value)
+
+
+def _text_field(value: Any, where: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise RulesError(f"{where}: must be some text")
+    try:
+        value.format(emergency="", urgent="", crisis="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise RulesError(f"{where}: unknown placeholder {exc} (use {{emergency}}, ...)") from None
+
+
+def _source(raw: Any, where: str) -> tuple[str, str]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise RulesError(f"{where}: needs a name and a url")
+    url = raw.get("url")
+    if not isinstance(url, str) or not re.fullmatch(r"https://\S+", url):
+        raise RulesError(f"{where}: url: must be a public https:// address")
+    return raw["name"], url
+
+
+def _need(raw: Any, contexts: dict[str, _Matcher], where: str) -> _AnyOf:
+    """A context by name ("pregnancy"), or a list of context names and patterns, one of which
+    must match."""
+    if isinstance(raw, str):
+        if raw not in contexts:
+            raise RulesError(f"{where}: no context named '{raw}'")
+        return _AnyOf((contexts[raw],))
+    if not isinstance(raw, list) or not raw:
+        raise RulesError(f"{where}: each item must be a context name or a list of patterns")
+    named = tuple(contexts[item] for item in raw if isinstance(item, str) and item in contexts)
+    patterns = [item for item in raw if not (isinstance(item, str) and item in contexts)]
+    return _AnyOf(named + ((_matcher(patterns, None, where),) if patterns else ()))
+
+
+def _matcher(patterns: Any, unless: Any, where: str) -> _Matcher:
+    compiled = _alternation(patterns, where, allow_empty=where.endswith("article_titles"))
+    unless_compiled = _alternation(unless or [], where.replace("patterns", "unless"), True)
+    return _Matcher(compiled, unless_compiled, _trigger(patterns) if compiled else None)
+
+
+def _trigger(patterns: list[str]) -> _Trigger | None:
+    """The first words of `patterns`; None when one begins with a phrase ("all_over")."""
+    options = [option for p in patterns for option in p.lower().split()[0].split("|")]
+    if any("_" in option for option in options):
+        return None
+    words = frozenset(o for o in options if o != "#" and not o.endswith("*"))
+    stems = tuple(o[:-1] for o in options if o.endswith("*"))
+    return _Trigger(words, stems, "#" in options)
+
+
+def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pattern[str] | None:
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise RulesError(f"{where}: must be a list of patterns")
+    if not patterns:
+        if allow_empty:
+            return None
+        raise RulesError(f"{where}: needs at least one pattern")
+    parts = [_pattern_regex(p, f"{where}[{n}]") for n, p in enumerate(patterns)]
+    return re.compile("|".join(f"(?:{part})" for part in parts))
+
+
+def _pattern_regex(pattern: str, where: str) -> str:
+    """One pattern as a regular expression over words joined by single spaces."""
+    elements = pattern.lower().split()
+    if not elements or elements[0].startswith("...") or elements[-1].startswith("..."):
+        raise RulesError(f"{where}: {pattern!r}: must start and end with a word")
+    regex = ""
+    for element in elements:
+        if re.fullmatch(r"\.\.\.(\d?)", element):
+            regex += rf"(?: [^ .]+){{0,{int(element[3:] or _GAP)}}}"
+        elif _ELEMENT.match(element):
+            regex += (" " if regex else "") + _element_regex(element)
+        else:
+            raise RulesError(f"{where}: {pattern!r}: cannot read {element!r}")
+    return rf"(?<= ){regex}(?= )"
+
+
+def _element_regex(element: str) -> str:
+    options = []
+    for option in element.split("|"):
+        if option == "#":
+            options.append(r"\d+(?:\.\d+)?")
+        elif option.endswith("*"):
+            options.append(re.escape(option[:-1]) + r"[a-z']*")
+        else:
+            options.append(re.escape(option))
+        options[-1] = options[-1].replace("_", " ")  # "all_over": the words "all over"
+    return "(?:" + "|".join(options) + ")"
+
+
+def _literal_words(patterns: Iterable[Any]) -> set[str]:
+    words: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, str):
+            for element in pattern.lower().split():
+                words |= {
+                    w for option in element.split("|") for w in option.split("_") if w.isalpha()
+                }
+    return words
+
+
+# The notice for a question or an article ----------------------------------------------------
+
+
+@cache
+def default_rules() -> Rules:
+    """The bundled rules, read and compiled once."""
+    return Rules.load()
+
+
+def assess(text: str, numbers: Numbers | None = None) -> Urgency | None:
+    """The urgent-symptom notice a question (or search) warrants, if any; never raises."""
+    return default_rules().assess(text, numbers)
+
+
+def assess_article(article: Article, numbers: Numbers | None = None) -> Urgency | None:
+    """The notice an article page carries when its subject is a warning sign.
+
+    Conservative: only the article's title (its question) is read, not its body, which may list
+    warning signs in passing, and only the patterns a rule lists under `article_titles` count
+    ("bleeding in pregnancy", "pre-eclampsia"): "What are the symptoms of a syndrome with
+    seizures?" is about a syndrome, not a seizure happening now.
+    """
+    return default_rules().assess_title(article.title, numbers)
+
+
+# Doses, and review dates ------------------------------------------------------------------------
+
+
+def is_dose_question(question: str) -> bool:
+    """Does the question ask how much of a medicine to take ("how many", "dose", "mg")?"""
+    if not isinstance(question, str):
+        return False
+    text = question[:20_000]
+    return "medicine use" in analyse(text).types or bool(_DOSE_QUESTION.search(text))
+
+
+def dose_note(question: str) -> str | None:
+    """`DOSE_NOTE` for a question about how much of a medicine to take, else None."""
+    return DOSE_NOTE if is_dose_question(question) else None
+
+
+def review_status(article: Article, today: date | None = None) -> ReviewStatus:
+    """ "overdue" past its next review date, "current" before it, "unknown" with none set."""
+    if article.next_review is None:
+        return "unknown"
+    return "overdue" if article.next_review < (today or date.today()) else "current"
+
+
+T = TypeVar("T")
+
+
+def demote_overdue(
+    items: list[T],
+    article: Callable[[T], Article],
+    score: Callable[[T], float],
+    today: date | None = None,
+) -> list[T]:
+    """Results in the same order, except that within a run of scores equal to `REVIEW_TIE`,
+    articles past their review date go below the others (a stable tie-break)."""
+    today = today or date.today()
+    ordered: list[T] = []
+    run: list[T] = []
+    for item in items:
+        if run and not _tied(score(run[0]), score(item)):
+            ordered += _reviewed_first(run, article, today)
+            run = []
+        run.append(item)
+    return ordered + _reviewed_first(run, article, today)
+
+
+def _tied(first: float, other: float) -> bool:
+    return abs(first - other) <= REVIEW_TIE * max(abs(first), abs(other), 1e-9)
+
+
+def _reviewed_first(run: list[T], article: Callable[[T], Article], today: date) -> list[T]:
+    return sorted(run, key=lambda item: review_status(article(item), today) == "overdue")

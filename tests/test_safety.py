@@ -1,0 +1,476 @@
+import json
+import re
+import statistics
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from test_store import article
+
+from healthqa.answers import ask
+from healthqa.cli import NO_ANSWER, demo_path, main
+from healthqa.imports import import_paths
+from healthqa.index.lexical import LexicalIndex
+from healthqa.index.sync import sync
+from healthqa.safety import (
+    DISCLAIMER,
+    DOSE_NOTE,
+    LEVELS,
+    Numbers,
+    Rules,
+    RulesError,
+    Urgency,
+    assess,
+    assess_article,
+    default_rules,
+    demote_overdue,
+    dose_note,
+    is_dose_question,
+    review_status,
+)
+from healthqa.search import Result, Search
+from healthqa.store import Store
+
+FIXTURE = Path(__file__).parent / "fixtures" / "safety-questions.tsv"
+# Written after the rules and labelled before they were run on it (docs/safety.md gives its
+# first-run figures); once mistakes it showed were fixed, it became development data too.
+HELD_OUT = Path(__file__).parent / "fixtures" / "safety-questions-heldout.tsv"
+SETS = [FIXTURE, HELD_OUT]
+LABELS = (*LEVELS, "none")
+# Measured on the team's set when the rules were written (docs/safety.md): 174 of 174 agree.
+# The set was used while writing the rules, so it is a development set, not a held-out one;
+# the threshold leaves room for an editor's change to move a borderline question or two.
+MIN_AGREEMENT = 0.95
+
+
+def labelled(path: Path = FIXTURE) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            level, question = line.split("\t")
+            rows.append((level, question))
+    return rows
+
+
+def level_of(text: str) -> str:
+    found = assess(text)
+    return found.level if found else "none"
+
+
+# The labelled test set ---------------------------------------------------------------------
+
+
+def test_the_set_is_big_and_balanced() -> None:
+    counts = Counter(level for level, _ in labelled())
+    assert sum(counts.values()) >= 150
+    assert set(counts) == set(LABELS)
+    assert min(counts[level] for level in LEVELS) >= 20 and counts["none"] >= 60
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda path: path.stem)
+def test_every_emergency_question_is_flagged_emergency(path: Path) -> None:
+    missed = [q for level, q in labelled(path) if level == "emergency" and level_of(q) != level]
+    assert missed == []
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda path: path.stem)
+def test_agreement_with_the_labels(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = Counter((level, level_of(question)) for level, question in labelled(path))
+    with capsys.disabled():  # the confusion table, for the record (pytest -s shows it)
+        print(f"\n{path.name}: {sum(table.values())} questions")
+        print("truth \\ assessed " + "".join(f"{label:>10}" for label in LABELS))
+        for truth in LABELS:
+            print(f"{truth:<17}" + "".join(f"{table[truth, got]:>10}" for got in LABELS))
+    agreement = sum(table[label, label] for label in LABELS) / sum(table.values())
+    assert agreement >= MIN_AGREEMENT
+    assert table["none", "emergency"] == 0  # no harmless question is told to call now
+
+
+# Negation and context ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I'm 20 weeks pregnant and bleeding", "urgent"),
+        ("I'm 20 weeks pregnant and not bleeding", "none"),
+        ("20 weeks pregnant, no bleeding, just some cramps", "none"),
+        ("pregnant and I have never had any bleeding", "none"),
+        ("pregnant without any bleeding or pain", "none"),
+        ("pregnant and bleeding, no pain", "urgent"),  # the negation is in its own clause
+        ("no pain but bleeding a little at 10 weeks pregnant", "urgent"),
+        ("I can't breathe", "emergency"),
+        ("I cannot breathe", "emergency"),
+        ("i cant breath", "emergency"),
+        ("he is not breathing", "emergency"),
+        ("no one can stop the bleeding", "emergency"),
+        ("the bleeding won't stop", "emergency"),
+        ("it doesn't stop bleeding", "emergency"),
+        ("I have no chest pain", "none"),
+        ("I don't have chest pain", "none"),
+        ("denies chest pain", "none"),
+        ("not sure if this is chest pain or a pulled muscle in my side", "emergency"),
+        ("no fever but I have chest pain", "emergency"),
+        ("bleeding gums at 16 weeks pregnant", "none"),
+        ("my gums are bleeding, 16 weeks pregnant", "none"),
+        ("nosebleed at 30 weeks pregnant", "none"),
+        ("I'm not pregnant and I'm spotting", "none"),
+        ("heavy bleeding during my period", "none"),
+        ("heavy bleeding from a cut on my arm", "emergency"),
+        ("fluid leaking at 32 weeks", "urgent"),
+        ("fluid leaking from my ear", "none"),  # leaking fluid needs a pregnancy
+        ("swollen face and hands at 34 weeks pregnant", "none"),  # needs headache or vision
+        ("swollen face and hands at 34 weeks pregnant and a headache", "urgent"),
+        ("I'm not suicidal", "none"),
+        ("my wife's waters broke and the fluid is green", "urgent"),  # "waters" says pregnancy
+        ("the water pipe broke", "none"),
+        ("my teenager is cutting herself", "emergency"),
+        ("I cut myself shaving", "none"),
+        ("how long after a heart attack can you drive", "none"),
+        ("I have collapsed arches in my feet", "none"),
+        ("my nose won't stop bleeding, it's been 30 minutes", "urgent"),
+    ],
+)
+def test_negation_and_context(text: str, level: str) -> None:
+    assert level_of(text) == level
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("heavy bleading from my leg", "heavy-bleeding"),  # a listed misspelling
+        ("my dad is unconcious", "not-breathing-or-unconscious"),  # a letter missing
+        ("she is having a siezure", "seizure"),  # two letters swapped
+        ("I'm 8 wks preggo and spotting", "pregnancy-bleeding"),  # slang and short forms
+    ],
+)
+def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
+    found = assess(text)
+    assert found is not None and found.rule == rule
+
+
+@pytest.mark.parametrize("text", ["I was cooking dinner", "we are breeding rabbits"])
+def test_a_real_word_is_not_mended_into_a_symptom(text: str) -> None:
+    assert assess(text) is None
+
+
+# The notice ---------------------------------------------------------------------------------
+
+
+def test_the_highest_level_wins_and_every_rule_is_reported() -> None:
+    found = assess("I'm 30 weeks pregnant with a fever and now chest pain")
+    assert found is not None
+    assert (found.level, found.rule) == ("emergency", "chest-pain")
+    assert found.rules == ("chest-pain", "pregnancy-fever")
+
+
+def test_the_notice_says_what_to_do_and_the_number_from_the_settings() -> None:
+    numbers = Numbers.from_settings({"emergency_number": "112", "urgent_number": "116 117"})
+    found = assess("my husband has crushing chest pain", numbers)
+    assert found is not None and found.call == "112" and "Call 112 now" in found.advice
+    urgent = assess("baby not moving at 34 weeks", numbers)
+    assert urgent is not None and urgent.call == "116 117"
+    soon = assess("I found a lump in my breast", numbers)
+    assert soon is not None and soon.level == "soon" and soon.call is None
+
+
+def test_the_notice_dict_has_the_fields_the_pages_render() -> None:
+    found = assess("I want to end my life")
+    assert isinstance(found, Urgency)
+    data = found.to_dict()
+    assert {"level", "title", "advice", "call", "rule", "source_url"} <= set(data)
+    assert data["level"] == "emergency" and data["rule"] == "suicidal-thoughts"
+    assert "116 123" in data["advice"] and data["source_url"].startswith("https://")
+    assert data["rules"] == ["suicidal-thoughts"]
+
+
+@given(st.text(max_size=400))
+def test_assess_never_raises(text: str) -> None:
+    found = assess(text)
+    assert found is None or found.level in LEVELS
+    titled = default_rules().assess_title(text)
+    assert titled is None or titled.level in LEVELS
+    assert isinstance(is_dose_question(text), bool)
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "\x00\x1f\ud800", "chest pain " * 2000, "no chest pain " * 2000, "🤰🩸"]
+)
+def test_hostile_input_is_handled(text: str) -> None:
+    assess(text)
+    assert assess(None) is None  # type: ignore[arg-type]
+
+
+def test_assess_is_fast() -> None:
+    questions = [question for _, question in labelled()]
+    default_rules()  # compiled once, when first used
+    times = []
+    for question in questions:
+        start = time.perf_counter()
+        assess(question)
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.001  # measured: about 0.16 ms on the dev machine
+
+
+# The rules file -----------------------------------------------------------------------------
+
+
+def test_every_rule_has_a_public_source_and_plain_notice() -> None:
+    rules = default_rules().rules
+    assert len(rules) >= 30
+    assert {rule.level for rule in rules} == set(LEVELS)
+    for rule in rules:
+        assert rule.source_url.startswith("https://") and rule.source
+        assert rule.title and rule.advice
+
+
+RULE = """
+negation: {cues: ["no", not], not_after_cue: [one]}
+contexts: {pregnancy: [pregnant]}
+rules:
+  - id: test-rule
+    level: urgent
+    title: A title
+    advice: Call {urgent}.
+    patterns: [pain]
+    source: {name: Somewhere, url: "https://example.org/"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("level: urgent", "level: later"), "rule 'test-rule': level: must be one of"),
+        (("patterns: [pain]", "patterns: []"), "rule 'test-rule': patterns: needs at least one"),
+        (("patterns: [pain]", "patterns: ['pain ...']"), "patterns[0]: 'pain ...': must"),
+        (("patterns: [pain]", "patterns: ['pain (x)']"), "cannot read '(x)'"),
+        (('url: "https://example.org/"', "url: nowhere"), "source: url: must be a public"),
+        (("Call {urgent}.", "Call {police}."), "advice: unknown placeholder 'police'"),
+        (("    patterns: [pain]", "    requires: [twins]\n    patterns: [pain]"), "no context"),
+        (("    title: A title\n", ""), "rule 'test-rule': missing title"),
+        (("    source:", "    colour: red\n    source:"), "rule 'test-rule': unknown colour"),
+        (("rules:", "rulez:"), "missing 'rules'"),
+    ],
+)
+def test_a_broken_rules_file_names_the_file_rule_and_field(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULE.replace(*change))
+    with pytest.raises(RulesError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
+        Rules.load(path)
+
+
+def test_no_pattern_is_cut_short_by_a_yaml_comment() -> None:
+    # In YAML, " #" starts a comment: a pattern using "#" (a number) must be quoted.
+    text = (Path(__file__).parents[1] / "healthqa" / "data" / "urgent-rules.yaml").read_text()
+    cut = [line for line in text.splitlines() if re.match(r"\s*- [^\"'#].* #", line)]
+    assert cut == []
+
+
+def test_a_small_rules_file_works(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULE)
+    rules = Rules.load(path)
+    found = rules.assess("sharp pain", Numbers(urgent="811"))
+    assert found is not None and found.advice == "Call 811." and found.call == "811"
+    assert rules.assess("no pain") is None
+    assert rules.assess("no one knows why I have pain") is not None
+
+
+# Article pages ------------------------------------------------------------------------------
+
+
+def test_article_pages_about_a_warning_sign_carry_the_notice(store: Store) -> None:
+    import_paths(store, [str(demo_path())])
+    flagged = {
+        a.slug: found.rule
+        for a in store.iter_articles()
+        if (found := assess_article(a)) is not None
+    }
+    assert flagged == {
+        "is-bleeding-in-pregnancy-ever-normal": "pregnancy-bleeding",
+        "what-should-i-do-if-my-baby-is-moving-less": "baby-moving-less",
+        "what-are-the-signs-of-a-blood-clot-in-pregnancy": "leg-clot",
+        "what-are-the-signs-of-pre-eclampsia": "pre-eclampsia-swelling",
+        "when-is-tummy-pain-in-pregnancy-serious": "pregnancy-severe-abdominal-pain",
+        "what-should-i-do-if-my-waters-break-early": "waters-breaking",
+        "could-itching-in-pregnancy-be-a-sign-of-cholestasis": "pregnancy-itching",
+        "is-bleeding-after-the-menopause-a-worry": "bleeding-after-menopause",
+    }
+
+
+# Doses and the words healthqa writes itself ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "is_dose"),
+    [
+        ("how much paracetamol can I take when pregnant", True),
+        ("what dose of ibuprofen for a 5 year old", True),
+        ("is 400mg of ibuprofen too much", True),
+        ("can I take two co-codamol", True),
+        ("how many folic acid tablets a day", True),
+        ("how much Calpol for a 2 year old", True),
+        ("what causes leg cramps", False),
+        ("how long does bleeding last after birth", False),
+        ("how much does IVF cost", False),
+        ("how many weeks pregnant am I", False),
+    ],
+)
+def test_dose_questions_get_the_pharmacist_note(question: str, is_dose: bool) -> None:
+    assert is_dose_question(question) is is_dose
+    assert dose_note(question) == (DOSE_NOTE if is_dose else None)
+
+
+_DOSE = re.compile(
+    r"\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|iu|units?|tablets?|capsules?|puffs?|drops?|doses?)\b", re.I
+)
+
+
+def test_nothing_healthqa_writes_itself_contains_a_dose() -> None:
+    written = [DISCLAIMER, DOSE_NOTE, NO_ANSWER]
+    for rule in default_rules().rules:
+        written += [rule.title, rule.advice.format(emergency="999", urgent="111", crisis="x")]
+    for text in written:
+        assert not _DOSE.search(text), text
+    assert "\n" not in DISCLAIMER
+
+
+# Review dates -------------------------------------------------------------------------------
+
+
+def test_review_status(store: Store) -> None:
+    store.save_batch(
+        [
+            article("due", next_review=date(2026, 6, 1)),
+            article("none", "What is a yawn?", next_review=None),
+        ],
+        "t",
+        "r",
+    )
+    due, unset = store.get_article(1), store.get_article(2)
+    assert review_status(due, date(2026, 5, 31)) == "current"
+    assert review_status(due, date(2026, 6, 1)) == "current"
+    assert review_status(due, date(2026, 6, 2)) == "overdue"
+    assert review_status(unset, date(2026, 6, 2)) == "unknown"
+
+
+def test_overdue_articles_go_below_reviewed_ones_only_when_scores_tie(store: Store) -> None:
+    store.save_batch(
+        [
+            article("old", "Leg cramps at night?", next_review=date(2020, 1, 1)),
+            article("new", "Leg cramps in pregnancy?", next_review=date(2100, 1, 1)),
+        ],
+        "t",
+        "r",
+    )
+    old, new = store.get_article(1), store.get_article(2)
+
+    def order(results: list[Result]) -> list[str]:
+        ranked = demote_overdue(results, lambda r: r.article, lambda r: r.score, date(2026, 1, 1))
+        return [r.article.external_id for r in ranked]
+
+    assert order([Result(old, 10.0), Result(new, 9.9)]) == ["new", "old"]  # within 2%
+    assert order([Result(old, 10.0), Result(new, 8.0)]) == ["old", "new"]  # clearly better
+    assert order([Result(new, 10.0), Result(old, 10.0)]) == ["new", "old"]  # stable
+
+
+def test_search_ranks_an_overdue_article_below_an_equal_reviewed_one(store: Store) -> None:
+    body = "Stretch the calf muscle gently before bed."
+    store.save_batch(
+        [
+            article("old", "How are leg cramps treated?", body=body, next_review=date(2020, 1, 1)),
+            article("new", "How are leg cramps treated?", body=body, next_review=date(2100, 1, 1)),
+        ],
+        "t",
+        "r",
+    )
+    index = LexicalIndex()
+    sync(store, index)
+    results = Search(store, index).results("leg cramps treated")
+    assert [r.article.external_id for r in results] == ["new", "old"]
+    hits = Search(store, index).hits("leg cramps treated")
+    assert hits[0].score == pytest.approx(hits[1].score)
+
+
+def test_ask_carries_the_notice_the_dose_note_and_review_dates(store: Store) -> None:
+    store.save_batch(
+        [article("a", "How much paracetamol can I take?", next_review=date(2020, 1, 1))], "t", "r"
+    )
+    index = LexicalIndex()
+    sync(store, index)
+    search = Search(store, index)
+    result = ask(search, "how much paracetamol can I take, I have chest pain")
+    assert result.urgency is not None and result.urgency.rule == "chest-pain"
+    assert result.dose_note == DOSE_NOTE and result.disclaimer == DISCLAIMER
+    data = result.to_dict()
+    assert data["urgency"]["level"] == "emergency"
+    answer = data["answers"][0]
+    assert (answer["next_review"], answer["review"]) == ("2020-01-01", "overdue")
+    assert ask(search, "what causes hiccups").urgency is None
+
+
+def test_an_unchanged_urgency_is_equal() -> None:
+    first = assess("chest pain")
+    assert first is not None and replace(first) == assess("chest pain")
+
+
+# The command line ---------------------------------------------------------------------------
+
+
+def cli(*args: str, db: Path, env: dict[str, str] | None = None) -> str:
+    result = CliRunner().invoke(main, ["--db", str(db), *args], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_ask_prints_the_notice_first_then_answers_and_the_disclaimer(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "x.db"
+    cli("import", str(fixtures / "markdown"), db=db)
+    env = {"HEALTHQA_EMERGENCY_NUMBER": "112"}
+    text = cli("ask", "sore throat and now crushing chest pain", db=db, env=env)
+    assert text.startswith("!! EMERGENCY - call 112 now: Chest pain can be a heart attack")
+    assert text.rstrip().endswith(DISCLAIMER)
+    data = json.loads(cli("ask", "sore throat and chest pain", "--json", db=db))
+    assert data["urgency"]["level"] == "emergency" and data["urgency"]["rule"] == "chest-pain"
+    calm = json.loads(cli("ask", "what causes a sore throat?", "--json", db=db))
+    assert calm["urgency"] is None and calm["disclaimer"] == DISCLAIMER
+    assert "Next review due: 2027-01-10" in cli("ask", "what causes a sore throat?", db=db)
+
+
+def test_cli_ask_without_a_good_answer_shows_no_weak_match(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    cli("import", str(fixtures / "markdown"), db=db)
+    text = cli("ask", "how many mg of throat lozenge a day", db=db)
+    assert text.startswith(DOSE_NOTE)
+    assert NO_ANSWER in text and "Source:" not in text
+
+
+def test_cli_marks_overdue_articles_in_show_and_stats(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    cli("import", str(fixtures / "markdown"), db=db)  # one article was due in 2025
+    shown = cli("articles", "show", "how-can-i-soothe-a-sore-throat", db=db)
+    assert "Next review due: 2025-07-10 (OVERDUE for review)" in shown
+    data = json.loads(cli("articles", "show", "how-can-i-soothe-a-sore-throat", "--json", db=db))
+    assert data["review"] == "overdue" and data["urgency"] is None
+    assert json.loads(cli("stats", "--json", db=db))["review_overdue"] == 1
+    assert re.search(r"review overdue\s+1", cli("stats", db=db))
+
+
+def test_cli_search_prints_the_notice_first(fixtures: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    cli("import", str(fixtures / "markdown"), db=db)
+    assert cli("search", "my throat is closing up", db=db).startswith("!! EMERGENCY")
+    args = ["--db", str(db), "search", "sore throat closing up", "--json"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.stderr.startswith("!! EMERGENCY")  # JSON Lines on stdout stay clean
+    assert result.stdout and all(line.startswith("{") for line in result.stdout.splitlines())
