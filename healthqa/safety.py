@@ -42,8 +42,8 @@ LEVELS = ("emergency", "urgent", "soon")
 ReviewStatus = Literal["current", "overdue", "unknown"]
 
 DISCLAIMER = (
-    "healthqa quotes published health articles and does not give medical advice; if you are "
-    "worried, contact a doctor, nurse, midwife or pharmacist."
+    "These answers are quoted from our articles and are not a diagnosis or medical advice. If "
+    "you are worried about your health, talk to a pharmacist, doctor, nurse or midwife."
 )
 DOSE_NOTE = "Check with your pharmacist or doctor before taking or changing a medicine."
 REVIEW_TIE = 0.02  # scores within 2% of each other count as equal when ordering by review

@@ -8,6 +8,7 @@ import pytest
 from lxml import html as lxml_html
 from starlette.requests import Request
 
+from healthqa.safety import DISCLAIMER
 from healthqa.web import pages
 
 LEG_CRAMPS = "/articles/what-causes-leg-cramps-in-late-pregnancy"
@@ -148,7 +149,7 @@ def test_ask_shows_answer_cards(client: Any) -> None:
     assert facts["How well it matches"] == "Good match"
     assert facts["Topic"] == "Pregnancy discomforts"
     (disclaimer,) = texts(root, "//p[@class='disclaimer']")
-    assert disclaimer.startswith("These answers are quoted from our articles. They are not a")
+    assert disclaimer == DISCLAIMER
 
 
 def test_ask_quotes_lists_as_lists(client: Any) -> None:
@@ -182,7 +183,6 @@ def test_an_urgent_notice_comes_first_on_the_page(template: str) -> None:
         "question": "chest pain and a swollen calf",
         "no_answer": True,
         "answers": [],
-        "closest": [],
         "advice": "x",
         "disclaimer": "x",
         "article": {
@@ -221,3 +221,22 @@ def test_an_urgent_notice_comes_first_on_the_page(template: str) -> None:
     assert "urgency-emergency" in first.get("class")
     assert texts(first, ".//h2") == ["Call 999 now"]
     assert first.xpath(".//a[@href='tel:999']")
+
+
+def test_urgent_questions_get_the_notice_first_on_ask_and_search(client: Any) -> None:
+    question = "34+weeks+pregnant+and+bleeding+heavily"
+    for path in (f"/ask?q={question}", f"/search?q={question}"):
+        root = page(client, path)
+        (notice,) = root.xpath("//section[@id='urgency']")
+        main = root.xpath("//main")[0]
+        assert main.xpath("./*")[0] is notice  # before anything else on the page
+        assert "999" in notice.text_content()  # the emergency_number setting's default
+    calm = page(client, "/ask?q=no+bleeding+just+mild+cramps")
+    assert not calm.xpath("//section[@id='urgency']")
+
+
+def test_an_article_about_a_warning_sign_carries_the_notice(client: Any) -> None:
+    root = page(client, "/articles/what-should-i-do-if-my-baby-is-moving-less")
+    assert root.xpath("//section[@id='urgency']")
+    calm = page(client, "/articles/what-causes-leg-cramps-in-late-pregnancy")
+    assert not calm.xpath("//section[@id='urgency']")

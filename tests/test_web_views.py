@@ -1,4 +1,3 @@
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,6 @@ def test_confidence_in_plain_words() -> None:
     assert views.confidence_label(1.0) == "Good match"
     assert views.confidence_label(0.5) == "Possible match"
     assert views.confidence_label(0.1) == "Weak match"
-
-
-def test_review_overdue_only_after_the_date() -> None:
-    today = date(2026, 11, 25)
-    assert views.review_overdue(date(2026, 11, 24), today)
-    assert not views.review_overdue(date(2026, 11, 25), today)
-    assert not views.review_overdue(None, today)
 
 
 def test_labels_and_dates_read_well() -> None:

@@ -128,6 +128,7 @@ class SearchPage(BaseModel):
     did_you_mean: str | None
     previous_page: int | None
     next_page: int | None
+    urgency: Urgency | None
 
 
 class Passage(BaseModel):
@@ -154,9 +155,9 @@ class AskPage(BaseModel):
     urgency: Urgency | None
     no_answer: bool
     answers: list[AnswerCard]
-    closest: list[AnswerCard] = Field(description="When there is no good answer: the nearest.")
     disclaimer: str
-    advice: str | None
+    dose_note: str | None = Field(description="For a question about how much medicine to take.")
+    advice: str | None = Field(description="When there is no good answer: what to do instead.")
 
 
 class Stats(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 from healthqa.answers import MIN_CONFIDENCE, Answer, ask
 from healthqa.articles import Article, Topic
 from healthqa.recommend import Related, neighbours, related, topic_order_key
+from healthqa.safety import DISCLAIMER, Numbers, assess, assess_article, review_status
 from healthqa.store import ArticleFilter, NotFound
 from healthqa.web.site import Site
 from healthqa.web.snippets import snippet
@@ -26,15 +27,10 @@ FEATURED = 6
 MAX_ID = 2**63 - 1
 GOOD_MATCH = 0.7
 
-DISCLAIMER = (
-    "These answers are quoted from our articles. They are not a diagnosis. If you are worried "
-    "about your health, talk to a pharmacist, doctor, nurse or midwife."
-)
 NO_ANSWER = (
     "We do not have a good answer to this question. Please talk to a pharmacist, doctor, nurse "
-    "or midwife about it. If you feel very unwell or are worried it could be serious, call your "
-    "local emergency number (999 in the UK, 911 in the US, 112 in Europe) or go to an "
-    "emergency department."
+    "or midwife about it. If you feel very unwell or are worried it could be serious, call "
+    "{emergency} or go to an emergency department."
 )
 
 
@@ -151,9 +147,10 @@ def _article_page(site: Site, key: str | int) -> dict[str, Any]:
     if article.status != "published":
         raise NotFound(f"no article with id or slug {key!r}")
     around = neighbours(store, article.id)
+    notice = assess_article(article, _numbers(site))
     return {
         "article": article_dict(article),
-        "urgency": None,  # filled from healthqa.safety once it exists
+        "urgency": notice.to_dict() if notice else None,
         "previous": _related(around.previous) if around.previous else None,
         "next": _related(around.next) if around.next else None,
         "related": [_related(item) for item in related(store, index, article.id, RELATED_LIMIT)],
@@ -177,7 +174,7 @@ def search_page(site: Site, query: str, page: int = 1) -> dict[str, Any]:
     """One page of results for `query`, with snippets, the total and a spelling suggestion."""
     text = query.strip()
     if not text:
-        return _search_result(query, page, [], 0, None)
+        return _search_result(query, page, [], 0, None) | {"urgency": None}
     found, total = site.library.search.page(text, PER_PAGE, (page - 1) * PER_PAGE)
     results = [
         summary(r.article)
@@ -185,7 +182,10 @@ def search_page(site: Site, query: str, page: int = 1) -> dict[str, Any]:
         for r in found
     ]
     suggestion = did_you_mean(site, text) if total == 0 else None
-    return _search_result(query, page, results, total, suggestion)
+    notice = assess(text, _numbers(site))
+    return _search_result(query, page, results, total, suggestion) | {
+        "urgency": notice.to_dict() if notice else None
+    }
 
 
 def _search_result(
@@ -214,21 +214,28 @@ def ask_page(site: Site, question: str, limit: int = 3) -> dict[str, Any]:
             "urgency": None,
             "no_answer": True,
             "answers": [],
-            "closest": [],
             "disclaimer": DISCLAIMER,
-            "advice": NO_ANSWER,
+            "dose_note": None,
+            "advice": NO_ANSWER.format(emergency=_numbers(site).emergency),
         }
-    result = ask(site.library.search, text, limit)
+    numbers = _numbers(site)
+    result = ask(site.library.search, text, limit, numbers)
     cards = [_card(answer) for answer in result.answers]
+    advice = NO_ANSWER.format(emergency=numbers.emergency)
     return {
         "question": question,
-        "urgency": None,  # filled from healthqa.safety once it exists
+        "urgency": result.urgency.to_dict() if result.urgency else None,
         "no_answer": result.no_answer,
         "answers": [] if result.no_answer else cards,
-        "closest": cards if result.no_answer else [],
         "disclaimer": DISCLAIMER,
-        "advice": NO_ANSWER if result.no_answer else None,
+        "dose_note": result.dose_note,
+        "advice": advice if result.no_answer else None,
     }
+
+
+def _numbers(site: Site) -> Numbers:
+    """The numbers notices give (settings: they differ by country)."""
+    return Numbers.from_settings(site.library.settings)
 
 
 def articles_list(
@@ -307,12 +314,8 @@ def summary(article: Article) -> dict[str, Any]:
         "source_url": article.source_url,
         "last_reviewed": _iso(article.last_reviewed),
         "next_review": _iso(article.next_review),
-        "review_overdue": review_overdue(article.next_review),
+        "review_overdue": review_status(article) == "overdue",
     }
-
-
-def review_overdue(next_review: date | None, today: date | None = None) -> bool:
-    return next_review is not None and next_review < (today or date.today())
 
 
 def question_type_label(question_type: str | None) -> str:
