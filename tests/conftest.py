@@ -20,6 +20,11 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Tests rank by keywords unless they ask for embeddings (a fake embedder, or the real model in
+# tests that skip when the semantic extra is absent): results must not depend on what is
+# installed.
+os.environ["HEALTHQA_EMBEDDING_MODEL"] = "none"
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
