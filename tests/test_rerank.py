@@ -159,3 +159,40 @@ def test_trained_on_mediqa_training_files_it_meets_the_validation_targets(tmp_pa
     assert scores.mrr >= 0.90
     pairs = load_rqe(shared_path(*folder, "MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml"))
     assert score_rqe(pairs, reranker.rqe_predictions(pairs)) >= 0.78
+
+
+# --- The commands --------------------------------------------------------------------------------
+
+
+def test_train_without_a_model_says_what_to_install(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+
+    args = ["--db", str(tmp_path / "x.db"), "train"]
+    args += ["--qa", str(EVAL / "qa-judged.xml"), "--rqe", str(EVAL / "rqe-labelled.xml")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "training needs an embedding model" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_stats_says_which_ranking_is_on(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "stats", "--json"])
+    assert json.loads(result.output)["ranking"].startswith("keywords only")
+
+
+def test_the_mediqa_evaluations_stay_lexical_without_a_re_ranker(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+
+    args = ["eval", "mediqa-qa", str(EVAL / "qa-judged.xml"), "--json"]
+    result = CliRunner(env={"HEALTHQA_RERANKER_PATH": str(tmp_path / "none.json")}).invoke(
+        main, args
+    )
+    assert set(json.loads(result.output)) == {"healthqa", "CHiQA order, all correct"}
