@@ -144,14 +144,15 @@ class Search:
             lexical = self.index.search(query, CANDIDATES if self.vectors else limit)
         if self.vectors is not None and self.ranking != "keywords":
             semantic = self.vectors.search(self.vectors.embed_query(text), CANDIDATES)
-        if not semantic or not lexical:
-            only = lexical or semantic
-            return [
-                _candidate(hit.article_id, hit.score, r, lexical, semantic)
-                for r, hit in enumerate(only[:limit], 1)
-            ]
-        fused = fuse([lexical, semantic])[:limit]
-        return [_candidate(i, score, r, lexical, semantic) for r, (i, score) in enumerate(fused, 1)]
+        if semantic and lexical:
+            ranked = fuse([lexical, semantic])[:limit]
+        else:
+            ranked = [(hit.article_id, hit.score) for hit in (lexical or semantic)[:limit]]
+        lex, sem = _positions(lexical), _positions(semantic)
+        return [
+            Candidate(i, score, rank, *lex.get(i, (0, 0.0)), *sem.get(i, (0, 0.0)))
+            for rank, (i, score) in enumerate(ranked, 1)
+        ]
 
     def results(self, text: str, limit: int = 10) -> list[Result]:
         if self.ranking != "reranked" or self.reranker is None:
@@ -192,13 +193,6 @@ def available_rankings(vectors: VectorIndex | None, reranker: Reranker | None) -
     return ["keywords", "semantic", "hybrid"] + (["reranked"] if reranker is not None else [])
 
 
-def _candidate(
-    article_id: int, score: float, rank: int, lexical: list[Hit], semantic: list[Hit]
-) -> Candidate:
-    lex = next(
-        ((r, h.score) for r, h in enumerate(lexical, 1) if h.article_id == article_id), (0, 0.0)
-    )
-    sem = next(
-        ((r, h.score) for r, h in enumerate(semantic, 1) if h.article_id == article_id), (0, 0.0)
-    )
-    return Candidate(article_id, score, rank, lex[0], lex[1], sem[0], sem[1])
+def _positions(hits: list[Hit]) -> dict[int, tuple[int, float]]:
+    """Each article's 1-based rank and score in one ranking."""
+    return {hit.article_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)}

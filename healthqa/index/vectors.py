@@ -57,6 +57,7 @@ class VectorIndex:
         self.kind = kind
         self.model = f"{embedder.model_id}:{kind}"
         self.embedded = 0  # articles embedded by this object (the rest came from the store)
+        self._last_query: tuple[str, np.ndarray] | None = None
         stored = store.stored_vectors(self.model)
         self.last_seq = stored.last_seq
         self._hashes = dict(zip(stored.article_ids, stored.text_hashes, strict=True))
@@ -88,7 +89,10 @@ class VectorIndex:
         return touched
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed([text])[0]
+        """The question's vector; the last one is kept, as search and re-ranking both ask."""
+        if self._last_query is None or self._last_query[0] != text:
+            self._last_query = (text, self.embedder.embed([text])[0])
+        return self._last_query[1]
 
     def search(self, query: np.ndarray, limit: int = 10) -> list[Hit]:
         """The `limit` articles whose vectors are most like `query` (cosine), best first."""
