@@ -312,12 +312,20 @@ def duplicates(obj: Context, limit: int, offset: int, as_json: bool) -> None:
 def reindex(obj: Context) -> None:
     """Rebuild the search index from the database (it is derived data, always rebuildable).
 
+    With the semantic extra, the article vectors are brought up to date too (an article whose
+    text is unchanged keeps its stored vector).
+
     Example: healthqa --db site.db reindex
     """
     with _errors():
         index = LexicalIndex(obj.index_path())
         count = rebuild(obj.store, index)
+        vectors = obj.vectors  # brought up to date on opening: only changed texts are embedded
     click.echo(f"Indexed {count:,} published articles.")
+    if vectors is not None:
+        click.echo(
+            f"Vectors: {vectors.size:,} ({vectors.model}), {vectors.embedded:,} embedded now."
+        )
 
 
 @main.command()
