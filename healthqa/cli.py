@@ -579,7 +579,10 @@ def _eval_reranker(obj: Context) -> Reranker | None:
     if not path.is_file():
         return None
     embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
-    return load_reranker(path, embedder)
+    found = load_reranker(path, embedder)
+    if found is not None:
+        click.echo(f"healthqa: the re-ranker {path}; lexical scorer beside it", err=True)
+    return found
 
 
 @main.command("train")
