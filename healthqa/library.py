@@ -9,13 +9,18 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthqa import config
+from healthqa.embedders import describe, load_embedder
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
-from healthqa.search import Search
+from healthqa.search import Search, choose_ranking
 from healthqa.store import POSTGRES_PREFIXES, Store, open_store
+
+if TYPE_CHECKING:
+    from healthqa.index.vectors import VectorIndex
+    from healthqa.rerank import Reranker
 
 
 class Library:
@@ -30,6 +35,8 @@ class Library:
         self._store: Store | None = None
         self._index: LexicalIndex | None = None
         self._search: Search | None = None
+        self._vectors: tuple[VectorIndex | None] | None = None
+        self._reranker: tuple[Reranker | None] | None = None
 
     @property
     def store(self) -> Store:
@@ -46,15 +53,69 @@ class Library:
         return self._index
 
     @property
+    def vectors(self) -> VectorIndex | None:
+        """The article vectors, up to date, when the semantic extra is installed (else None).
+
+        The first use over a large collection embeds every article once (the vectors are
+        kept in the database, so later uses only embed what changed)."""
+        if self._vectors is None:
+            embedder = load_embedder(
+                self.settings["embedding_model"], self.settings["embedding_threads"]
+            )
+            found = None
+            if embedder is not None:
+                from healthqa.index.vectors import EMBEDDED_TEXTS, VectorIndex
+
+                kind = self.settings["embedding_text"]
+                if kind not in EMBEDDED_TEXTS:
+                    raise config.ConfigError(
+                        f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}, got {kind!r}"
+                    )
+                found = VectorIndex(self.store, embedder, kind)
+                found.sync()
+            self._vectors = (found,)
+        return self._vectors[0]
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The trained re-ranker at `reranker_path` when it is there and its embedder is on."""
+        if self._reranker is None:
+            from healthqa.rerank import load_reranker
+
+            vectors, path = self.vectors, Path(self.settings["reranker_path"])
+            embedder = vectors.embedder if vectors is not None else None
+            kind = vectors.kind if vectors is not None else None
+            self._reranker = (load_reranker(path, embedder, kind),)
+        return self._reranker[0]
+
+    @property
     def search(self) -> Search:
         """Search over the index; it caches its speller and vocabulary, so keep this one."""
         if self._search is None:
-            self._search = Search(self.store, self.index)
+            found = Search(self.store, self.index, self.vectors, self.reranker)
+            choose_ranking(found, self.settings["ranking"])
+            self._search = found
         return self._search
+
+    def mode(self) -> str:
+        """Which ranking ask and search use, in words (`healthqa stats` prints it); it does
+        not load the model."""
+        words = describe(self.settings["embedding_model"])
+        ranking = self.settings["ranking"]
+        if not words.startswith("hybrid"):
+            return words
+        if ranking and ranking != "hybrid":
+            words = f"{ranking} ({words.removeprefix('hybrid: ')})"
+        path = self.settings["reranker_path"]
+        trained = "present" if Path(path).is_file() else "none: healthqa train makes one"
+        return f"{words}; re-ranker {path} ({trained})"
 
     def sync(self) -> int:
         """Apply changes other processes made since the index last looked; returns how many."""
-        return sync(self.store, self.index)
+        count = sync(self.store, self.index)
+        if self.vectors is not None:
+            self.vectors.sync()
+        return count
 
     def index_path(self) -> Path | None:
         return index_path(self.db, self.settings["index_path"])
@@ -65,6 +126,8 @@ class Library:
             self._store = None
         self._index = None
         self._search = None
+        self._vectors = None
+        self._reranker = None
 
 
 def index_path(db: str, configured: str) -> Path | None:

@@ -9,13 +9,22 @@ the closest word of the collection's titles and topic names ("Gabamentine" is se
 "gabapentin"; see `index.spelling`), and a topic's "also called" name or an everyday word
 brings in the words articles use, at half weight ("molar pregnancy" adds "hydatidiform mole",
 "charley horse" adds "muscle cramp"; see `index.vocabulary`).
+
+With a vector index (the `semantic` extra), healthqa's ranking is hybrid: the keyword ranking
+and the embedding ranking (`index.vectors`) are fused by reciprocal rank fusion, so an article
+that either ranks high comes up ("my calves knot up at night" finds "leg cramps" though they
+share no word). With a trained re-ranker (`rerank`), the fused candidates are re-scored as
+question pairs. `Search.ranking` names which of RANKINGS is in use; the best available is the
+default.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from healthqa.articles import Article
 from healthqa.index.analysis import ENGLISH_STOP, terms
@@ -26,6 +35,10 @@ from healthqa.questions import Analysis, FocusFinder, analyse
 from healthqa.safety import demote_overdue
 from healthqa.store import Store
 
+if TYPE_CHECKING:
+    from healthqa.index.vectors import VectorIndex
+    from healthqa.rerank import Reranker
+
 BASELINE_FIELDS = {"title": 1.0, "body": 1.0}
 FIELDS = {"title": 1.0, "body": 1.0, "topic": 0.0}
 # A topic name is a question's focus only if its words are rare enough: their idf, as a share of
@@ -33,6 +46,24 @@ FIELDS = {"title": 1.0, "body": 1.0, "topic": 0.0}
 # in the 17,942 articles of liveqa-med-dev).
 MIN_FOCUS_WEIGHT = 0.28
 _MAX_TERMS = 64  # a 10 kB paste is searched by its first 64 distinct terms
+RANKINGS = ("keywords", "semantic", "hybrid", "reranked")
+RRF_K = 60  # reciprocal rank fusion's constant, as Cormack et al. (2009) set it; not tuned
+CANDIDATES = 100  # articles each ranking offers to the fusion
+RERANK_DEPTH = 30  # fused candidates the re-ranker re-scores
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article found by the first stage, with what each ranking thought of it (rank 0 and
+    score 0 where a ranking did not find it)."""
+
+    article_id: int
+    score: float  # the fused score (the ranking's own score when only one ranking runs)
+    rank: int  # 1-based position in the first stage
+    lexical_rank: int = 0
+    lexical_score: float = 0.0
+    semantic_rank: int = 0
+    semantic_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,12 +94,31 @@ def question_query(
     return LexicalQuery(weights, FIELDS)
 
 
-class Search:
-    """Searches one store through its index."""
+def fuse(rankings: Sequence[Sequence[Hit]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each article scores the sum of 1 / (k + rank) over the
+    rankings that found it; best first, ties by article id."""
+    scores: dict[int, float] = {}
+    for hits in rankings:
+        for rank, hit in enumerate(hits, 1):
+            scores[hit.article_id] = scores.get(hit.article_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
-    def __init__(self, store: Store, index: LexicalIndex) -> None:
+
+class Search:
+    """Searches one store through its index, and its vector index and re-ranker when given."""
+
+    def __init__(
+        self,
+        store: Store,
+        index: LexicalIndex,
+        vectors: VectorIndex | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.store = store
         self.index = index
+        self.vectors = vectors
+        self.reranker = reranker
+        self.ranking = default_ranking(vectors)
         self._speller: tuple[int, Speller] | None = None
         self._vocabulary: tuple[int, Vocabulary] | None = None
         self._focus: tuple[int, FocusFinder] | None = None
@@ -111,23 +161,82 @@ class Search:
     def hits(self, text: str, limit: int = 10, baseline: bool = False) -> list[Hit]:
         if baseline:
             return self.index.search(baseline_query(text), limit)
-        query = question_query(text, self.speller, self.vocabulary)
-        return self.index.search(query, limit)
+        return [Hit(c.article_id, c.score) for c in self.candidates(text, limit)]
+
+    def candidates(self, text: str, limit: int = 10) -> list[Candidate]:
+        """The first stage: keywords, embeddings, or both fused, as `ranking` says."""
+        lexical: list[Hit] = []
+        semantic: list[Hit] = []
+        if self.ranking != "semantic":
+            query = question_query(text, self.speller, self.vocabulary)
+            lexical = self.index.search(query, CANDIDATES if self.vectors else limit)
+        if self.vectors is not None and self.ranking != "keywords":
+            semantic = self.vectors.search(self.vectors.embed_query(text), CANDIDATES)
+        if semantic and lexical:
+            ranked = fuse([lexical, semantic])[:limit]
+        else:
+            ranked = [(hit.article_id, hit.score) for hit in (lexical or semantic)[:limit]]
+        lex, sem = _positions(lexical), _positions(semantic)
+        return [
+            Candidate(i, score, rank, *lex.get(i, (0, 0.0)), *sem.get(i, (0, 0.0)))
+            for rank, (i, score) in enumerate(ranked, 1)
+        ]
 
     def results(self, text: str, limit: int = 10) -> list[Result]:
-        found = [
-            Result(self.store.get_article(hit.article_id), hit.score)
-            for hit in self.hits(text, limit)
-        ]
+        if self.ranking != "reranked" or self.reranker is None:
+            listed = [
+                Result(self.store.get_article(c.article_id), c.score)
+                for c in self.candidates(text, limit)
+            ]
+        else:
+            found = self.candidates(text, max(limit, RERANK_DEPTH))
+            articles = [self.store.get_article(c.article_id) for c in found]
+            scores = self.reranker.score_candidates(self, text, found, articles)
+            order = sorted(range(len(found)), key=lambda i: (-scores[i], i))[:limit]
+            listed = [Result(articles[i], scores[i]) for i in order]
         # Safety (issue 5): an article past its review date goes below a reviewed one when
         # their scores are otherwise equal; see healthqa.safety.demote_overdue.
-        return demote_overdue(found, lambda result: result.article, lambda result: result.score)
+        return demote_overdue(listed, lambda result: result.article, lambda result: result.score)
 
     def page(self, text: str, limit: int = 10, offset: int = 0) -> tuple[list[Result], int]:
-        """Results `offset` to `offset + limit`, and the number of matching articles."""
+        """Results `offset` to `offset + limit` by keywords, and how many articles match.
+
+        The search page lists what matches the words typed, with the words highlighted, so it
+        ranks by keywords whatever `ranking` says; ask uses `results`.
+        """
         query = question_query(text, self.speller, self.vocabulary)
         hits, total = self.index.search_page(query, limit, offset)
         found = [Result(self.store.get_article(hit.article_id), hit.score) for hit in hits]
-        return demote_overdue(
-            found, lambda result: result.article, lambda result: result.score
-        ), total
+        ranked = demote_overdue(found, lambda result: result.article, lambda result: result.score)
+        return ranked, total
+
+
+def default_ranking(vectors: VectorIndex | None) -> str:
+    """Hybrid when there are vectors: it measured best on liveqa-med-dev (docs/quality.md);
+    the re-ranker, trained on MEDIQA's answers, ranked worse there and is chosen by setting."""
+    return "keywords" if vectors is None else "hybrid"
+
+
+def choose_ranking(search: Search, ranking: str) -> None:
+    """Set `search.ranking` from the `ranking` setting ("" keeps the default)."""
+    if not ranking:
+        return
+    possible = available_rankings(search.vectors, search.reranker)
+    if ranking not in possible:
+        raise ValueError(
+            f"ranking {ranking!r} is not available here: choose one of {', '.join(possible)} "
+            "(semantic rankings need the semantic extra; reranked needs healthqa train)"
+        )
+    search.ranking = ranking
+
+
+def available_rankings(vectors: VectorIndex | None, reranker: Reranker | None) -> list[str]:
+    """The rankings a search with these parts can run, plainest first."""
+    if vectors is None:
+        return ["keywords"]
+    return ["keywords", "semantic", "hybrid"] + (["reranked"] if reranker is not None else [])
+
+
+def _positions(hits: list[Hit]) -> dict[int, tuple[int, float]]:
+    """Each article's 1-based rank and score in one ranking."""
+    return {hit.article_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)}

@@ -22,6 +22,11 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Tests rank by keywords unless they ask for embeddings (a fake embedder, or the real model in
+# tests that skip when the semantic extra is absent): results must not depend on what is
+# installed.
+os.environ["HEALTHQA_EMBEDDING_MODEL"] = "none"
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # A PostgreSQL server for the PostgreSQL backend's tests; each test gets its own schema.
 POSTGRES = os.environ.get("HEALTHQA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")

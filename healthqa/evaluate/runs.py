@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthqa import entailment
 from healthqa.answers import ask
@@ -21,8 +21,11 @@ from healthqa.evaluate.mediqa import (
     score_mediqa_qa,
     score_rqe,
 )
-from healthqa.search import Search
+from healthqa.search import Search, available_rankings
 from healthqa.store import ArticleFilter
+
+if TYPE_CHECKING:
+    from healthqa.rerank import Reranker
 
 Run = dict[str, list[tuple[str, float]]]
 CONFIDENCE_BINS = (0.0, 0.3, 0.5, 0.7, 1.01)
@@ -52,8 +55,12 @@ class BeirReport:
         }
 
 
-def beir_report(search: Search, bench: BeirBenchmark, relevant_grade: int = 2) -> BeirReport:
-    """The ask pipeline ("healthqa") and plain BM25 over every question of `bench`."""
+def beir_report(
+    search: Search, bench: BeirBenchmark, relevant_grade: int = 2, compare: bool = False
+) -> BeirReport:
+    """The ask pipeline ("healthqa", with the search's ranking) and plain BM25 over every
+    question of `bench`; with `compare`, also the ask pipeline with each plainer ranking the
+    search can run ("healthqa keywords", "healthqa semantic", ...)."""
     external = {a.id: a.external_id for a in search.store.iter_articles(ArticleFilter(status=None))}
     runs: dict[str, Run] = {"healthqa": {}, "plain BM25": {}}
     confidence: dict[str, float] = {}
@@ -65,6 +72,8 @@ def beir_report(search: Search, bench: BeirBenchmark, relevant_grade: int = 2) -
         confidence[query.id] = answers[0].confidence if answers else 0.0
         hits = search.hits(query.text, 10, baseline=True)
         runs["plain BM25"][query.id] = [(external[h.article_id], h.score) for h in hits]
+    if compare:
+        runs.update(ranking_runs(search, bench, external))
     scores = {
         name: score_run({q: [d for d, _ in ranked] for q, ranked in run.items()}, bench.qrels)
         for name, run in runs.items()
@@ -74,6 +83,27 @@ def beir_report(search: Search, bench: BeirBenchmark, relevant_grade: int = 2) -
         for q, ranked in runs["healthqa"].items()
     }
     return BeirReport(runs, scores, reliability(confidence, top_grades, relevant_grade))
+
+
+def ranking_runs(search: Search, bench: BeirBenchmark, external: dict[int, str]) -> dict[str, Run]:
+    """The ask pipeline under each ranking the search can run but does not use."""
+    chosen = search.ranking
+    runs: dict[str, Run] = {}
+    try:
+        for ranking in available_rankings(search.vectors, search.reranker):
+            if ranking == chosen:
+                continue
+            search.ranking = ranking
+            runs[f"healthqa {ranking}"] = {
+                query.id: [
+                    (external[a.article_id], float(10 - rank))
+                    for rank, a in enumerate(ask(search, query.text, 10).answers)
+                ]
+                for query in bench.queries
+            }
+    finally:
+        search.ranking = chosen
+    return runs
 
 
 def reliability(
@@ -90,33 +120,39 @@ def reliability(
 
 
 def mediqa_qa_report(
-    questions: Sequence[QAQuestion],
+    questions: Sequence[QAQuestion], reranker: Reranker | None = None
 ) -> tuple[dict[str, list[tuple[str, int]]], dict[str, dict[str, Any]] | None]:
-    """healthqa's labels and order for a Task 3 file, and scores beside CHiQA's (None when
-    the file has no judgments)."""
-    predictions = entailment.mediqa_qa_predictions(questions)
+    """healthqa's labels and order for a Task 3 file (by the re-ranker when given, else by
+    the lexical `entailment` scorer), and scores beside CHiQA's (None when the file has no
+    judgments). With a re-ranker, the lexical scorer's scores are shown too."""
+    lexical = entailment.mediqa_qa_predictions(questions)
+    predictions = reranker.mediqa_qa_predictions(questions) if reranker else lexical
     if not all(a.reference_score is not None for q in questions for a in q.answers):
         return predictions, None
-    return predictions, {
-        "healthqa": score_mediqa_qa(questions, predictions).to_dict(),
-        "CHiQA order, all correct": score_mediqa_qa(
-            questions, mediqa_system_run(questions)
-        ).to_dict(),
-    }
+    scores = {"healthqa": score_mediqa_qa(questions, predictions).to_dict()}
+    if reranker:
+        scores["healthqa lexical"] = score_mediqa_qa(questions, lexical).to_dict()
+    scores["CHiQA order, all correct"] = score_mediqa_qa(
+        questions, mediqa_system_run(questions)
+    ).to_dict()
+    return predictions, scores
 
 
 def rqe_report(
-    pairs: Sequence[RQEPair],
+    pairs: Sequence[RQEPair], reranker: Reranker | None = None
 ) -> tuple[dict[str, bool], dict[str, dict[str, float]] | None]:
-    """healthqa's entailment decisions for a Task 2 file, and accuracy beside the majority
-    label (None when the file has no labels)."""
-    predictions = entailment.rqe_predictions(pairs)
+    """healthqa's entailment decisions for a Task 2 file (by the re-ranker's question model
+    when given, else lexical), and accuracy beside the majority label (None when the file has
+    no labels). With a re-ranker, the lexical decisions are scored too."""
+    lexical = entailment.rqe_predictions(pairs)
+    predictions = reranker.rqe_predictions(pairs) if reranker else lexical
     labels = [p.label for p in pairs if p.label is not None]
     if len(labels) < len(pairs) or not labels:
         return predictions, None
     majority = sum(labels) * 2 >= len(labels)
     ids = [pair.id for pair in pairs]
-    return predictions, {
-        "healthqa": {"accuracy": score_rqe(pairs, predictions)},
-        "majority label": {"accuracy": score_rqe(pairs, dict.fromkeys(ids, majority))},
-    }
+    scores = {"healthqa": {"accuracy": score_rqe(pairs, predictions)}}
+    if reranker:
+        scores["healthqa lexical"] = {"accuracy": score_rqe(pairs, lexical)}
+    scores["majority label"] = {"accuracy": score_rqe(pairs, dict.fromkeys(ids, majority))}
+    return predictions, scores

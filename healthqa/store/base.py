@@ -103,6 +103,17 @@ class RelatedOverride:
 
 
 @dataclass(frozen=True)
+class StoredVectors:
+    """One embedding model's vectors: article ids, the hash of each embedded text, the raw
+    float32 bytes of each vector, and the last change-log number they reflect."""
+
+    article_ids: list[int]
+    text_hashes: list[str]
+    vectors: list[bytes]
+    last_seq: int
+
+
+@dataclass(frozen=True)
 class ArticleSummary:
     """An article without its body: enough to order a topic and link to each article."""
 
@@ -278,3 +289,20 @@ class Store(ABC):
     @abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counts for `healthqa stats`: articles, topics, revisions and more."""
+
+    # Vectors (derived data, kept beside the articles) -----------------------------------------
+
+    @abstractmethod
+    def stored_vectors(self, model: str) -> StoredVectors:
+        """Every vector `model` has stored, in article id order (none: empty lists, seq 0)."""
+
+    @abstractmethod
+    def save_vectors(
+        self,
+        model: str,
+        rows: Sequence[tuple[int, str, bytes]],
+        removed: Sequence[int],
+        last_seq: int,
+    ) -> None:
+        """In one transaction: store (article id, text hash, vector) rows, forget the vectors of
+        `removed` articles, and record that `model` has applied the change log up to `last_seq`."""

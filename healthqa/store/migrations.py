@@ -149,6 +149,26 @@ MIGRATIONS = (
         ),
     ),
     Migration(
+        4,
+        "sentence-embedding vectors beside their articles, and how far each model has synced",
+        (
+            # `model` names the embedder and what it embedded ("all-MiniLM-L6-v2-1a2b:title");
+            # `text_hash` is the hash of the embedded text, so an unchanged article is never
+            # embedded again. Vectors are derived data: deleting the rows only costs time.
+            """CREATE TABLE article_vectors (
+                article_id BIGINT NOT NULL REFERENCES articles(id),
+                model TEXT NOT NULL,
+                text_hash TEXT NOT NULL,
+                vector {blob} NOT NULL,
+                PRIMARY KEY (model, article_id)
+            )""",
+            """CREATE TABLE vector_state (
+                model TEXT PRIMARY KEY,
+                last_seq BIGINT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
         5,
         "pins keep the order editors made them in, on every backend",
         (

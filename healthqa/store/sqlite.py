@@ -40,6 +40,7 @@ from healthqa.store.base import (
     NotFound,
     RelatedOverride,
     Store,
+    StoredVectors,
     StoreError,
     Token,
 )
@@ -448,6 +449,41 @@ class SQLiteStore(Store):
         }
         counts["database"] = self.url
         return counts
+
+    # Vectors ------------------------------------------------------------------------------
+
+    def stored_vectors(self, model: str) -> StoredVectors:
+        rows = self._conn.execute(
+            "SELECT article_id, text_hash, vector FROM article_vectors WHERE model = ? "
+            "ORDER BY article_id",
+            (model,),
+        ).fetchall()
+        seq = self._conn.execute("SELECT last_seq FROM vector_state WHERE model = ?", (model,))
+        found = seq.fetchone()
+        return StoredVectors(
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [bytes(r[2]) for r in rows],
+            found[0] if found else 0,
+        )
+
+    def save_vectors(
+        self,
+        model: str,
+        rows: Sequence[tuple[int, str, bytes]],
+        removed: Sequence[int],
+        last_seq: int,
+    ) -> None:
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO article_vectors VALUES (?, ?, ?, ?)",
+                [(article_id, model, text_hash, vector) for article_id, text_hash, vector in rows],
+            )
+            db.executemany(
+                "DELETE FROM article_vectors WHERE model = ? AND article_id = ?",
+                [(model, article_id) for article_id in removed],
+            )
+            db.execute("INSERT OR REPLACE INTO vector_state VALUES (?, ?)", (model, last_seq))
 
 
 class _BatchWriter:

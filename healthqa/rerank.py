@@ -1,0 +1,393 @@
+"""The re-ranker: does this article's question ask what the reader asks, and does its text answer?
+
+A logistic regression over a few features of a (question, candidate) pair, computed the same
+way for a MEDIQA Task 3 answer ("Title (Section): text", in CHiQA's order) and for an article
+the first stage found (its title and body, in fused order):
+
+- `cosine`: the embedding cosine of the question and the candidate's embedded text (what the
+  vector index embeds: its title, or title and lead), and `cosine_gap`, that minus the best
+  cosine among the question's candidates;
+- `entailment`: the lexical question-entailment score of the question and the candidate's
+  title (`entailment.entailment_score`), `focus`: the share of the question's focus terms in
+  the title, `types_agree`: whether the two ask the same kind of question;
+- `keywords`: BM25 of the question over the candidates' texts, divided by the best;
+- `first_stage`: 1 / the candidate's rank in the first stage.
+
+`train` fits one model for answers (MEDIQA 2019 Task 3 training file: is this answer correct?
+An answer is labelled correct when its probability is at least a fraction of its question's
+best, the fraction chosen on the same file) and one for question entailment (Task 2 training
+file: does the consumer question entail the FAQ?, on the question features alone), and writes
+both as a small JSON file: feature names, scaling, weights and thresholds, with the files it
+learnt from. Everything is deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from healthqa import entailment
+from healthqa.embedders import Embedder
+from healthqa.index.analysis import terms
+
+if TYPE_CHECKING:
+    from healthqa.articles import Article
+    from healthqa.evaluate.mediqa import QAQuestion, RQEPair
+    from healthqa.search import Candidate, Search
+
+ANSWER_FEATURES = (
+    "cosine",
+    "cosine_gap",
+    "entailment",
+    "focus",
+    "types_agree",
+    "keywords",
+    "first_stage",
+)
+QUESTION_FEATURES = ("cosine", "entailment", "focus", "types_agree")
+L2 = 1.0  # ridge penalty of the logistic regressions (on standardised features); not tuned
+FORMAT = 1
+
+
+class RerankerError(ValueError):
+    """A re-ranker file that cannot be used, in words a person can act on."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A candidate answer: the question it answers (title) and its text."""
+
+    title: str
+    body: str
+
+
+@dataclass
+class Model:
+    """A logistic regression over named, standardised features, and its decision threshold."""
+
+    features: tuple[str, ...]
+    mean: list[float]
+    scale: list[float]
+    weights: list[float]
+    bias: float
+    threshold: float = 0.5
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = (x - np.array(self.mean)) / np.array(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.weights) + self.bias)))
+
+
+@dataclass
+class Reranker:
+    """The two models, the embedder they were trained with, and what they were trained on."""
+
+    answers: Model
+    questions: Model
+    model_id: str
+    embedded_text: str
+    trained_on: dict[str, str] = field(default_factory=dict)
+    embedder: Embedder | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("embedder")
+        return {"format": FORMAT, **data}
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+    # Task 3 and retrieval ---------------------------------------------------------------
+
+    def answer_scores(self, question: str, candidates: Sequence[Text]) -> list[float]:
+        """The probability that each candidate (in first-stage order) answers the question."""
+        if not candidates:
+            return []
+        x = answer_features(self._embedder(), question, candidates, self.embedded_text)
+        return [float(p) for p in self.answers.probability(x)]
+
+    def score_candidates(
+        self, search: Search, question: str, found: Sequence[Candidate], articles: Sequence[Article]
+    ) -> list[float]:
+        """`answer_scores` for articles the first stage found, with their stored vectors."""
+        vectors = search.vectors
+        if vectors is None or not found:
+            return [c.score for c in found]
+        query = vectors.embed_query(question)
+        stored = vectors.similarities(query, [c.article_id for c in found])
+        cosines = np.array([stored.get(c.article_id, 0.0) for c in found], dtype=np.float32)
+        texts = [Text(a.title, a.body_text) for a in articles]
+        x = _answer_matrix(question, texts, cosines)
+        return [float(p) for p in self.answers.probability(x)]
+
+    def label_and_rank(
+        self, question: str, answers: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, int]]:
+        """(answer id, text) pairs in the system's order -> ids best first, labelled 1 when the
+        answer model's probability is at least its threshold times the question's best (so
+        the best answer is always labelled 1)."""
+        scores = self.answer_scores(question, [split_answer(text) for _, text in answers])
+        order = sorted(range(len(answers)), key=lambda i: (-scores[i], i))
+        labels = relative_labels(np.array(scores), self.answers.threshold)
+        return [(answers[i][0], int(labels[i])) for i in order]
+
+    def mediqa_qa_predictions(
+        self, questions: Sequence[QAQuestion]
+    ) -> dict[str, list[tuple[str, int]]]:
+        return {
+            q.id: self.label_and_rank(q.text, [(a.id, a.text) for a in _system_order(q)])
+            for q in questions
+        }
+
+    # Task 2 ------------------------------------------------------------------------------
+
+    def entailment_probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        if not pairs:
+            return []
+        x = question_features(self._embedder(), pairs)
+        return [float(p) for p in self.questions.probability(x)]
+
+    def rqe_predictions(self, pairs: Sequence[RQEPair]) -> dict[str, bool]:
+        probabilities = self.entailment_probabilities([(p.chq, p.faq) for p in pairs])
+        threshold = self.questions.threshold
+        return {pair.id: p >= threshold for pair, p in zip(pairs, probabilities, strict=True)}
+
+    def _embedder(self) -> Embedder:
+        if self.embedder is None:
+            raise RerankerError("the re-ranker needs its embedder: install the semantic extra")
+        return self.embedder
+
+
+# Features ---------------------------------------------------------------------------------
+
+
+def split_answer(text: str) -> Text:
+    """A MEDIQA answer "Title (Section): text" as its title and text."""
+    head, colon, rest = text.partition(":")
+    if colon and len(head) <= 200:
+        return Text(head.strip(), rest.strip())
+    return Text("", text)
+
+
+def candidate_text(candidate: Text, kind: str) -> str:
+    """What the vector index would embed of this candidate (see `index.vectors`)."""
+    from healthqa.index.vectors import LEAD_WORDS
+
+    if kind == "title":
+        return candidate.title or candidate.body[:300]
+    lead = " ".join(candidate.body.split()[:LEAD_WORDS])
+    return f"{candidate.title} {lead}".strip()
+
+
+def answer_features(
+    embedder: Embedder, question: str, candidates: Sequence[Text], kind: str
+) -> np.ndarray:
+    vectors = embedder.embed([question, *(candidate_text(c, kind) for c in candidates)])
+    return _answer_matrix(question, candidates, vectors[1:] @ vectors[0])
+
+
+def _answer_matrix(question: str, candidates: Sequence[Text], cosines: np.ndarray) -> np.ndarray:
+    keywords = entailment.answer_scores(question, [f"{c.title}: {c.body}" for c in candidates], 0)
+    rows = []
+    for rank, (candidate, cosine, keyword) in enumerate(
+        zip(candidates, cosines, keywords, strict=True), 1
+    ):
+        lexical = _question_row(question, candidate.title)
+        rows.append([float(cosine), float(cosine - cosines.max()), *lexical, keyword, 1.0 / rank])
+    return np.array(rows, dtype=np.float64)
+
+
+def question_features(embedder: Embedder, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """QUESTION_FEATURES of (consumer question, FAQ) pairs; each distinct text embedded once."""
+    texts = list(dict.fromkeys(text for pair in pairs for text in pair))
+    vectors = embedder.embed(texts)
+    where = {text: i for i, text in enumerate(texts)}
+    rows = []
+    for chq, faq in pairs:
+        cosine = float(vectors[where[chq]] @ vectors[where[faq]])
+        rows.append([cosine, *_question_row(chq, faq)])
+    return np.array(rows, dtype=np.float64)
+
+
+def _question_row(question: str, title: str) -> list[float]:
+    focus = set(entailment.focus_terms(question))
+    title_terms = set(terms(title))
+    agree = entailment._types_agree(
+        entailment.question_types(question), entailment.question_types(title)
+    )
+    return [
+        entailment.entailment_score(question, title),
+        len(focus & title_terms) / len(focus) if focus else 0.0,
+        float(agree),
+    ]
+
+
+# Training ---------------------------------------------------------------------------------
+
+
+def fit(features: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> Model:
+    """An L2-penalised logistic regression by Newton's method on standardised features, with
+    the threshold of best accuracy on the same data (ties to the one nearest 0.5)."""
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    penalty = np.diag([L2] * (z.shape[1] - 1) + [0.0])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        gradient = z.T @ (p - y) + penalty @ w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    model = Model(features, mean.tolist(), scale.tolist(), w[:-1].tolist(), float(w[-1]))
+    model.threshold = best_threshold(model.probability(x), y)
+    return model
+
+
+def relative_labels(probabilities: np.ndarray, fraction: float) -> np.ndarray:
+    """1 for each answer whose probability is at least `fraction` of the best of its question.
+
+    Relative, not absolute: the share of correct answers differs between MEDIQA's training
+    questions (47%) and its validation questions (40%), and an absolute threshold chosen on
+    one moved too far on the other (accuracy 0.69 on validation against 0.76 relative)."""
+    best = probabilities.max(initial=0.0)
+    return (probabilities >= fraction * best) & (best > 0)
+
+
+def best_fraction(blocks: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> float:
+    """The fraction (0.05, 0.10, ..., 1.00) of `relative_labels` with the best accuracy over
+    every answer of every question; ties to the larger fraction."""
+    grid = np.round(np.arange(0.05, 1.001, 0.05), 2)
+    total = sum(len(y) for y in labels)
+    accuracy = [
+        sum(int((relative_labels(p, f) == y).sum()) for p, y in zip(blocks, labels, strict=True))
+        / total
+        for f in grid
+    ]
+    best = max(accuracy)
+    return float(max(f for f, a in zip(grid, accuracy, strict=True) if a == best))
+
+
+def best_threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    candidates = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    accuracy = [((probabilities >= t) == labels).mean() for t in candidates]
+    best = max(accuracy)
+    return float(
+        min(
+            (t for t, a in zip(candidates, accuracy, strict=True) if a == best),
+            key=lambda t: abs(t - 0.5),
+        )
+    )
+
+
+def train(
+    embedder: Embedder, qa_file: Path, rqe_file: Path, kind: str = "title"
+) -> tuple[Reranker, dict[str, float]]:
+    """Fit both models on MEDIQA 2019 training files; returns the re-ranker and its accuracy
+    on the training data (the only data it saw)."""
+    from healthqa import evaluate
+
+    questions = evaluate.load_mediqa_qa(qa_file)
+    blocks: list[np.ndarray] = []
+    labels: list[float] = []
+    for question in questions:
+        answers = [a for a in _system_order(question) if a.correct is not None]
+        texts = [split_answer(a.text) for a in answers]
+        if texts:
+            blocks.append(answer_features(embedder, question.text, texts, kind))
+            labels.extend(float(bool(a.correct)) for a in answers)
+    answers_model = fit(ANSWER_FEATURES, np.vstack(blocks), np.array(labels))
+    sizes = np.cumsum([len(block) for block in blocks])[:-1]
+    per_question = np.split(np.array(labels), sizes)
+    answers_model.threshold = best_fraction(
+        [answers_model.probability(block) for block in blocks], per_question
+    )
+    pairs = [p for p in evaluate.load_rqe(rqe_file) if p.label is not None]
+    x = question_features(embedder, [(p.chq, p.faq) for p in pairs])
+    questions_model = fit(QUESTION_FEATURES, x, np.array([float(bool(p.label)) for p in pairs]))
+    reranker = Reranker(
+        answers_model,
+        questions_model,
+        embedder.model_id,
+        kind,
+        {path.name: _sha1(path) for path in (qa_file, rqe_file)},
+        embedder,
+    )
+    pair_y = np.array([float(bool(p.label)) for p in pairs])
+    fraction = answers_model.threshold
+    right = sum(
+        int((relative_labels(answers_model.probability(b), fraction) == y).sum())
+        for b, y in zip(blocks, per_question, strict=True)
+    )
+    accuracy = {
+        "answers": right / len(labels),
+        "questions": float(
+            ((questions_model.probability(x) >= questions_model.threshold) == pair_y).mean()
+        ),
+    }
+    return reranker, accuracy
+
+
+# Loading ----------------------------------------------------------------------------------
+
+
+def load_reranker(
+    path: Path, embedder: Embedder | None, kind: str | None = None
+) -> Reranker | None:
+    """The re-ranker in `path`, joined to `embedder`; None when there is no file or no
+    embedder. A file made with another model, or (when `kind` is given: the vector index's
+    embedded text) on another kind of text, is an error that says to train again."""
+    if embedder is None or not path.is_file():
+        return None
+    reranker = read(path)
+    if reranker.model_id != embedder.model_id or kind not in (None, reranker.embedded_text):
+        raise RerankerError(
+            f"{path}: trained with {reranker.model_id} on {reranker.embedded_text} texts, but "
+            f"search uses {embedder.model_id} on {kind or reranker.embedded_text}: "
+            "run healthqa train again"
+        )
+    reranker.embedder = embedder
+    return reranker
+
+
+def read(path: Path) -> Reranker:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.pop("format") != FORMAT:
+            raise RerankerError(f"{path}: made by another version of healthqa: train again")
+        answers, questions = (_model(data.pop(name)) for name in ("answers", "questions"))
+        return Reranker(
+            answers,
+            questions,
+            str(data["model_id"]),
+            str(data["embedded_text"]),
+            dict(data["trained_on"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        if isinstance(exc, RerankerError):
+            raise
+        raise RerankerError(f"{path}: not a healthqa re-ranker file ({exc})") from None
+
+
+def _model(data: dict[str, Any]) -> Model:
+    model = Model(**data)
+    model.features = tuple(model.features)
+    return model
+
+
+def _system_order(question: QAQuestion) -> list[Any]:
+    return sorted(
+        question.answers, key=lambda a: math.inf if a.system_rank is None else a.system_rank
+    )
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()

