@@ -94,7 +94,11 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     result.urgency = assess(question, numbers)
     result.dose_note = dose_note(question)
     candidates = search.results(question, max(limit, FOCUS_DEPTH))
-    for found in by_focus(candidates, result.analysis.focus)[:limit]:
+    # The focus bonus is a share of a BM25 score; fused (hybrid) scores are compressed ranks, on
+    # which 10% moves an article several places, so it applies to keyword ranking only
+    # (docs/quality.md).
+    focus = result.analysis.focus if search.ranking == "keywords" else None
+    for found in by_focus(candidates, focus)[:limit]:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
         present = set(terms(found.article.title)) | covered
         # A question word counts as covered when a word it stands for is there ("charley

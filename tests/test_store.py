@@ -373,3 +373,17 @@ def test_listing_filters_by_review_status(store: Store) -> None:
     assert [a.external_id for a in overdue] == ["old"]
     current = store.list_articles(ArticleFilter(review="current"))
     assert [a.external_id for a in current] == ["new", "none"]
+
+
+def test_vectors_are_stored_replaced_and_removed(store: Store) -> None:
+    ids = store.save_batch([article("v1", "One?"), article("v2", "Two?")], "t", "r").article_ids
+    store.save_vectors("m", [(ids[0], "h1", b"\x01"), (ids[1], "h2", b"\x02")], [], 5)
+    store.save_vectors("m", [(ids[0], "h1b", b"\x03")], [ids[1]], 7)
+    kept = store.stored_vectors("m")
+    assert (kept.article_ids, kept.text_hashes, kept.vectors, kept.last_seq) == (
+        [ids[0]],
+        ["h1b"],
+        [b"\x03"],
+        7,
+    )
+    assert store.stored_vectors("other").article_ids == []

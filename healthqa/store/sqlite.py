@@ -475,15 +475,21 @@ class SQLiteStore(Store):
         last_seq: int,
     ) -> None:
         with self._write() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO article_vectors VALUES (?, ?, ?, ?)",
+            db.executemany(  # an upsert both SQLite and PostgreSQL speak
+                "INSERT INTO article_vectors (article_id, model, text_hash, vector) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (model, article_id) DO UPDATE SET "
+                "text_hash = excluded.text_hash, vector = excluded.vector",
                 [(article_id, model, text_hash, vector) for article_id, text_hash, vector in rows],
             )
             db.executemany(
                 "DELETE FROM article_vectors WHERE model = ? AND article_id = ?",
                 [(model, article_id) for article_id in removed],
             )
-            db.execute("INSERT OR REPLACE INTO vector_state VALUES (?, ?)", (model, last_seq))
+            db.execute(
+                "INSERT INTO vector_state (model, last_seq) VALUES (?, ?) "
+                "ON CONFLICT (model) DO UPDATE SET last_seq = excluded.last_seq",
+                (model, last_seq),
+            )
 
 
 class _BatchWriter:
