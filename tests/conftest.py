@@ -114,12 +114,20 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def web_library(db: Path) -> Any:
-    """A Library on `db` with default settings (the environment and files are not read)."""
+def quiet_settings(**overrides: Any) -> dict[str, Any]:
+    """Default settings, read from neither the environment nor a file, with keyword ranking
+    (so results do not depend on whether the semantic extra is installed) and `overrides`."""
     from healthqa import config
+
+    defaults = config.load({}, Path("/nonexistent/healthqa.toml"))
+    return defaults | {"embedding_model": "none"} | overrides
+
+
+def web_library(db: Path) -> Any:
+    """A Library on `db` with the test settings."""
     from healthqa.library import Library
 
-    return Library(str(db), settings=config.load({}, Path("/nonexistent/healthqa.toml")))
+    return Library(str(db), settings=quiet_settings())
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from conftest import quiet_settings
 
-from healthqa import config, editing
+from healthqa import editing
 from healthqa.articles import Article, ArticleRecord, Link, TopicRecord
 from healthqa.clean import clean
 from healthqa.editing import Draft, EditError, PreconditionRequired
@@ -16,7 +17,7 @@ BODY = "<p>Cramps are sudden tight pains in the calf.</p><script>alert(1)</scrip
 
 
 def settings(**overrides: object) -> dict[str, object]:
-    return config.load({}, Path("no-such-file.toml")) | overrides
+    return quiet_settings(**overrides)
 
 
 def open_library(db: str = ":memory:", **overrides: object) -> Library:

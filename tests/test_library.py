@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import quiet_settings
 
-from healthqa import config
 from healthqa.imports import import_paths
 from healthqa.library import Library, index_path
 
 
 def node(db: str, index: Path) -> Library:
-    settings = config.load(environ={}) | {"index_path": str(index)}
+    settings = quiet_settings(index_path=str(index))
     return Library(db, settings)
 
 

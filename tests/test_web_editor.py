@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from conftest import quiet_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from healthqa import config, tokens
+from healthqa import tokens
 from healthqa.library import Library
 from healthqa.web.app import create_app
 
@@ -31,7 +32,7 @@ class Site:
     """The editor app over a real SQLite file, with one editor's token."""
 
     def __init__(self, path: Path, **overrides: object) -> None:
-        settings = config.load({}, path / "no-such-file.toml") | overrides
+        settings = quiet_settings(**overrides)
         self.library = Library(str(path / "site.db"), settings=settings)
         self.client = TestClient(create_app(self.library), raise_server_exceptions=True)
         self.token, _ = tokens.create(self.library.store, "alice", 30)
