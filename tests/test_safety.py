@@ -43,7 +43,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "safety-questions.tsv"
 HELD_OUT = Path(__file__).parent / "fixtures" / "safety-questions-heldout.tsv"
 SETS = [FIXTURE, HELD_OUT]
 LABELS = (*LEVELS, "none")
-# Measured on the team's set when the rules were written (docs/safety.md): 174 of 174 agree.
+# Measured on the team's set when the rules were written (docs/safety.md): 176 of 176 agree.
 # The set was used while writing the rules, so it is a development set, not a held-out one;
 # the threshold leaves room for an editor's change to move a borderline question or two.
 MIN_AGREEMENT = 0.95
