@@ -93,11 +93,11 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     result = AskResult(question, search.analyse(question))
     result.urgency = assess(question, numbers)
     result.dose_note = dose_note(question)
-    candidates = search.results(question, max(limit, FOCUS_DEPTH))
     # The focus bonus is a share of a BM25 score; fused (hybrid) scores are compressed ranks, on
     # which 10% moves an article several places, so it applies to keyword ranking only
-    # (docs/quality.md).
+    # (docs/quality.md). Only then are more results fetched than are shown.
     focus = result.analysis.focus if search.ranking == "keywords" else None
+    candidates = search.results(question, max(limit, FOCUS_DEPTH) if focus else limit)
     for found in by_focus(candidates, focus)[:limit]:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
         present = set(terms(found.article.title)) | covered

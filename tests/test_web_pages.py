@@ -146,6 +146,7 @@ def test_ask_shows_answer_cards(client: Any) -> None:
     assert first.xpath(".//blockquote")
     facts = dict(zip(texts(first, ".//dt"), texts(first, ".//dd"), strict=True))
     assert facts["Last reviewed"] == "1 November 2026"
+    assert facts["Next review due"] == "1 November 2027"
     assert facts["How well it matches"] == "Good match"
     assert facts["Topic"] == "Pregnancy discomforts"
     (disclaimer,) = texts(root, "//p[@class='disclaimer']")
@@ -240,3 +241,12 @@ def test_an_article_about_a_warning_sign_carries_the_notice(client: Any) -> None
     assert root.xpath("//section[@id='urgency']")
     calm = page(client, "/articles/what-causes-leg-cramps-in-late-pregnancy")
     assert not calm.xpath("//section[@id='urgency']")
+
+
+def test_an_answer_past_its_review_date_says_so(client: Any) -> None:
+    # The demo's heartburn article was due for review on 1 March 2026.
+    root = page(client, "/ask?q=how+can+I+ease+heartburn+in+pregnancy")
+    first = root.xpath("//article[@class='answer-card']")[0]
+    assert "heartburn" in first.xpath(".//h3")[0].text_content().casefold()
+    facts = dict(zip(texts(first, ".//dt"), texts(first, ".//dd"), strict=True))
+    assert facts["Next review due"] == "1 March 2026 (review overdue)"

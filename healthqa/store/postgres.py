@@ -15,8 +15,7 @@ so one writer at a time costs little.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +32,7 @@ class PostgresStore(SQLiteStore):
     """The store on a PostgreSQL database, given its URL (`postgresql://user@host/db`)."""
 
     DIALECT = "postgres"
+    _INTEGRITY_ERROR = psycopg.IntegrityError
 
     def __init__(self, url: str) -> None:  # replaces the SQLite set-up (no PRAGMAs, no file)
         self.url = _without_password(url)
@@ -46,20 +46,9 @@ class PostgresStore(SQLiteStore):
         self._lock = threading.RLock()  # one transaction at a time on this connection
         self.migrate()
 
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
-                yield self._conn
-            except psycopg.IntegrityError as exc:
-                self._conn.execute("ROLLBACK")
-                raise StoreError(f"the database refused the change: {exc}") from exc
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _begin(self) -> None:
+        self._conn.execute("BEGIN")
+        self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
 
 
 class _Row(tuple):

@@ -65,6 +65,7 @@ class SQLiteStore(Store):
     """See the module docstring. `SQLiteStore(":memory:")` for tests."""
 
     DIALECT = "sqlite"
+    _INTEGRITY_ERROR: type[Exception] = sqlite3.IntegrityError
 
     def __init__(self, path: str) -> None:
         self.url = path
@@ -114,16 +115,21 @@ class SQLiteStore(Store):
         their transactions on it.
         """
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 yield self._conn
-            except sqlite3.IntegrityError as exc:
+            except self._INTEGRITY_ERROR as exc:
                 self._conn.execute("ROLLBACK")
                 raise StoreError(f"the database refused the change: {exc}") from exc
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def _begin(self) -> None:
+        """Start a write transaction holding the write lock, so no writer runs between its
+        reads and its writes (PostgreSQL does this its own way)."""
+        self._conn.execute("BEGIN IMMEDIATE")
 
     # Writes -------------------------------------------------------------------------------
 

@@ -145,6 +145,8 @@ class AnswerCard(BaseModel):
     source: str
     source_url: str | None
     last_reviewed: str | None
+    next_review: str | None
+    review_overdue: bool
     passages: list[Passage]
     confidence: float
     confidence_label: str

@@ -344,6 +344,8 @@ def _card(answer: Answer) -> dict[str, Any]:
         "source": answer.source,
         "source_url": answer.source_url,
         "last_reviewed": answer.last_reviewed,
+        "next_review": answer.next_review,
+        "review_overdue": answer.review == "overdue",
         "passages": [{"text": p.text, "items": list(p.items)} for p in answer.passages],
         "confidence": answer.confidence,
         "confidence_label": confidence_label(answer.confidence),
