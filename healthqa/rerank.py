@@ -175,11 +175,11 @@ def split_answer(text: str) -> Text:
     return Text("", text)
 
 
-def candidate_text(candidate: Text, kind: str) -> str:
-    """What the vector index would embed of this candidate (see `index.vectors`)."""
+def candidate_text(candidate: Text, part: str) -> str:
+    """What the vector index would embed of this candidate for `part` ("title" or "lead")."""
     from healthqa.index.vectors import LEAD_WORDS
 
-    if kind == "title":
+    if part == "title":
         return candidate.title or candidate.body[:300]
     lead = " ".join(candidate.body.split()[:LEAD_WORDS])
     return f"{candidate.title} {lead}".strip()
@@ -188,8 +188,14 @@ def candidate_text(candidate: Text, kind: str) -> str:
 def answer_features(
     embedder: Embedder, question: str, candidates: Sequence[Text], kind: str
 ) -> np.ndarray:
-    vectors = embedder.embed([question, *(candidate_text(c, kind) for c in candidates)])
-    return _answer_matrix(question, candidates, vectors[1:] @ vectors[0])
+    """ANSWER_FEATURES of each candidate; its cosine is its best text's, as in search."""
+    from healthqa.index.vectors import text_parts
+
+    cosines = np.full(len(candidates), -1.0, dtype=np.float32)
+    for part in text_parts(kind):
+        vectors = embedder.embed([question, *(candidate_text(c, part) for c in candidates)])
+        cosines = np.maximum(cosines, vectors[1:] @ vectors[0])
+    return _answer_matrix(question, candidates, cosines)
 
 
 def _answer_matrix(question: str, candidates: Sequence[Text], cosines: np.ndarray) -> np.ndarray:

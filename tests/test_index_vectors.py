@@ -145,6 +145,30 @@ def test_the_lead_adds_the_first_words_of_the_answer(store: Store) -> None:
         VectorIndex(store, WordEmbedder(), "chunks")
 
 
+def test_title_and_lead_score_an_article_by_its_better_text_and_reuse_stored_vectors(
+    store: Store,
+) -> None:
+    corpus(store)
+    embedder = CountingEmbedder()
+    titles = VectorIndex(store, embedder, "title")
+    titles.sync()
+    embedder.texts.clear()
+    both = VectorIndex(store, embedder, "title+lead")
+    assert both.sync() == 3 and both.size == 3
+    # The titles were in the store already: only the three leads were embedded.
+    assert len(embedder.texts) == 3 and all(" " in text for text in embedder.texts)
+    # "infection" is only in the ear article's answer, so only its lead can match it...
+    ear = store.get_article("what-is-ear-pain").id
+    query = both.embed_query("infection")
+    assert titles.similarities(query, [ear])[ear] < both.similarities(query, [ear])[ear]
+    assert both.search(query, 1)[0].article_id == ear
+    # ...and a title that matches keeps its own cosine, whatever its lead says.
+    cramps = store.get_article("what-causes-leg-cramps-at-night").id
+    query = both.embed_query("What causes leg cramps at night?")
+    assert both.similarities(query, [cramps])[cramps] == pytest.approx(1.0, abs=1e-5)
+    assert VectorIndex(store, embedder, "title+lead").sync() == 0  # a new process: all stored
+
+
 # --- Hybrid search -----------------------------------------------------------------------------
 
 
