@@ -10,10 +10,13 @@ question it covers (its terms weighted by rarity, idf, with the words of its sec
 counting half), and the best is quoted: for "What causes leg cramps in late pregnancy?" on the
 sample page, that is the list of causes.
 
-Confidence is, for now, the idf-weighted share of the question's terms that the article's title
-and quoted passage cover, between 0 and 1. Below `min_confidence` the result says there is no
-good answer rather than showing a weak one. (It is a coverage score, not yet calibrated against
-judged answers.)
+Confidence, between 0 and 1, is the idf-weighted share of the question's terms that the
+article's title and quoted passage cover; with embeddings, it is the larger of that and the
+article's cosine with the question put on the same scale (`_meaning`), so an article that says
+the same in other words ("calves knot up" against "leg cramps") counts. Below MIN_CONFIDENCE
+the result says there is no good answer rather than showing a weak one. Both lines were read
+off how often the top answer was judged right on liveqa-med-dev (docs/quality.md,
+"Confidence"): scores, not probabilities.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, dose_note, rev
 from healthqa.search import Result, Search
 
 MIN_CONFIDENCE = 0.3
+# With embeddings, a top answer whose cosine with the question is at least this is an answer
+# even when it shares few words with it (docs/quality.md, "Confidence").
+MIN_SIMILARITY = 0.5
 TYPE_BONUS = 0.25
 FOCUS_BONUS = 0.1  # an article about the question's focus scores 10% more
 FOCUS_DEPTH = 30  # how many search results the focus may re-order
@@ -97,14 +103,17 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     # which 10% moves an article several places, so it applies to keyword ranking only
     # (docs/quality.md). Only then are more results fetched than are shown.
     focus = result.analysis.focus if search.ranking == "keywords" else None
-    candidates = search.results(question, max(limit, FOCUS_DEPTH) if focus else limit)
-    for found in by_focus(candidates, focus)[:limit]:
+    candidates = by_focus(
+        search.results(question, max(limit, FOCUS_DEPTH) if focus else limit), focus
+    )[:limit]
+    meaning = _meaning(search, question, [found.article.id for found in candidates])
+    for found in candidates:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
         present = set(terms(found.article.title)) | covered
         # A question word counts as covered when a word it stands for is there ("charley
         # horse" by "cramp").
         present |= {term for term, words in alternatives.items() if words & present}
-        confidence = _coverage(weights, present)
+        confidence = max(_coverage(weights, present), meaning.get(found.article.id, 0.0))
         result.answers.append(_answer(found.article, passage, confidence))
     # Answers keep the retrieval order: sorting by confidence ranked worse on liveqa-med-dev
     # (MRR@10 0.423 against 0.432). Confidence decides whether there is an answer at all.
@@ -191,6 +200,22 @@ def _term_weights(search: Search, question: str) -> dict[str, float]:
         corrected = search.speller.correct(term) or term
         weights[corrected] = search.idf(corrected)
     return weights
+
+
+def _meaning(search: Search, question: str, article_ids: list[int]) -> dict[int, float]:
+    """With embeddings, each article's confidence by meaning: its cosine with the question,
+    put on the coverage scale so that MIN_SIMILARITY lands on MIN_CONFIDENCE and a cosine of
+    1 on 1 (an article that says the same in other words is an answer, though it shares few
+    of the question's words)."""
+    vectors = search.vectors
+    if vectors is None or search.ranking == "keywords" or not article_ids:
+        return {}
+    cosines = vectors.similarities(vectors.embed_query(question), article_ids)
+    slope = (1 - MIN_CONFIDENCE) / (1 - MIN_SIMILARITY)
+    return {
+        i: min(1.0, max(0.0, MIN_CONFIDENCE + (cosine - MIN_SIMILARITY) * slope))
+        for i, cosine in cosines.items()
+    }
 
 
 def _coverage(weights: dict[str, float], found: set[str]) -> float:

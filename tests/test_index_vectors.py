@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from test_store import article
 
+from healthqa.answers import MIN_CONFIDENCE, ask
 from healthqa.embedders import (
     EmbedderUnavailable,
     WordEmbedder,
@@ -212,3 +213,20 @@ def test_the_library_says_keywords_only_when_embeddings_are_off(tmp_path: Path) 
     assert library.vectors is None and library.search.ranking == "keywords"
     assert library.mode().startswith("keywords only")
     library.close()
+
+
+def test_an_answer_in_other_words_counts_with_embeddings_and_only_then(store: Store) -> None:
+    corpus(store)
+    lexical = LexicalIndex()
+    sync(store, lexical)
+    vectors = VectorIndex(store, WordEmbedder(same=SAME), "title+lead")
+    vectors.sync()
+    question = "my calves knot up"  # not one word in common with "leg cramps"
+    hybrid = ask(Search(store, lexical, vectors), question)
+    assert not hybrid.no_answer
+    assert hybrid.answers[0].title == "What causes leg cramps at night?"
+    assert hybrid.answers[0].confidence >= MIN_CONFIDENCE
+    # What the embeddings found without meaning the same stays below the line...
+    assert all(answer.confidence < MIN_CONFIDENCE for answer in hybrid.answers[1:])
+    # ...and keywords alone find nothing to answer with.
+    assert ask(Search(store, lexical), question).no_answer
