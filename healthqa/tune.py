@@ -109,7 +109,7 @@ def tune(
     batches = _batches(list(pairs), settings.batch_size, steps, order)
     model.train()
     for step, batch in enumerate(batches, 1):
-        features = [_features(model, [pair[side] for pair in batch]) for side in (0, 1)]
+        features = [model.preprocess([pair[side] for pair in batch]) for side in (0, 1)]
         value = loss(features, None)
         value.backward()
         optimiser.step()
@@ -150,11 +150,6 @@ def _batches(
 def _sha1(path: Path) -> str:
     with path.open("rb") as file:
         return hashlib.file_digest(file, "sha1").hexdigest()
-
-
-def _features(model: Any, texts: list[str]) -> Any:
-    encode = getattr(model, "preprocess", None) or model.tokenize
-    return encode(texts)
 
 
 def _libraries() -> tuple[Any, Any, Any]:
