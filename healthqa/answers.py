@@ -26,13 +26,14 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from healthqa.articles import Article
+from healthqa.articles import Article, article_path
 from healthqa.index.analysis import terms
 from healthqa.questions import Analysis, answers_type
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, dose_note, review_status
 from healthqa.search import Result, Search
 
 MIN_CONFIDENCE = 0.3
+GOOD_MATCH = 0.7  # "Good match" from here; "Possible match" from MIN_CONFIDENCE
 # With embeddings, a top answer whose cosine with the question is at least this is an answer
 # even when it shares few words with it (docs/quality.md, "Confidence").
 MIN_SIMILARITY = 0.5
@@ -41,6 +42,14 @@ FOCUS_BONUS = 0.1  # an article about the question's focus scores 10% more
 FOCUS_DEPTH = 30  # how many search results the focus may re-order
 _BLOCKS = ("p", "ul", "ol", "h2", "h3", "h4", "blockquote", "table")
 _HEADINGS = ("h2", "h3", "h4")
+MAX_FOLLOW = 3  # paragraphs a leading-on paragraph may bring with it
+_SENTENCE_ENDS = (".", "!", "?", ")", '"', "\u201d", "'", "\u2019")
+# The last word of a sentence that goes on in the next block ("Many things can cause asthma,
+# including" before a list, as MedQuAD writes them).
+_LEAD_WORDS = frozenset(
+    "a an and are as by following for from in include includes including is like of on or "
+    "such than that the these this to which with".split()
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,26 @@ class Answer:
     review: str = "unknown"  # "current", "overdue" or "unknown" (healthqa.safety.review_status)
 
 
+NO_ANSWER = (
+    "We do not have a good answer to this question. Please talk to a pharmacist, doctor, nurse "
+    "or midwife about it. If you feel very unwell or are worried it could be serious, call "
+    "{emergency} or go to an emergency department."
+)
+
+
+def confidence_label(confidence: float) -> str:
+    """An answer's confidence in plain words, as the page, the API and the CLI all show it."""
+    if confidence >= GOOD_MATCH:
+        return "Good match"
+    if confidence >= MIN_CONFIDENCE:
+        return "Possible match"
+    return "Weak match"
+
+
 @dataclass
 class AskResult:
+    """`answers` is the whole ranking (evaluation scores it); `shown` is what a reader sees."""
+
     question: str
     analysis: Analysis
     answers: list[Answer] = field(default_factory=list)
@@ -76,9 +103,45 @@ class AskResult:
     urgency: Urgency | None = None
     dose_note: str | None = None
     disclaimer: str = DISCLAIMER
+    advice: str | None = None  # what to do instead, when there is no good answer
+
+    @property
+    def shown(self) -> list[Answer]:
+        """The answers a reader is shown, in ranking order: none when there is no good answer,
+        and never one below MIN_CONFIDENCE (a card about something else helps nobody)."""
+        if self.no_answer:
+            return []
+        return [answer for answer in self.answers if answer.confidence >= MIN_CONFIDENCE]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The one shape of an answer to a question: the page, `/api/v1/ask` and
+        `healthqa ask --json` all render this."""
+        return {
+            "question": self.question,
+            "urgency": self.urgency.to_dict() if self.urgency else None,
+            "no_answer": self.no_answer,
+            "answers": [_card(answer) for answer in self.shown],
+            "disclaimer": self.disclaimer,
+            "dose_note": self.dose_note,
+            "advice": self.advice,
+        }
+
+
+def no_answer(question: str, numbers: Numbers | None = None) -> AskResult:
+    """The result for a question with no words to search for."""
+    return AskResult(question, Analysis((), None), advice=_advice(numbers))
+
+
+def _advice(numbers: Numbers | None) -> str:
+    return NO_ANSWER.format(emergency=(numbers or Numbers()).emergency)
+
+
+def _card(answer: Answer) -> dict[str, Any]:
+    return asdict(answer) | {
+        "url": article_path(answer.slug),
+        "review_overdue": answer.review == "overdue",
+        "confidence_label": confidence_label(answer.confidence),
+    }
 
 
 @dataclass(frozen=True)
@@ -87,6 +150,7 @@ class _Block:
     text: str
     heading: str
     items: tuple[str, ...] = ()
+    section: int = 0  # blocks with the same number have no heading between them
 
 
 def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None = None) -> AskResult:
@@ -119,6 +183,7 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     # (MRR@10 0.423 against 0.432). Confidence decides whether there is an answer at all.
     best = max((answer.confidence for answer in result.answers), default=0.0)
     result.no_answer = best < MIN_CONFIDENCE
+    result.advice = _advice(numbers) if result.no_answer else None
     return result
 
 
@@ -146,11 +211,11 @@ def best_passage(
     treatment for "what helps") scores `TYPE_BONUS` more.
     """
     blocks = blocks_of(article.body_html)
-    if not blocks:
-        return Passage(article.teaser), set()
     scored = []
     for position, block in enumerate(blocks):
-        passage = _with_list(blocks, position, block)
+        passage = _quotable(blocks, position)
+        if passage is None:
+            continue
         own = set(terms(passage.text + " " + " ".join(passage.items)))
         heading = set(terms(block.heading))
         score = _coverage(weights, own) + 0.5 * _coverage(weights, heading - own)
@@ -158,6 +223,8 @@ def best_passage(
         if types and answers_type(words, types[0]):
             score += TYPE_BONUS
         scored.append((score, -position, passage, own | heading))
+    if not scored:
+        return Passage(article.teaser), set()
     _, _, passage, covered = max(scored, key=lambda entry: entry[:2])
     return passage, covered
 
@@ -168,29 +235,58 @@ def blocks_of(body_html: str) -> list[_Block]:
         root = lxml_html.fragment_fromstring(body_html, create_parent="div")
     except (ValueError, TypeError):
         return []
-    blocks, heading = [], ""
+    blocks, heading, section = [], "", 0
     for element in root:
         text = " ".join(element.text_content().split())
         if element.tag in _HEADINGS:
-            heading = text
+            heading, section = text, section + 1
         elif element.tag in ("ul", "ol"):
             items = tuple(" ".join(li.text_content().split()) for li in element.iter("li"))
-            blocks.append(_Block(element.tag, "", heading, items))
+            blocks.append(_Block(element.tag, "", heading, items, section))
         elif element.tag in _BLOCKS and text:
-            blocks.append(_Block(element.tag, text, heading))
+            blocks.append(_Block(element.tag, text, heading, (), section))
     return blocks
 
 
-def _with_list(blocks: list[_Block], position: int, block: _Block) -> Passage:
-    """A list keeps its introduction; an introduction ("...:") brings its list."""
+def _quotable(blocks: list[_Block], position: int) -> Passage | None:
+    """The passage that starts from block `position` and reads whole, or None.
+
+    A list keeps its introduction (or, first in its section, its heading); a paragraph that
+    leads on ("...: ", "many other causes, including") brings what follows in its section,
+    a list or up to MAX_FOLLOW paragraphs. A passage that would still end mid-sentence is
+    not quotable.
+    """
+    block = blocks[position]
+    before = blocks[position - 1] if position > 0 else None
     if block.items:
-        before = blocks[position - 1] if position > 0 else None
-        intro = before.text if before and before.text.endswith(":") else ""
-        return Passage(intro, block.items)
-    after = blocks[position + 1] if position + 1 < len(blocks) else None
-    if block.text.endswith(":") and after and after.items:
-        return Passage(block.text, after.items)
-    return Passage(block.text)
+        if before and before.section == block.section and not before.items:
+            if _introduces(before.text):
+                return Passage(before.text, block.items)
+            return Passage("", block.items)
+        return Passage(block.heading, block.items)
+    texts = [block.text]
+    for following in blocks[position + 1 : position + 1 + MAX_FOLLOW]:
+        if not leads_on(texts[-1]) or following.section != block.section:
+            break
+        if following.items:
+            return Passage(" ".join(texts), following.items)
+        texts.append(following.text)
+    return None if leads_on(texts[-1]) else Passage(" ".join(texts))
+
+
+def leads_on(text: str) -> bool:
+    """True when `text` stops mid-sentence: on a colon, a comma or a word such as "including"."""
+    end = text.rstrip()
+    if not end:
+        return False
+    if end[-1] in ":,;-\u2013\u2014":
+        return True
+    return end.split()[-1].casefold() in _LEAD_WORDS
+
+
+def _introduces(text: str) -> bool:
+    """A paragraph right before a list introduces it when it leads on or has no full stop."""
+    return leads_on(text) or not text.rstrip().endswith(_SENTENCE_ENDS)
 
 
 def _term_weights(search: Search, question: str) -> dict[str, float]:

@@ -196,6 +196,11 @@ class Revision:
         return asdict(self)
 
 
+def article_path(slug: str) -> str:
+    """An article's page on the site, relative to the site's base URL."""
+    return f"/articles/{slug}"
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """A URL slug: ASCII letters and digits joined by single hyphens, cut at a word."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")

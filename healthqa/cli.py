@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import click
 
 from healthqa import config, ingest, tokens
-from healthqa.answers import Answer, ask
+from healthqa.answers import Answer, ask, confidence_label
 from healthqa.articles import Article
 from healthqa.imports import ImportSummary, import_paths
 from healthqa.index.lexical import LexicalIndex
@@ -381,22 +381,16 @@ def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
         click.echo(format_notice(result.urgency) + "\n")
     if result.dose_note:
         click.echo(result.dose_note)
-    if result.no_answer:  # a weak match is not shown as an answer (issue 5)
-        click.echo(NO_ANSWER)
-    else:
-        for number, answer in enumerate(result.answers, start=1):
-            click.echo(_format_answer(number, answer))
+    if result.advice:  # no good answer: no weak match is shown instead (issue 5)
+        click.echo(result.advice)
+    for number, answer in enumerate(result.shown, start=1):
+        click.echo(_format_answer(number, answer))
     click.echo(f"\n{DISCLAIMER}")
 
 
-NO_ANSWER = (
-    "We could not find an article that answers this question well. Try other words, or ask a "
-    "doctor, nurse or pharmacist."
-)
-
-
 def _format_answer(number: int, answer: Answer) -> str:
-    lines = [f"\n{number}. {answer.title}  (confidence {answer.confidence:.0%})"]
+    label = confidence_label(answer.confidence)
+    lines = [f"\n{number}. {answer.title}  ({label}, confidence {answer.confidence:.0%})"]
     for passage in answer.passages:
         if passage.text:
             lines += textwrap.wrap(

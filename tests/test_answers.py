@@ -1,11 +1,22 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from healthqa.answers import MIN_CONFIDENCE, Passage, ask, best_passage, blocks_of
+from healthqa.answers import (
+    MIN_CONFIDENCE,
+    Passage,
+    ask,
+    best_passage,
+    blocks_of,
+    confidence_label,
+    leads_on,
+)
+from healthqa.articles import Article
 from healthqa.imports import import_paths
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search
-from healthqa.store import Store
+from healthqa.store import Store, open_store
 
 BODY = (
     "<p>Hiccups are sudden tightenings of the diaphragm.</p>"
@@ -66,15 +77,22 @@ def test_ask_quotes_cites_and_dates(search: Search) -> None:
             assert piece in article_text
     assert result.analysis.type == "cause"
     data = result.to_dict()
-    assert {"answers", "no_answer", "analysis"} <= set(data)
-    assert {"article_id", "title", "passages", "confidence", "source_url"} <= set(
+    assert {"answers", "no_answer", "advice", "urgency", "disclaimer"} <= set(data)
+    assert {"article_id", "title", "passages", "confidence", "source_url", "url"} <= set(
         data["answers"][0]
     )
+    assert data["answers"][0]["confidence_label"] in ("Good match", "Possible match")
 
 
 def test_the_focus_is_found_among_the_topics(search: Search) -> None:
     assert ask(search, "is pharyngitis catching?").analysis.focus == "Throat problems"
     assert ask(search, "what causes a sore throat?").analysis.focus is None  # no topic says so
+
+
+def test_confidence_in_plain_words() -> None:
+    assert confidence_label(1.0) == "Good match"
+    assert confidence_label(0.5) == "Possible match"
+    assert confidence_label(0.1) == "Weak match"
 
 
 def test_no_good_answer_is_said_plainly(search: Search) -> None:
@@ -101,3 +119,97 @@ def test_ask_never_raises(search: Search, text: str) -> None:
     result = ask(search, text)
     assert isinstance(result.no_answer, bool)
     assert result.to_dict()["question"] == text
+
+
+def _article(store: Store, body: str) -> Article:
+    from test_store import article
+
+    (article_id,) = store.save_batch(
+        [article("a", "About asthma", body_html=body)], "t", "r"
+    ).article_ids
+    return store.get_article(article_id)
+
+
+def test_a_list_travels_with_an_introduction_that_ends_mid_sentence(store: Store) -> None:
+    body = (
+        "<p>Asthma is common in children.</p>"
+        "<p>Many things can cause asthma, including</p>"
+        "<ul><li>pollen</li><li>cold air</li><li>smoke</li></ul>"
+    )
+    cause = {"caus": 1.0, "asthma": 1.0}
+    passage, _ = best_passage(_article(store, body), cause)
+    assert passage == Passage(
+        "Many things can cause asthma, including", ("pollen", "cold air", "smoke")
+    )
+    passage, _ = best_passage(_article(store, body), {"pollen": 1.0})  # the list brings its intro
+    assert passage.text == "Many things can cause asthma, including"
+
+
+def test_an_introduction_brings_the_paragraphs_it_leads_into(store: Store) -> None:
+    body = (
+        "<p>Wheezing can have many other causes, such as</p>"
+        "<p>a cold, a chest infection or hay fever.</p>"
+        "<p>See a GP if it keeps coming back.</p>"
+    )
+    passage, _ = best_passage(_article(store, body), {"caus": 1.0, "wheez": 1.0})
+    assert passage == Passage(
+        "Wheezing can have many other causes, such as a cold, a chest infection or hay fever."
+    )
+
+
+def test_a_list_first_in_its_section_is_introduced_by_the_heading(store: Store) -> None:
+    body = "<p>Asthma affects the airways.</p><h2>Symptoms of asthma</h2><ul><li>a wheeze</li></ul>"
+    passage, _ = best_passage(_article(store, body), {"wheez": 1.0})
+    assert passage == Passage("Symptoms of asthma", ("a wheeze",))
+
+
+def test_a_passage_that_cannot_end_whole_is_never_quoted(store: Store) -> None:
+    body = "<p>Inhalers help most people.</p><h2>Causes</h2><p>The causes of asthma include</p>"
+    passage, _ = best_passage(_article(store, body), {"caus": 1.0, "asthma": 1.0})
+    assert passage == Passage("Inhalers help most people.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Symptoms include:", True),
+        ("many other causes, including", True),
+        ("such as", True),
+        ("Drink plenty of water.", False),
+        ("Call 999 (emergency)", False),
+        ("Ask your midwife", False),
+        ("", False),
+    ],
+)
+def test_leads_on(text: str, expected: bool) -> None:
+    assert leads_on(text) is expected
+
+
+_WORDS = st.sampled_from(["asthma", "causes", "include", "including", "pollen", "such", "as", "a"])
+_ENDS = st.sampled_from([".", ":", ",", "", "!"])
+_PARAGRAPH = st.builds(
+    lambda w, e: f"<p>{' '.join(w)}{e}</p>", st.lists(_WORDS, min_size=1, max_size=6), _ENDS
+)
+_LIST = st.builds(
+    lambda items: "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>",
+    st.lists(_WORDS, min_size=1, max_size=3),
+)
+_HEADING = st.builds(lambda w: f"<h2>{w}</h2>", _WORDS)
+
+
+@given(st.lists(st.one_of(_PARAGRAPH, _LIST, _HEADING), min_size=1, max_size=8))
+def test_a_quoted_passage_never_ends_mid_sentence(blocks: list[str]) -> None:
+    from test_store import article
+
+    store = open_store(":memory:")
+    try:
+        (article_id,) = store.save_batch(
+            [article("p", "About asthma", body_html="".join(blocks))], "t", "r"
+        ).article_ids
+        found = store.get_article(article_id)
+    finally:
+        store.close()
+    passage, _ = best_passage(found, {"asthma": 1.0, "caus": 1.0, "pollen": 1.0})
+    quotable = [b for b in blocks_of(found.body_html) if b.items or not leads_on(b.text)]
+    if quotable:  # only an article made of unfinished sentences has nothing whole to quote
+        assert passage.items or not leads_on(passage.text)

@@ -1,18 +1,16 @@
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import web_library
+from lxml import html as lxml_html
 
+from healthqa.answers import MIN_CONFIDENCE
 from healthqa.store import NotFound
 from healthqa.web import views
 from healthqa.web.pages import long_date
 from healthqa.web.site import Site
-
-
-def test_confidence_in_plain_words() -> None:
-    assert views.confidence_label(1.0) == "Good match"
-    assert views.confidence_label(0.5) == "Possible match"
-    assert views.confidence_label(0.1) == "Weak match"
 
 
 def test_labels_and_dates_read_well() -> None:
@@ -41,3 +39,39 @@ def test_empty_questions_get_empty_answers(demo_db: Path) -> None:
     assert views.search_page(site, "   ")["results"] == []
     assert views.ask_page(site, " ")["no_answer"] is True
     site.close()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What causes leg cramps in late pregnancy?",
+        "how can I ease heartburn when I'm pregnant",
+        "is it safe to dye my hair while pregnant",
+        "how do I fix my car gearbox",
+    ],
+)
+def test_the_page_the_api_and_the_cli_give_the_same_answers(
+    client: Any, demo_db: Path, question: str
+) -> None:
+    """One answer, three renderings: same cards, order, labels and confidence everywhere."""
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+
+    api = client.get("/api/v1/ask", params={"q": question}).json()
+    cli = CliRunner().invoke(main, ["--db", str(demo_db), "ask", question, "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output) == api
+    page = lxml_html.fromstring(client.get("/ask", params={"q": question}).text)
+    cards = page.xpath("//article[@class='answer-card']")
+    assert [
+        (c.xpath("string(.//h3)"), c.xpath("string(.//dd[@class='confidence'])")) for c in cards
+    ] == [(a["title"], a["confidence_label"]) for a in api["answers"]]
+    text = CliRunner().invoke(main, ["--db", str(demo_db), "ask", question]).output
+    shown = [line for line in text.splitlines() if line[:2].rstrip(".").isdigit()]
+    assert shown == [
+        f"{n}. {a['title']}  ({a['confidence_label']}, confidence {a['confidence']:.0%})"
+        for n, a in enumerate(api["answers"], start=1)
+    ]
+    assert all(a["confidence"] >= MIN_CONFIDENCE for a in api["answers"])  # no weak cards
+    assert api["no_answer"] is (not api["answers"])

@@ -146,10 +146,13 @@ class AnswerCard(BaseModel):
     source_url: str | None
     last_reviewed: str | None
     next_review: str | None
+    review: Literal["current", "overdue", "unknown"]
     review_overdue: bool
     passages: list[Passage]
-    confidence: float
-    confidence_label: str
+    confidence: float = Field(ge=0, le=1)
+    confidence_label: Literal["Good match", "Possible match"] = Field(
+        description="The confidence in plain words. Weaker matches are never listed."
+    )
 
 
 class AskPage(BaseModel):

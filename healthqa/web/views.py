@@ -12,10 +12,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from healthqa.answers import MIN_CONFIDENCE, Answer, ask
-from healthqa.articles import Article, Topic
+from healthqa.answers import ask, no_answer
+from healthqa.articles import Article, Topic, article_path
 from healthqa.recommend import Related, neighbours, related, topic_order_key
-from healthqa.safety import DISCLAIMER, Numbers, assess, assess_article, review_status
+from healthqa.safety import Numbers, assess, assess_article, review_status
 from healthqa.store import ArticleFilter, NotFound
 from healthqa.web.site import Site
 from healthqa.web.snippets import snippet
@@ -25,13 +25,6 @@ PER_PAGE = 10
 RELATED_LIMIT = 12
 FEATURED = 6
 MAX_ID = 2**63 - 1
-GOOD_MATCH = 0.7
-
-NO_ANSWER = (
-    "We do not have a good answer to this question. Please talk to a pharmacist, doctor, nurse "
-    "or midwife about it. If you feel very unwell or are worried it could be serious, call "
-    "{emergency} or go to an emergency department."
-)
 
 
 class BadInput(ValueError):
@@ -45,8 +38,7 @@ class BadInput(ValueError):
 # Links ------------------------------------------------------------------------------------
 
 
-def article_url(slug: str) -> str:
-    return f"/articles/{slug}"
+article_url = article_path
 
 
 def topic_url(slug: str) -> str:
@@ -207,30 +199,10 @@ def _search_result(
 
 def ask_page(site: Site, question: str, limit: int = 3) -> dict[str, Any]:
     """Answer cards quoted from the articles, or a plain "no good answer" with what to do."""
-    text = question.strip()
-    if not text:
-        return {
-            "question": question,
-            "urgency": None,
-            "no_answer": True,
-            "answers": [],
-            "disclaimer": DISCLAIMER,
-            "dose_note": None,
-            "advice": NO_ANSWER.format(emergency=_numbers(site).emergency),
-        }
     numbers = _numbers(site)
-    result = ask(site.library.search, text, limit, numbers)
-    cards = [_card(answer) for answer in result.answers]
-    advice = NO_ANSWER.format(emergency=numbers.emergency)
-    return {
-        "question": question,
-        "urgency": result.urgency.to_dict() if result.urgency else None,
-        "no_answer": result.no_answer,
-        "answers": [] if result.no_answer else cards,
-        "disclaimer": DISCLAIMER,
-        "dose_note": result.dose_note,
-        "advice": advice if result.no_answer else None,
-    }
+    text = question.strip()
+    result = ask(site.library.search, text, limit, numbers) if text else no_answer(text, numbers)
+    return result.to_dict() | {"question": question}
 
 
 def _numbers(site: Site) -> Numbers:
@@ -323,33 +295,6 @@ def question_type_label(question_type: str | None) -> str:
         return "Other questions"
     words = question_type.replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
-
-
-def confidence_label(confidence: float) -> str:
-    """The confidence in plain words."""
-    if confidence >= GOOD_MATCH:
-        return "Good match"
-    if confidence >= MIN_CONFIDENCE:
-        return "Possible match"
-    return "Weak match"
-
-
-def _card(answer: Answer) -> dict[str, Any]:
-    return {
-        "article_id": answer.article_id,
-        "slug": answer.slug,
-        "url": article_url(answer.slug),
-        "title": answer.title,
-        "topic": answer.topic,
-        "source": answer.source,
-        "source_url": answer.source_url,
-        "last_reviewed": answer.last_reviewed,
-        "next_review": answer.next_review,
-        "review_overdue": answer.review == "overdue",
-        "passages": [{"text": p.text, "items": list(p.items)} for p in answer.passages],
-        "confidence": answer.confidence,
-        "confidence_label": confidence_label(answer.confidence),
-    }
 
 
 def _related(item: Related) -> dict[str, Any]:
