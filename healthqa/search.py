@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from healthqa.articles import Article
 from healthqa.index.analysis import ENGLISH_STOP, terms
 from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
-from healthqa.index.spelling import Speller
+from healthqa.index.spelling import KNOWN_IN, Speller
 from healthqa.index.vocabulary import Vocabulary
 from healthqa.questions import Analysis, FocusFinder, analyse
 from healthqa.safety import demote_overdue
@@ -125,9 +125,12 @@ class Search:
 
     @property
     def speller(self) -> Speller:
-        """Spelling corrections from the index's titles, rebuilt when the index changes."""
+        """Spelling corrections from the index's titles, rebuilt when the index changes; a
+        word the articles' text uses often enough is never corrected."""
         if self._speller is None or self._speller[0] != self.index.last_seq:
-            self._speller = (self.index.last_seq, Speller(self.index.vocabulary()))
+            index = self.index
+            speller = Speller(index.vocabulary(), lambda t: index.doc_freq("body", t) >= KNOWN_IN)
+            self._speller = (index.last_seq, speller)
         return self._speller[1]
 
     @property

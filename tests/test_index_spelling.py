@@ -30,3 +30,12 @@ def test_corrections_keep_the_first_letter() -> None:
     speller = Speller(Counter({"pain": 3, "rain": 1, "migraine": 2}))
     assert speller.correct("nigraine") is None
     assert speller.correct("migrane") == "migraine"
+
+
+def test_a_word_the_articles_use_is_never_corrected() -> None:
+    titles = Counter({"cush": 2, "syndrom": 2, "calv": 1, "gabapentin": 1})
+    used = {"crush": 4, "calv": 3}  # article text: "crushing chest pain", "calves"
+    speller = Speller(titles, lambda term: used.get(term, 0) >= 3)
+    assert speller.correct("crush") is None
+    assert Speller(titles).correct("crush") == "cush"  # what titles alone would do
+    assert speller.correct("gabapentn") == "gabapentin"  # a real misspelling still is

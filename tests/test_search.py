@@ -69,3 +69,21 @@ def test_a_page_of_results_comes_with_the_total(search: Search) -> None:
     found = {r.article.external_id for r in first + second}
     assert found == {"a", "b", "c"}
     assert search.page("", limit=2) == ([], 0)
+
+
+def test_a_word_of_the_articles_text_is_not_taken_for_a_misspelt_title(store: Store) -> None:
+    chest = "Crushing chest pain that spreads to the arm can be a heart attack."
+    store.save_batch(
+        [
+            article("h", "What are the symptoms of a heart attack?", body=chest),
+            article("p", "When is chest pain serious?", body=f"Sudden {chest}"),
+            article("e", "What should I do if I have chest pain?", body=chest),
+            article("c", "What is Cushing's syndrome?", body="Too much cortisol."),
+        ],
+        "t",
+        "r",
+    )
+    index = LexicalIndex()
+    sync(store, index)
+    found = Search(store, index).results("crushing chest pain, left arm numb")
+    assert "c" not in {result.article.external_id for result in found}

@@ -4,26 +4,33 @@ The vocabulary is the analysed words of every article's title and topic names: t
 the names of conditions, medicines and tests are. A question term the collection never uses is
 replaced by the closest vocabulary term (rapidfuzz, normalised Levenshtein similarity at least
 0.7, same first letter), and searched with ordinary BM25 weight; shorter words are left alone,
-since a 4-letter typo is too often another real word.
+since a 4-letter typo is too often another real word. A word the articles' text uses in at
+least KNOWN_IN articles is a real word, not a misspelling, even when no title has it:
+"crushing chest pain" must not become "Cushing's", nor "calves" "Legg-Calvé-Perthes".
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 MIN_LENGTH = 5
 MIN_SIMILARITY = 0.7
+KNOWN_IN = 3  # articles whose text must use a word for it to count as a real word
 
 
 class Speller:
     """Corrections against a vocabulary of terms with their document frequencies."""
 
-    def __init__(self, vocabulary: Counter[str]) -> None:
+    def __init__(
+        self, vocabulary: Counter[str], known: Callable[[str], bool] | None = None
+    ) -> None:
+        """`known(term)` says whether the collection uses `term` as a word of its own."""
         self.vocabulary = vocabulary
+        self._known = known
         self._by_letter: dict[str, list[str]] = {}
         for term in vocabulary:
             self._by_letter.setdefault(term[0], []).append(term)
@@ -39,6 +46,8 @@ class Speller:
     def correct(self, term: str) -> str | None:
         """The vocabulary term `term` most likely misspells, or None when there is none."""
         if len(term) < MIN_LENGTH or term in self.vocabulary or term.isdigit():
+            return None
+        if self._known is not None and self._known(term):
             return None
         choices = self._by_letter.get(term[0], [])
         found = process.extractOne(
