@@ -574,6 +574,41 @@ def eval_beir(
         click.echo(f"{band:<30} {row.questions:>9} {row.correct:>7.0%} {row.mean_grade:>12.2f}")
 
 
+@eval_.command("subjects")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--verbose", "-v", is_flag=True, help="List every question with its top answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@pass_context
+def eval_subjects(obj: Context, file: str, verbose: bool, as_json: bool) -> None:
+    """Ask each question of a subjects file and judge whether the top answer is about it.
+
+    Prints how many top answers are about the question's subject (a declined question counts
+    as a miss) and how many wrong-subject answers claim confidence of 0.5 or more. Asks the
+    database --db names, with the ranking its settings choose.
+
+    Example: healthqa --db medquad.db eval subjects benchmarks/data/lay-questions-medquad.tsv
+    """
+    from healthqa.evaluate.runs import subjects_report
+    from healthqa.evaluate.subjects import load_subjects
+
+    with _errors():
+        questions = load_subjects(Path(file))
+        results, scores = subjects_report(obj.search, questions)
+    if as_json:
+        _print_json(asdict(scores) | {"share_right": scores.share_right})
+        return
+    if verbose:
+        for result in results:
+            mark = "ok " if result.right else ("!! " if result.confident_mistake else "-  ")
+            found = f"{result.title} ({result.confidence:.0%})" if result.title else "declined"
+            click.echo(f"{mark}{result.question.text}\n     {found}")
+    click.echo(
+        f"{scores.right} of {scores.questions} top answers about the question's subject "
+        f"({scores.share_right:.0%}); {scores.declined} declined; "
+        f"{scores.confident_mistakes} wrong-subject answers with confidence of 0.5 or more."
+    )
+
+
 @eval_.command("mediqa-qa")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--run", "run_file", type=click.Path(dir_okay=False), help="Write the CSV run.")

@@ -21,6 +21,13 @@ from healthqa.evaluate.mediqa import (
     score_mediqa_qa,
     score_rqe,
 )
+from healthqa.evaluate.subjects import (
+    SubjectQuestion,
+    SubjectResult,
+    SubjectScores,
+    same_subject,
+    score_subjects,
+)
 from healthqa.search import Search, available_rankings
 from healthqa.store import ArticleFilter
 
@@ -156,3 +163,21 @@ def rqe_report(
         scores["healthqa lexical"] = {"accuracy": score_rqe(pairs, lexical)}
     scores["majority label"] = {"accuracy": score_rqe(pairs, dict.fromkeys(ids, majority))}
     return predictions, scores
+
+
+def subjects_report(
+    search: Search, questions: Sequence[SubjectQuestion]
+) -> tuple[list[SubjectResult], SubjectScores]:
+    """Ask each question as a reader would and judge the topic of the top answer shown."""
+    results = []
+    for question in questions:
+        shown = ask(search, question.text).shown
+        if not shown:
+            results.append(SubjectResult(question, None, None, None, False))
+            continue
+        top = shown[0]
+        article = search.store.get_article(top.article_id)
+        names = [article.topic.name, *article.topic.synonyms] if article.topic else []
+        right = same_subject(names, question.subjects)
+        results.append(SubjectResult(question, top.topic, top.title, top.confidence, right))
+    return results, score_subjects(results)
