@@ -26,7 +26,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from healthqa.articles import Article, article_path
+from healthqa.articles import Article, article_path, title_key
 from healthqa.index.analysis import terms
 from healthqa.questions import Analysis, answers_type
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, dose_note, review_status
@@ -108,10 +108,15 @@ class AskResult:
     @property
     def shown(self) -> list[Answer]:
         """The answers a reader is shown, in ranking order: none when there is no good answer,
-        and never one below MIN_CONFIDENCE (a card about something else helps nobody)."""
+        never one below MIN_CONFIDENCE (a card about something else helps nobody), and one
+        card for articles that ask the same question."""
         if self.no_answer:
             return []
-        return [answer for answer in self.answers if answer.confidence >= MIN_CONFIDENCE]
+        shown: dict[str, Answer] = {}
+        for answer in self.answers:  # the same question twice (MedQuAD's sources overlap): once
+            if answer.confidence >= MIN_CONFIDENCE:
+                shown.setdefault(title_key(answer.title), answer)
+        return list(shown.values())
 
     def to_dict(self) -> dict[str, Any]:
         """The one shape of an answer to a question: the page, `/api/v1/ask` and

@@ -213,3 +213,24 @@ def test_a_quoted_passage_never_ends_mid_sentence(blocks: list[str]) -> None:
     quotable = [b for b in blocks_of(found.body_html) if b.items or not leads_on(b.text)]
     if quotable:  # only an article made of unfinished sentences has nothing whole to quote
         assert passage.items or not leads_on(passage.text)
+
+
+def test_the_same_question_from_two_sources_is_one_card(store: Store) -> None:
+    from test_store import article
+
+    body = "Hiccups are caused by a sudden tightening of the diaphragm."
+    store.save_batch(
+        [
+            article("a", "What causes hiccups?", body=body),
+            article("b", "What causes Hiccups ?", body=body, source="Other"),
+            article("c", "What causes hiccups in babies?", body=f"In babies too: {body}"),
+        ],
+        "t",
+        "r",
+    )
+    index = LexicalIndex()
+    sync(store, index)
+    result = ask(Search(store, index), "what causes hiccups", limit=3)
+    assert len(result.answers) == 3  # the ranking keeps both: evaluation scores every article
+    titles = [answer.title for answer in result.shown]
+    assert len({t.casefold().rstrip(" ?") for t in titles}) == len(titles) == 2
