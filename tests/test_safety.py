@@ -70,7 +70,8 @@ def test_the_set_is_big_and_balanced() -> None:
     counts = Counter(level for level, _ in labelled())
     assert sum(counts.values()) >= 150
     assert set(counts) == set(LABELS)
-    assert min(counts[level] for level in LEVELS) >= 20 and counts["none"] >= 60
+    assert counts["emergency"] >= 20 and counts["urgent"] >= 20 and counts["none"] >= 60
+    assert counts["soon"] >= 15  # three itching questions became urgent (issue 17: ICP, 24 h)
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda path: path.stem)
@@ -337,7 +338,7 @@ _DOSE = re.compile(
 def test_nothing_healthqa_writes_itself_contains_a_dose() -> None:
     written = [DISCLAIMER, DOSE_NOTE, NO_ANSWER]
     for rule in default_rules().rules:
-        written += [rule.title, rule.advice.format(emergency="999", urgent="111", crisis="x")]
+        written += [rule.title, rule.advice.format(emergency="999", urgent="111", crisis="x", poison="111")]
     for text in written:
         assert not _DOSE.search(text), text
     assert "\n" not in DISCLAIMER
