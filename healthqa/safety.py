@@ -354,7 +354,9 @@ def country(code: str = DEFAULT_COUNTRY) -> Country:
         if item.name.startswith("country-") and item.name.endswith(".yaml")
     )
     if code not in known:
-        raise RulesError(f"safety_country: no country file for {code!r} (known: {', '.join(known)})")
+        raise RulesError(
+            f"safety_country: no country file for {code!r} (known: {', '.join(known)})"
+        )
     origin = COUNTRY_FILE.format(code)
     return _country(_load_yaml(data_dir.joinpath(origin).read_text("utf-8"), origin), code, origin)
 
