@@ -53,6 +53,7 @@ COUNTRY_FILE = "country-{}.yaml"  # where to turn, per country: the setting `saf
 DEFAULT_COUNTRY = "uk"
 _GAP = 3  # words a "..." in a pattern may skip
 _FUZZY_MIN = 6  # shortest word mended by a one-letter slip
+_STEM_MIN = 3  # shortest word beginning a pattern may use ("hurt*"; not "hu*")
 _BREAK = "."  # the token that stands for punctuation: a clause boundary
 _RULE_KEYS = {"id", "level", "title", "advice", "patterns", "source"}
 _OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note", "now"}
@@ -158,11 +159,11 @@ class _Matcher:
 
     pattern: re.Pattern[str] | None
     unless: re.Pattern[str] | None = None
-    first: _Trigger | None = None  # a match must begin with one of these words: a quick test
+    quick: _Quick | None = None  # the words a match needs: a quick test before the regex
 
     def found(self, text: str, negation: _Negation) -> bool:
         """Is there a match in `text` (tokens joined by spaces) that nothing cancels?"""
-        if self.pattern is None or (self.first and not self.first.seen(text)):
+        if self.pattern is None or (self.quick and not self.quick.possible(text)):
             return False
         blocked = [m.span() for m in self.unless.finditer(text)] if self.unless else []
         position = 0
@@ -176,25 +177,30 @@ class _Matcher:
 
 
 @dataclass(frozen=True)
-class _Trigger:
-    """The words a pattern can begin with: whole words, word beginnings ("bleed*"), numbers."""
+class _Quick:
+    """A quick test: a pattern can match only if each of its elements has a word in the text.
 
-    words: frozenset[str]
-    stems: tuple[str, ...]
-    number: bool
+    An element is the set of keys it matches: its words, "bleed*" for a word beginning, "#" for
+    a number, and a phrase's first word ("all_over": "all"); `_keys_in` gives a text's keys.
+    """
 
-    def seen(self, text: str) -> bool:
-        present = _words_in(text)
-        if not self.words.isdisjoint(present):
-            return True
-        if self.number and any(word[0].isdigit() for word in present):
-            return True
-        return any(word.startswith(self.stems) for word in present) if self.stems else False
+    patterns: tuple[tuple[frozenset[str], ...], ...]
+
+    def possible(self, text: str) -> bool:
+        present = _keys_in(text)
+        return any(all(not keys.isdisjoint(present) for keys in p) for p in self.patterns)
 
 
 @lru_cache(maxsize=16)
-def _words_in(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def _keys_in(text: str) -> frozenset[str]:
+    """The words of `text`, "#" if it has a number, and each word's beginnings as "bleed*"."""
+    words = set(text.split())
+    keys = set(words)
+    for word in words:
+        if word[0].isdigit():
+            keys.add("#")
+        keys.update(word[:end] + "*" for end in range(_STEM_MIN, len(word) + 1))
+    return frozenset(keys)
 
 
 @dataclass(frozen=True)
@@ -583,17 +589,21 @@ def _need(raw: Any, contexts: dict[str, _Matcher], where: str) -> _AnyOf:
 def _matcher(patterns: Any, unless: Any, where: str) -> _Matcher:
     compiled = _alternation(patterns, where, allow_empty=where.endswith("article_titles"))
     unless_compiled = _alternation(unless or [], where.replace("patterns", "unless"), True)
-    return _Matcher(compiled, unless_compiled, _trigger(patterns) if compiled else None)
+    return _Matcher(compiled, unless_compiled, _quick(patterns) if compiled else None)
 
 
-def _trigger(patterns: list[str]) -> _Trigger | None:
-    """The first words of `patterns`; None when one begins with a phrase ("all_over")."""
-    options = [option for p in patterns for option in p.lower().split()[0].split("|")]
-    if any("_" in option for option in options):
-        return None
-    words = frozenset(o for o in options if o != "#" and not o.endswith("*"))
-    stems = tuple(o[:-1] for o in options if o.endswith("*"))
-    return _Trigger(words, stems, "#" in options)
+def _quick(patterns: list[str]) -> _Quick:
+    """For each pattern, the keys each of its elements needs (the "..." gaps need none)."""
+    return _Quick(
+        tuple(
+            tuple(
+                frozenset(option.split("_")[0] for option in element.split("|"))
+                for element in p.lower().split()
+                if not element.startswith("...")
+            )
+            for p in patterns
+        )
+    )
 
 
 def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pattern[str] | None:
@@ -616,6 +626,8 @@ def _pattern_regex(pattern: str, where: str) -> str:
     for element in elements:
         if re.fullmatch(r"\.\.\.(\d?)", element):
             regex += rf"(?: [^ .]+){{0,{int(element[3:] or _GAP)}}}"
+        elif any(o.endswith("*") and len(o) <= _STEM_MIN for o in element.split("|")):
+            raise RulesError(f"{where}: {pattern!r}: {element!r}: a word beginning needs 3 letters")
         elif _ELEMENT.match(element):
             regex += (" " if regex else "") + _element_regex(element)
         else:

@@ -136,8 +136,10 @@ def test_the_issue_17_set_is_big_with_a_fixed_held_out_part() -> None:
         assert {level for level, _ in part} == set(LABELS)
 
 
-def test_the_acceptance_levels_hold_on_the_tuning_part() -> None:
+def test_the_acceptance_levels_hold_on_the_tuning_part(capsys: pytest.CaptureFixture[str]) -> None:
     measured = figures(cases("tune"))
+    with capsys.disabled():
+        print("\ntuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
     assert measured["emergency recall"] == 1.0
     assert measured["urgent or higher"] >= 0.95
     assert measured["harmless flagged"] <= 0.05
@@ -398,6 +400,7 @@ rules:
         (("rules:", "rulez:"), "missing 'rules'"),
         (("level: urgent", "level: urgent\n    now: maybe"), "rule 'test-rule': now: must be"),
         (("Call {urgent}.", "Call {poison}."), None),
+        (("patterns: [pain]", "patterns: ['pa*']"), "'pa*': a word beginning needs 3 letters"),
     ],
 )
 def test_a_broken_rules_file_names_the_file_rule_and_field(
