@@ -131,7 +131,9 @@ def test_the_issue_17_set_is_big_with_a_fixed_held_out_part() -> None:
     tune, held_out = cases("tune"), cases("heldout")
     assert len(tune) + len(held_out) >= 300
     # 96 held out of the first 323 (30%); 167 tuning questions were added after its first run
-    assert len(held_out) >= 90 and len(held_out) / (len(tune) + len(held_out)) >= 0.2
+    # (a fixed part: it is not topped up to keep a share; it grows only with questions written
+    # and labelled before the rules are run on them)
+    assert len(held_out) >= 90
     for part in (tune, held_out):
         assert {level for level, _ in part} == set(LABELS)
 
