@@ -95,7 +95,7 @@ class Numbers:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Numbers:
         """The numbers of the settings' country, with any number set explicitly instead."""
-        code = str(settings.get("safety_country") or DEFAULT_COUNTRY)
+        code = str(settings.get("safety_country") or DEFAULT_COUNTRY).strip().lower()
         base = country(code).numbers
         chosen = {
             place: str(settings.get(name) or getattr(base, place))

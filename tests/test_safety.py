@@ -627,3 +627,15 @@ def test_cli_search_prints_the_notice_first(fixtures: Path, tmp_path: Path) -> N
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.stderr.startswith("!! EMERGENCY")  # JSON Lines on stdout stay clean
     assert result.stdout and all(line.startswith("{") for line in result.stdout.splitlines())
+
+
+def test_cli_uses_the_country_setting_and_names_an_unknown_one(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    env = {"HEALTHQA_SAFETY_COUNTRY": "US"}
+    text = cli("ask", "38 weeks and contractions every 5 minutes", db=db, env=env)
+    assert text.startswith("!! URGENT - get help now: Contractions in pregnancy")
+    assert "labor and delivery unit" in text and "Call 911" in text
+    args = ["--db", str(db), "ask", "chest pain"]
+    result = CliRunner().invoke(main, args, env={"HEALTHQA_SAFETY_COUNTRY": "xx"})
+    assert result.exit_code == 1
+    assert "safety_country: no country file for 'xx' (known: uk, us)" in result.output
