@@ -409,14 +409,14 @@ def _format_answer(number: int, answer: Answer) -> str:
 
 _NOTICE_HEADINGS = {
     "emergency": "EMERGENCY - call {call} now",
-    "urgent": "URGENT - get help today",
+    "urgent": "URGENT - get help {when}",
     "soon": "See a doctor soon",
 }
 
 
 def format_notice(urgency: Urgency) -> str:
     """An urgent-symptom notice as the terminal shows it: level, title, what to do, source."""
-    heading = _NOTICE_HEADINGS[urgency.level].format(call=urgency.call)
+    heading = _NOTICE_HEADINGS[urgency.level].format(call=urgency.call, when=urgency.when)
     lines = [f"!! {heading}: {urgency.title}"]
     lines += textwrap.wrap(urgency.advice, 96, initial_indent="   ", subsequent_indent="   ")
     lines.append(f"   Source: {urgency.source}, {urgency.source_url}")

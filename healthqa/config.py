@@ -73,18 +73,31 @@ SETTINGS = (
         "(default: the address each request came to).",
     ),
     # Safety notices (docs/safety.md): the numbers to call differ by country.
-    Setting("emergency_number", str, "999", "Number that urgent-symptom notices say to call now."),
+    Setting(
+        "safety_country",
+        str,
+        "uk",
+        "Country whose numbers, services and words the urgent-symptom notices use: uk (999, 111,"
+        " Samaritans) or us (911, 988, Poison Control); healthqa/data/country-<code>.yaml.",
+    ),
+    Setting(
+        "emergency_number",
+        str,
+        "",
+        "Number that urgent-symptom notices say to call now (empty: the country's, 999 or 911).",
+    ),
     Setting(
         "urgent_number",
         str,
-        "111",
-        "Number for urgent care today (NHS 111; elsewhere a nurse line).",
+        "",
+        "Number for urgent care today (empty: the country's; NHS 111 in the UK).",
     ),
     Setting(
         "crisis_line",
         str,
-        "Samaritans, free, on 116 123",
-        "Who to talk to about suicidal thoughts, as a notice names them.",
+        "",
+        "Who to talk to about suicidal thoughts, as a notice names them (empty: the country's;"
+        " Samaritans on 116 123 in the UK, 988 in the US).",
     ),
     Setting(
         "embedding_model",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import cache, lru_cache
 from importlib import resources
@@ -49,13 +49,17 @@ DOSE_NOTE = "Check with your pharmacist or doctor before taking or changing a me
 REVIEW_TIE = 0.02  # scores within 2% of each other count as equal when ordering by review
 
 RULES_FILE = "urgent-rules.yaml"
+COUNTRY_FILE = "country-{}.yaml"  # where to turn, per country: the setting `safety_country`
+DEFAULT_COUNTRY = "uk"
 _GAP = 3  # words a "..." in a pattern may skip
 _FUZZY_MIN = 6  # shortest word mended by a one-letter slip
+_STEM_MIN = 3  # shortest word beginning a pattern may use ("hurt*"; not "hu*")
 _BREAK = "."  # the token that stands for punctuation: a clause boundary
 _RULE_KEYS = {"id", "level", "title", "advice", "patterns", "source"}
-_OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note"}
+_OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note", "now"}
+_PLACES = ("emergency", "urgent", "crisis", "poison")  # the placeholders a notice may use
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?|[.,;:!?()\n]")
-_ELEMENT = re.compile(r"^(?:[a-z0-9'_]+\*?|#)(?:\|(?:[a-z0-9'_]+\*?|#))*$")
+_ELEMENT = re.compile(r"^(?:[a-z0-9'_]+(?:\.\d+)?\*?|#)(?:\|(?:[a-z0-9'_]+(?:\.\d+)?\*?|#))*$")
 _CONTRACTION = re.compile(
     r"\b(can|could|wo|would|does|do|did|is|are|was|were|has|have|had|should|ai)n't\b"
 )
@@ -75,19 +79,50 @@ class RulesError(ValueError):
 
 @dataclass(frozen=True)
 class Numbers:
-    """Where to turn, which differs by country: the settings `emergency_number` and so on."""
+    """Where to turn, which differs by country.
+
+    The setting `safety_country` picks a country file (`healthqa/data/country-uk.yaml`, ...)
+    with its numbers; the settings `emergency_number`, `urgent_number` and `crisis_line`, when
+    set, override them. `country` also picks the country's words and sources for the notices.
+    """
 
     emergency: str = "999"
     urgent: str = "111"
     crisis: str = "Samaritans, free, on 116 123"
+    poison: str = "111"
+    country: str = DEFAULT_COUNTRY
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Numbers:
-        return cls(
-            str(settings.get("emergency_number", cls.emergency)),
-            str(settings.get("urgent_number", cls.urgent)),
-            str(settings.get("crisis_line", cls.crisis)),
-        )
+        """The numbers of the settings' country, with any number set explicitly instead."""
+        code = str(settings.get("safety_country") or DEFAULT_COUNTRY).strip().lower()
+        base = country(code).numbers
+        chosen = {
+            place: str(settings.get(name) or getattr(base, place))
+            for place, name in (
+                ("emergency", "emergency_number"),
+                ("urgent", "urgent_number"),
+                ("crisis", "crisis_line"),
+            )
+        }
+        return replace(base, **chosen)
+
+
+@dataclass(frozen=True)
+class Country:
+    """A country's file: its numbers, the words its notices use ("A&E"), its rules' sources."""
+
+    code: str
+    name: str
+    numbers: Numbers
+    words: tuple[tuple[str, str], ...] = ()
+    sources: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def say(self, text: str) -> str:
+        """`text` in this country's words: "A&E" becomes "the emergency room" in the US."""
+        for word, local in self.words:
+            text = re.sub(rf"(?<![\w&]){re.escape(word)}(?![\w&])", local, text)
+        return text
 
 
 @dataclass(frozen=True)
@@ -95,6 +130,8 @@ class Urgency:
     """A notice that comes before any answer: what to do, and the number to call.
 
     `rule` is the rule that decided the level; `rules` every rule that fired, highest first.
+    `when` says how soon: every emergency and the urgent rules whose source says immediately
+    ("call your maternity unit now, day or night") say "now"; other urgent ones "today".
     """
 
     level: str
@@ -105,6 +142,7 @@ class Urgency:
     source_url: str
     source: str = ""
     rules: tuple[str, ...] = ()
+    when: str = "now"  # "now" (the source says immediately), "today" or "soon"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -121,11 +159,11 @@ class _Matcher:
 
     pattern: re.Pattern[str] | None
     unless: re.Pattern[str] | None = None
-    first: _Trigger | None = None  # a match must begin with one of these words: a quick test
+    quick: _Quick | None = None  # the words a match needs: a quick test before the regex
 
     def found(self, text: str, negation: _Negation) -> bool:
         """Is there a match in `text` (tokens joined by spaces) that nothing cancels?"""
-        if self.pattern is None or (self.first and not self.first.seen(text)):
+        if self.pattern is None or (self.quick and not self.quick.possible(text)):
             return False
         blocked = [m.span() for m in self.unless.finditer(text)] if self.unless else []
         position = 0
@@ -139,25 +177,30 @@ class _Matcher:
 
 
 @dataclass(frozen=True)
-class _Trigger:
-    """The words a pattern can begin with: whole words, word beginnings ("bleed*"), numbers."""
+class _Quick:
+    """A quick test: a pattern can match only if each of its elements has a word in the text.
 
-    words: frozenset[str]
-    stems: tuple[str, ...]
-    number: bool
+    An element is the set of keys it matches: its words, "bleed*" for a word beginning, "#" for
+    a number, and a phrase's first word ("all_over": "all"); `_keys_in` gives a text's keys.
+    """
 
-    def seen(self, text: str) -> bool:
-        present = _words_in(text)
-        if not self.words.isdisjoint(present):
-            return True
-        if self.number and any(word[0].isdigit() for word in present):
-            return True
-        return any(word.startswith(self.stems) for word in present) if self.stems else False
+    patterns: tuple[tuple[frozenset[str], ...], ...]
+
+    def possible(self, text: str) -> bool:
+        present = _keys_in(text)
+        return any(all(not keys.isdisjoint(present) for keys in p) for p in self.patterns)
 
 
 @lru_cache(maxsize=16)
-def _words_in(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def _keys_in(text: str) -> frozenset[str]:
+    """The words of `text`, "#" if it has a number, and each word's beginnings as "bleed*"."""
+    words = set(text.split())
+    keys = set(words)
+    for word in words:
+        if word[0].isdigit():
+            keys.add("#")
+        keys.update(word[:end] + "*" for end in range(_STEM_MIN, len(word) + 1))
+    return frozenset(keys)
 
 
 @dataclass(frozen=True)
@@ -198,6 +241,7 @@ class _Rule:
     source: str
     source_url: str
     matcher: _Matcher
+    now: bool = False
     requires: tuple[_AnyOf, ...] = ()
     except_when: tuple[_AnyOf, ...] = ()
     article_titles: _Matcher = field(default_factory=lambda: _Matcher(None))
@@ -280,21 +324,74 @@ def _urgency(fired: list[_Rule], numbers: Numbers) -> Urgency | None:
         return None
     fired.sort(key=lambda rule: LEVELS.index(rule.level))  # stable: file order within a level
     top = fired[0]
+    place = country(numbers.country)
     call = {"emergency": numbers.emergency, "urgent": numbers.urgent}.get(top.level)
+    source, source_url = place.sources.get(top.id, (top.source, top.source_url))
     return Urgency(
         level=top.level,
-        title=top.title,
-        advice=_fill(top.advice, numbers),
-        call=call,
+        title=place.say(top.title),
+        advice=place.say(_fill(top.advice, numbers)),
+        call=call if call and any(c.isdigit() for c in call) else None,  # a number to dial
         rule=top.id,
-        source_url=top.source_url,
-        source=top.source,
+        source_url=source_url,
+        source=source,
         rules=tuple(rule.id for rule in fired),
+        when=_when(top),
     )
 
 
+def _when(rule: _Rule) -> str:
+    if rule.level == "emergency" or rule.now:
+        return "now"
+    return "today" if rule.level == "urgent" else "soon"
+
+
 def _fill(advice: str, numbers: Numbers) -> str:
-    return advice.format(emergency=numbers.emergency, urgent=numbers.urgent, crisis=numbers.crisis)
+    return advice.format(**{place: getattr(numbers, place) for place in _PLACES})
+
+
+@cache
+def country(code: str = DEFAULT_COUNTRY) -> Country:
+    """The country file `healthqa/data/country-<code>.yaml`, read and checked once."""
+    data_dir = resources.files("healthqa").joinpath("data")
+    known = sorted(
+        item.name[len("country-") : -len(".yaml")]
+        for item in data_dir.iterdir()
+        if item.name.startswith("country-") and item.name.endswith(".yaml")
+    )
+    if code not in known:
+        raise RulesError(
+            f"safety_country: no country file for {code!r} (known: {', '.join(known)})"
+        )
+    origin = COUNTRY_FILE.format(code)
+    return _country(_load_yaml(data_dir.joinpath(origin).read_text("utf-8"), origin), code, origin)
+
+
+def _country(data: dict[str, Any], code: str, origin: str) -> Country:
+    numbers = data.get("numbers")
+    if not isinstance(numbers, dict) or set(numbers) != set(_PLACES):
+        raise RulesError(f"{origin}: numbers: must give {', '.join(_PLACES)}")
+    if not all(isinstance(value, str) and value.strip() for value in numbers.values()):
+        raise RulesError(f"{origin}: numbers: each must be some text")
+    words = data.get("words") or {}
+    if not isinstance(words, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in words.items()
+    ):
+        raise RulesError(f"{origin}: words: must map a word of the notices to this country's")
+    raw_sources = data.get("sources") or {}
+    if not isinstance(raw_sources, dict):
+        raise RulesError(f"{origin}: sources: must map rule ids to a name and url")
+    sources = {
+        str(rule): _source(value, f"{origin}: sources: {rule}")
+        for rule, value in raw_sources.items()
+    }
+    return Country(
+        code=code,
+        name=str(data.get("name", code)),
+        numbers=Numbers(**numbers, country=code),
+        words=tuple(words.items()),
+        sources=sources,
+    )
 
 
 def _mend(token: str, spellings: Mapping[str, str], near: Mapping[str, tuple[str, ...]]) -> str:
@@ -334,13 +431,18 @@ def _one_slip(token: str, word: str) -> bool:
 # Loading and checking the rules file -----------------------------------------------------------
 
 
-def _parse(text: str, origin: str) -> dict[str, Any]:
+def _load_yaml(text: str, origin: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RulesError(f"{origin}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise RulesError(f"{origin}: expected a mapping with 'rules', 'negation', ...")
+        raise RulesError(f"{origin}: expected a mapping")
+    return data
+
+
+def _parse(text: str, origin: str) -> dict[str, Any]:
+    data = _load_yaml(text, origin)
     for key in ("negation", "contexts", "rules"):
         if key not in data:
             raise RulesError(f"{origin}: missing '{key}'")
@@ -425,6 +527,8 @@ def _rule(
     for key in ("title", "advice"):
         _text_field(raw[key], f"{where}: {key}")
     source_name, source_url = _source(raw["source"], f"{where}: source")
+    if not isinstance(raw.get("now", False), bool):
+        raise RulesError(f"{where}: now: must be true or false")
     rule = _Rule(
         id=name,
         level=raw["level"],
@@ -433,6 +537,7 @@ def _rule(
         source=source_name,
         source_url=source_url,
         matcher=_matcher(raw["patterns"], raw.get("unless"), f"{where}: patterns"),
+        now=bool(raw.get("now", False)),
         requires=_needs(raw, "requires", contexts, where),
         except_when=_needs(raw, "except_when", contexts, where),
         article_titles=_matcher(raw.get("article_titles") or [], None, f"{where}: article_titles"),
@@ -453,7 +558,7 @@ def _text_field(value: Any, where: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise RulesError(f"{where}: must be some text")
     try:
-        value.format(emergency="", urgent="", crisis="")
+        value.format(**dict.fromkeys(_PLACES, ""))
     except (KeyError, IndexError, ValueError) as exc:
         raise RulesError(f"{where}: unknown placeholder {exc} (use {{emergency}}, ...)") from None
 
@@ -484,17 +589,21 @@ def _need(raw: Any, contexts: dict[str, _Matcher], where: str) -> _AnyOf:
 def _matcher(patterns: Any, unless: Any, where: str) -> _Matcher:
     compiled = _alternation(patterns, where, allow_empty=where.endswith("article_titles"))
     unless_compiled = _alternation(unless or [], where.replace("patterns", "unless"), True)
-    return _Matcher(compiled, unless_compiled, _trigger(patterns) if compiled else None)
+    return _Matcher(compiled, unless_compiled, _quick(patterns) if compiled else None)
 
 
-def _trigger(patterns: list[str]) -> _Trigger | None:
-    """The first words of `patterns`; None when one begins with a phrase ("all_over")."""
-    options = [option for p in patterns for option in p.lower().split()[0].split("|")]
-    if any("_" in option for option in options):
-        return None
-    words = frozenset(o for o in options if o != "#" and not o.endswith("*"))
-    stems = tuple(o[:-1] for o in options if o.endswith("*"))
-    return _Trigger(words, stems, "#" in options)
+def _quick(patterns: list[str]) -> _Quick:
+    """For each pattern, the keys each of its elements needs (the "..." gaps need none)."""
+    return _Quick(
+        tuple(
+            tuple(
+                frozenset(option.split("_")[0] for option in element.split("|"))
+                for element in p.lower().split()
+                if not element.startswith("...")
+            )
+            for p in patterns
+        )
+    )
 
 
 def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pattern[str] | None:
@@ -517,6 +626,8 @@ def _pattern_regex(pattern: str, where: str) -> str:
     for element in elements:
         if re.fullmatch(r"\.\.\.(\d?)", element):
             regex += rf"(?: [^ .]+){{0,{int(element[3:] or _GAP)}}}"
+        elif any(o.endswith("*") and len(o) <= _STEM_MIN for o in element.split("|")):
+            raise RulesError(f"{where}: {pattern!r}: {element!r}: a word beginning needs 3 letters")
         elif _ELEMENT.match(element):
             regex += (" " if regex else "") + _element_regex(element)
         else:

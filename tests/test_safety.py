@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_store import article
 
+from healthqa import config
 from healthqa.answers import ask
 from healthqa.cli import NO_ANSWER, demo_path, main
 from healthqa.imports import import_paths
@@ -28,6 +29,7 @@ from healthqa.safety import (
     Urgency,
     assess,
     assess_article,
+    country,
     default_rules,
     demote_overdue,
     dose_note,
@@ -47,6 +49,11 @@ LABELS = (*LEVELS, "none")
 # The set was used while writing the rules, so it is a development set, not a held-out one;
 # the threshold leaves room for an editor's change to move a borderline question or two.
 MIN_AGREEMENT = 0.95
+# Issue 17's set: 323 questions written from the NHS 999/111, condition and maternity pages, with a
+# fixed held-out 30% (every 3rd, 6th and 9th of each ten per level) that was written and labelled
+# before any rule changed and is read only for docs/safety.md's figures, never to tune a rule.
+CASES = Path(__file__).parent / "fixtures" / "safety-cases.tsv"
+ALARM = ("emergency", "urgent")
 
 
 def labelled(path: Path = FIXTURE) -> list[tuple[str, str]]:
@@ -70,7 +77,8 @@ def test_the_set_is_big_and_balanced() -> None:
     counts = Counter(level for level, _ in labelled())
     assert sum(counts.values()) >= 150
     assert set(counts) == set(LABELS)
-    assert min(counts[level] for level in LEVELS) >= 20 and counts["none"] >= 60
+    assert counts["emergency"] >= 20 and counts["urgent"] >= 20 and counts["none"] >= 60
+    assert counts["soon"] >= 15  # three itching questions became urgent (issue 17: ICP, 24 h)
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda path: path.stem)
@@ -90,6 +98,63 @@ def test_agreement_with_the_labels(path: Path, capsys: pytest.CaptureFixture[str
     agreement = sum(table[label, label] for label in LABELS) / sum(table.values())
     assert agreement >= MIN_AGREEMENT
     assert table["none", "emergency"] == 0  # no harmless question is told to call now
+
+
+def cases(part: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in CASES.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            where, level, question = line.split("\t")
+            if where == part:
+                rows.append((level, question))
+    return rows
+
+
+def figures(rows: list[tuple[str, str]]) -> dict[str, float]:
+    """Issue 17's acceptance measures: emergencies flagged emergency, urgent questions flagged
+    urgent or emergency, harmless questions (look-alikes too) flagged either."""
+    got = [(level, level_of(question)) for level, question in rows]
+
+    def share(truth: str, accepted: tuple[str, ...]) -> float:
+        assessed = [found for level, found in got if level == truth]
+        return sum(found in accepted for found in assessed) / len(assessed)
+
+    return {
+        "emergency recall": share("emergency", ("emergency",)),
+        "urgent or higher": share("urgent", ALARM),
+        "harmless flagged": share("none", ALARM),
+        "agreement": sum(level == found for level, found in got) / len(got),
+    }
+
+
+def test_the_issue_17_set_is_big_with_a_fixed_held_out_part() -> None:
+    tune, held_out = cases("tune"), cases("heldout")
+    assert len(tune) + len(held_out) >= 300
+    # 96 held out of the first 323 (30%); 167 tuning questions were added after its first run
+    # (a fixed part: it is not topped up to keep a share; it grows only with questions written
+    # and labelled before the rules are run on them)
+    assert len(held_out) >= 90
+    for part in (tune, held_out):
+        assert {level for level, _ in part} == set(LABELS)
+
+
+def test_the_acceptance_levels_hold_on_the_tuning_part(capsys: pytest.CaptureFixture[str]) -> None:
+    measured = figures(cases("tune"))
+    with capsys.disabled():
+        print("\ntuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    assert measured["emergency recall"] == 1.0
+    assert measured["urgent or higher"] >= 0.95
+    assert measured["harmless flagged"] <= 0.05
+
+
+def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    measured = figures(cases("heldout"))
+    with capsys.disabled():
+        print("\nheld-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    # Floors set before the held-out part was first scored, not copied from its score: an
+    # emergency missed here is a rule to fix from the sources, never from the question.
+    assert measured["emergency recall"] >= 0.9
+    assert measured["harmless flagged"] <= 0.1
 
 
 # Negation and context ----------------------------------------------------------------------
@@ -180,6 +245,85 @@ def test_the_notice_says_what_to_do_and_the_number_from_the_settings() -> None:
     assert soon is not None and soon.level == "soon" and soon.call is None
 
 
+@pytest.mark.parametrize(
+    ("text", "rule", "when"),
+    [
+        ("my husband has crushing chest pain", "chest-pain", "now"),
+        ("baby not moving at 34 weeks", "baby-moving-less", "now"),  # day or night
+        ("38 weeks pregnant and contractions every 5 minutes", "labour-contractions", "now"),
+        ("stepped on a used needle in the park", "needlestick-injury", "now"),
+        ("itchy palms and soles at 32 weeks pregnant", "pregnancy-itching", "today"),  # 24 h
+        ("coughed up some blood this morning", "coughing-blood", "today"),
+        ("I found a lump in my breast", "lump", "soon"),
+    ],
+)
+def test_the_notice_says_now_when_the_source_says_immediately(
+    text: str, rule: str, when: str
+) -> None:
+    found = assess(text)
+    assert found is not None and (found.rule, found.when) == (rule, when)
+
+
+def test_the_most_severe_sign_decides_the_level() -> None:
+    found = assess(
+        "33 weeks pregnant, itchy feet at night and now my waters broke and I can see the cord"
+    )
+    assert found is not None and (found.level, found.rule) == ("emergency", "cord-prolapse")
+    assert found.rules[1:] == ("waters-breaking", "pregnancy-itching")
+
+
+# Countries ----------------------------------------------------------------------------------
+
+
+def us() -> Numbers:
+    return Numbers.from_settings({"safety_country": "us"})
+
+
+def test_the_uk_is_the_default_country() -> None:
+    settings = config.load(environ={}, file=Path("/nonexistent/healthqa.toml"))
+    assert settings["safety_country"] == "uk"
+    assert Numbers.from_settings(settings) == Numbers() == country("uk").numbers
+    found = assess("my husband has crushing chest pain", Numbers.from_settings(settings))
+    assert found is not None and found.call == "999" and "Call 999 now" in found.advice
+
+
+def test_a_us_reader_is_told_911_988_and_poison_control() -> None:
+    chest = assess("my husband has crushing chest pain", us())
+    assert chest is not None and chest.call == "911" and "Call 911 now" in chest.advice
+    crisis = assess("I want to end my life", us())
+    assert crisis is not None and "988" in crisis.advice and "Samaritans" not in crisis.advice
+    assert crisis.source_url == "https://988lifeline.org/"
+    poison = assess("my 2 year old swallowed some of my tablets", us())
+    assert poison is not None and "Poison Control on 1-800-222-1222" in poison.advice
+    assert poison.source_url == "https://www.poison.org/"
+    burn = assess("chemical burn from drain cleaner on my hand", us())
+    assert burn is not None and "the emergency room" in burn.advice and "A&E" not in burn.advice
+
+
+def test_a_us_urgent_notice_names_whom_to_call_and_dials_nothing() -> None:
+    found = assess("coughed up some blood this morning", us())
+    assert found is not None and found.level == "urgent" and found.call is None
+    assert "your doctor or an urgent care center" in found.advice and "111" not in found.advice
+
+
+def test_a_number_set_explicitly_overrides_the_countrys() -> None:
+    numbers = Numbers.from_settings({"safety_country": "us", "emergency_number": "112"})
+    assert (numbers.emergency, numbers.crisis[:8]) == ("112", "the 988 ")
+
+
+def test_an_unknown_country_names_the_setting_and_the_known_ones() -> None:
+    with pytest.raises(
+        RulesError, match=r"safety_country: no country file for 'xx' \(known: uk, us\)"
+    ):
+        Numbers.from_settings({"safety_country": "xx"})
+
+
+def test_every_country_file_overrides_only_rules_that_exist() -> None:
+    ids = {rule.id for rule in default_rules().rules}
+    for code in ("uk", "us"):
+        assert set(country(code).sources) <= ids
+
+
 def test_the_notice_dict_has_the_fields_the_pages_render() -> None:
     found = assess("I want to end my life")
     assert isinstance(found, Urgency)
@@ -256,13 +400,19 @@ rules:
         (("    title: A title\n", ""), "rule 'test-rule': missing title"),
         (("    source:", "    colour: red\n    source:"), "rule 'test-rule': unknown colour"),
         (("rules:", "rulez:"), "missing 'rules'"),
+        (("level: urgent", "level: urgent\n    now: maybe"), "rule 'test-rule': now: must be"),
+        (("Call {urgent}.", "Call {poison}."), None),
+        (("patterns: [pain]", "patterns: ['pa*']"), "'pa*': a word beginning needs 3 letters"),
     ],
 )
 def test_a_broken_rules_file_names_the_file_rule_and_field(
-    tmp_path: Path, change: tuple[str, str], message: str
+    tmp_path: Path, change: tuple[str, str], message: str | None
 ) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(RULE.replace(*change))
+    if message is None:  # a change that is fine
+        Rules.load(path)
+        return
     with pytest.raises(RulesError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
         Rules.load(path)
 
@@ -337,7 +487,10 @@ _DOSE = re.compile(
 def test_nothing_healthqa_writes_itself_contains_a_dose() -> None:
     written = [DISCLAIMER, DOSE_NOTE, NO_ANSWER]
     for rule in default_rules().rules:
-        written += [rule.title, rule.advice.format(emergency="999", urgent="111", crisis="x")]
+        written += [
+            rule.title,
+            rule.advice.format(emergency="999", urgent="111", crisis="x", poison="111"),
+        ]
     for text in written:
         assert not _DOSE.search(text), text
     assert "\n" not in DISCLAIMER
@@ -474,3 +627,15 @@ def test_cli_search_prints_the_notice_first(fixtures: Path, tmp_path: Path) -> N
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.stderr.startswith("!! EMERGENCY")  # JSON Lines on stdout stay clean
     assert result.stdout and all(line.startswith("{") for line in result.stdout.splitlines())
+
+
+def test_cli_uses_the_country_setting_and_names_an_unknown_one(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    env = {"HEALTHQA_SAFETY_COUNTRY": "US"}
+    text = cli("ask", "38 weeks and contractions every 5 minutes", db=db, env=env)
+    assert text.startswith("!! URGENT - get help now: Contractions in pregnancy")
+    assert "labor and delivery unit" in text and "Call 911" in text
+    args = ["--db", str(db), "ask", "chest pain"]
+    result = CliRunner().invoke(main, args, env={"HEALTHQA_SAFETY_COUNTRY": "xx"})
+    assert result.exit_code == 1
+    assert "safety_country: no country file for 'xx' (known: uk, us)" in result.output
