@@ -48,6 +48,7 @@ def test_empty_questions_get_empty_answers(demo_db: Path) -> None:
         "how can I ease heartburn when I'm pregnant",
         "is it safe to dye my hair while pregnant",
         "how do I fix my car gearbox",
+        "34 weeks pregnant, my calf is swollen and red and really hurts",
     ],
 )
 def test_the_page_the_api_and_the_cli_give_the_same_answers(

@@ -58,6 +58,9 @@ class Urgency(BaseModel):
     call: str | None
     rule: str
     source_url: str | None
+    source: str | None = Field(description="The guidance the notice follows, by name.")
+    when: Literal["now", "today", "soon"] = Field(description="How soon to get help.")
+    rules: list[str] = Field(description="Every rule that fired, the deciding one first.")
 
 
 class ArticlePage(BaseModel):
