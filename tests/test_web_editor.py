@@ -235,6 +235,8 @@ def test_a_body_that_is_not_a_json_object_gets_a_clear_4xx(
         ({"topic": {"name": "x" * 201}}, "topic.name", "invalid_field"),
         ({"topic": {"name": "Cramps", "synonyms": [""]}}, "topic.synonyms.0", "invalid_field"),
         ({"source_url": "javascript:alert(1)"}, "source_url", "invalid_field"),
+        ({"source_url": "data:text/html,<script>x()</script>"}, "source_url", "invalid_field"),
+        ({"source_url": "vbscript:msgbox(1)"}, "source_url", "invalid_field"),
         ({"last_reviewed": "last week"}, "last_reviewed", "invalid_field"),
         ({"reason": ""}, "reason", "invalid_field"),
         ({"reason": "x" * 1001}, "reason", "invalid_field"),

@@ -9,8 +9,10 @@ unknown. A problem never stops the stream: the other records go on.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -78,6 +80,18 @@ def parse_date(value: object, field: str) -> date | None:
         raise FieldError(field, f"expected a date like 2026-01-31, got {value!r}") from None
 
 
+# The only links healthqa stores or renders: http(s), with no spaces. A `javascript:`, `data:` or
+# `vbscript:` link would run in a reader's browser. The editor API's schema and the importers
+# both use `is_web_url`; the pages use it again before they render a link.
+WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+\S*$"
+_WEB_URL = re.compile(WEB_URL_PATTERN)
+
+
+def is_web_url(value: object) -> bool:
+    """True for an http or https URL (the only links a page may show), else False."""
+    return isinstance(value, str) and _WEB_URL.fullmatch(value) is not None
+
+
 Item = ArticleRecord | Problem | Skipped
 SKIP_UNKNOWN = "not an article file (no format healthqa reads; e.g. a readme or licence)"
 Reader = Callable[[Input, Limits], Iterator[Item]]
@@ -93,6 +107,7 @@ class Format:
     sniff: Sniffer
     read: Reader
     streams: bool = False  # read line by line: the file may be large if each line is within limits
+    url_field: str = "source_url"  # where the format keeps the source URL, for problems
 
 
 def formats() -> dict[str, Format]:
@@ -202,7 +217,13 @@ def _read_input(
 def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
     try:
         for record in fmt.read(item, limits):
-            yield check(record, limits) if isinstance(record, ArticleRecord) else record
+            if isinstance(record, ArticleRecord):
+                record, unsafe = _safe_links(record, fmt.url_field)
+                if unsafe:
+                    yield unsafe
+                yield check(record, limits)
+            else:
+                yield record
     except InputError as exc:
         yield Problem(exc.name, exc.reason, exc.detail)
     except (OSError, EOFError) as exc:
@@ -226,6 +247,21 @@ def check(record: ArticleRecord, limits: Limits) -> ArticleRecord | Problem:
     if not record.external_id.strip():
         return Problem(record.origin, "no id", "the article has no id", field="external_id")
     return record
+
+
+def _safe_links(record: ArticleRecord, field: str) -> tuple[ArticleRecord, Problem | None]:
+    """The record without a source URL that is not http(s), and the problem saying so.
+
+    The article itself is still imported: only the link is dropped.
+    """
+    url = record.source_url
+    if url is None or is_web_url(url):
+        return record, None
+    origin, _, line = record.origin.rpartition(":")
+    where = (origin, int(line)) if origin and line.isdigit() else (record.origin, None)
+    detail = f"expected an http:// or https:// address, got {url[:80]!r} (link dropped)"
+    problem = Problem(where[0], "unsafe link", detail, line=where[1], field=field)
+    return dataclasses.replace(record, source_url=None), problem
 
 
 def _named_format(name: str | None) -> Format | None:
@@ -253,6 +289,7 @@ __all__ = [
     "check",
     "detect",
     "formats",
+    "is_web_url",
     "parse_date",
     "read",
     "units",

@@ -117,4 +117,6 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return f"the YAML header cannot be read: {problem or exc}"
 
 
-FORMAT = Format("markdown", "Markdown with a YAML front-matter header", sniff, read)
+FORMAT = Format(
+    "markdown", "Markdown with a YAML front-matter header", sniff, read, url_field="url"
+)

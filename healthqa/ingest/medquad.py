@@ -149,4 +149,6 @@ def _text(element: Element | None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
-FORMAT = Format("medquad", "MedQuAD XML documents (a folder, an archive or files)", sniff, read)
+FORMAT = Format(
+    "medquad", "MedQuAD XML documents (a folder, an archive or files)", sniff, read, url_field="url"
+)

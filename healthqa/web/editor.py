@@ -20,10 +20,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from starlette.types import Message
 
-from healthqa import editing, tokens
+from healthqa import editing, ingest, tokens
 from healthqa.articles import Article, Revision, TopicRecord
 from healthqa.library import Library
 from healthqa.store import AlreadyExists, Conflict, NotFound, Token
@@ -110,7 +110,21 @@ def _replay(body: bytes, request: Request) -> Callable[[], Awaitable[Message]]:
 # Models --------------------------------------------------------------------------------------
 
 Short = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-WebUrl = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+
+
+def _web_url(value: str) -> str:
+    """The importers' check (`ingest.is_web_url`): only http(s) links, never `javascript:`."""
+    if not ingest.is_web_url(value):
+        raise ValueError("expected an http:// or https:// address")
+    return value
+
+
+WebUrl = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_web_url),
+    Field(json_schema_extra={"pattern": ingest.WEB_URL_PATTERN}),
+]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
