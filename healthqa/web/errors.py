@@ -2,7 +2,9 @@
 
     {"error": {"status": 404, "code": "not_found", "message": "...", "field": null}}
 
-A reader never sees a traceback: unexpected errors are logged and answered with a plain 500.
+A reader never sees a traceback: unexpected errors are logged once and answered with a plain 500
+(`ServerErrors`; Starlette's own handler re-raises after answering, so the server logged each
+traceback a second time).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthqa.store import NotFound
 from healthqa.web.views import BadInput
@@ -145,8 +148,40 @@ async def bad_input(request: Request, exc: BadInput) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+    """The 500 for an error outside `ServerErrors` (which the server then logs, once)."""
     return respond(request, 500, "the server could not answer this request")
+
+
+class ServerErrors:
+    """Answers an unexpected error with the 500 page or envelope, logs it once, and ends there.
+
+    It sits inside the other middleware, so the 500 still gets the security headers. An error
+    after the response has started cannot be answered: it goes on to the server, which logs it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope, receive)
+            log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+            response = await server_error(request, exc)
+            await response(scope, receive, send)
 
 
 HANDLERS: dict[Any, Handler] = {
