@@ -1,4 +1,5 @@
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,74 @@ def test_check_passes_a_complete_record() -> None:
 
 def test_skips_are_not_problems() -> None:
     assert not isinstance(Skipped("x", "why"), Problem)
+
+
+def test_a_corpus_whose_first_line_is_long_is_still_detected(tmp_path: Path) -> None:
+    """718 lines of liveqa-med-dev's corpus are over 4 KB; one of them may come first."""
+    rows = [beir_row("a", "What is A?", "A is a letter. " * 500), beir_row("b", "B?", "Bee.")]
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    write_jsonl(folder / "corpus.jsonl", rows)
+    make_tar(
+        tmp_path / "bench.tar.gz", {"bench/corpus.jsonl": (folder / "corpus.jsonl").read_bytes()}
+    )
+    for path in (folder / "corpus.jsonl", folder, tmp_path / "bench.tar.gz"):
+        items = list(ingest.read([path]))
+        assert kinds(items) == ["ArticleRecord", "ArticleRecord"], (path, items)
+
+
+def test_a_data_file_in_a_folder_that_no_format_reads_is_a_problem_not_a_skip(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "notes.jsonl").write_text('{"question": "no _id here"}\n')
+    (tmp_path / "other.xml").write_text("<catalog/>")
+    (tmp_path / "README").write_text("About these files.")
+    items = list(ingest.read([tmp_path]))
+    assert kinds(items) == ["Skipped", "Problem", "Problem"]
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert [p.reason for p in problems] == ["unknown format", "unknown format"]
+    assert '"_id"' in problems[0].detail and "<Document>" in problems[1].detail
+
+
+def _markdown(title: str) -> bytes:
+    return f"---\ntitle: {title}\n---\n{title} is answered here. {'More words. ' * 2000}\n".encode()
+
+
+def test_a_truncated_tar_gz_is_a_problem_after_the_articles_before_the_cut(
+    tmp_path: Path,
+) -> None:
+    members = {f"a{i}.md": _markdown(f"What is {i}?") for i in range(3)}
+    whole = make_tar(tmp_path / "whole.tar.gz", members).read_bytes()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    items = list(ingest.read([cut]))
+    assert kinds(items)[0] == "ArticleRecord"
+    assert {i.reason for i in items if isinstance(i, Problem)} <= {"unreadable", "broken archive"}
+    assert "Problem" in kinds(items)
+
+
+def test_a_corrupt_or_lying_zip_member_is_a_problem_and_the_others_are_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(3):
+            archive.writestr(f"a{i}.md", _markdown(f"What is {i}?"))
+        second = archive.infolist()[1]
+    data = bytearray(path.read_bytes())
+    start = second.header_offset + 30 + len(second.filename) + 20
+    data[start : start + 4] = bytes(b ^ 0xFF for b in data[start : start + 4])  # corrupt
+    path.write_bytes(bytes(data))
+    items = list(ingest.read([path]))
+    assert kinds(items) == ["ArticleRecord", "Problem", "ArticleRecord"]
+    assert items[1].reason == "unreadable" and "a1.md" in items[1].origin  # type: ignore[union-attr]
+    lying = tmp_path / "lying.zip"
+    with zipfile.ZipFile(lying, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(3):
+            archive.writestr(f"a{i}.md", _markdown(f"What is {i}?"))
+    data = bytearray(lying.read_bytes())
+    central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)  # the second member's
+    data[central + 24 : central + 28] = (100).to_bytes(4, "little")  # says 100 bytes: too few
+    lying.write_bytes(bytes(data))
+    items = list(ingest.read([lying]))
+    assert kinds(items) == ["ArticleRecord", "Problem", "ArticleRecord"]

@@ -20,7 +20,7 @@ from functools import partial
 
 from healthqa import config
 from healthqa.articles import ArticleRecord
-from healthqa.ingest.inputs import Input, InputError, expand, too_large
+from healthqa.ingest.inputs import ARCHIVE_ERRORS, Input, InputError, expand, too_large
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,21 @@ def formats() -> dict[str, Format]:
     return {fmt.name: fmt for fmt in ordered}
 
 
-def detect(item: Input) -> Format | None:
-    """The format of one input, judged from its name and first bytes; None when unknown."""
-    head = item.head()
+HEAD_BYTES = 4096
+# Files of these kinds are articles or nothing: when none of the formats reads one, that is a
+# problem to report, even inside a folder or archive (a readme or licence is skipped instead).
+DATA_SUFFIXES = (".jsonl", ".json", ".xml")
+
+
+def detect(item: Input, line_bytes: int = Limits.line_bytes) -> Format | None:
+    """The format of one input, judged from its name and first bytes; None when unknown.
+
+    For JSON Lines the first bytes are the whole first line (up to `line_bytes`), however long:
+    a corpus whose first article is long is still a corpus.
+    """
+    head = item.head(HEAD_BYTES)
+    if item.suffix in (".jsonl", ".json") and len(head) == HEAD_BYTES and b"\n" not in head:
+        head = item.first_line(line_bytes)
     for fmt in formats().values():
         if fmt.sniff(item, head):
             return fmt
@@ -174,8 +186,9 @@ def units(
     """Like `read`, but whole-file documents come unparsed, so that workers can parse them."""
     limits = limits or Limits()
     chosen = _named_format(format)
+    keep = limits.line_bytes + 2 * HEAD_BYTES  # what detection may read of a streamed member
     for path in paths:
-        for item in expand(path, progress):
+        for item in expand(path, progress, keep):
             if isinstance(item, InputError):
                 yield Problem(item.name, item.reason, item.detail)
                 continue
@@ -195,14 +208,14 @@ def _read_input(
         yield Problem(item.name, "too large", too_large(item.size, limits.document_bytes))
         return
     try:
-        fmt = chosen or detect(item)
-    except OSError as exc:
-        yield Problem(item.name, "unreadable", str(exc))
+        fmt = chosen or detect(item, limits.line_bytes)
+    except ARCHIVE_ERRORS as exc:
+        yield Problem(item.name, "unreadable", _unreadable(exc))
         return
     if on_input:
         on_input(item, fmt)
-    if fmt is None and named:
-        yield Problem(item.name, "unknown format", _unknown_format_detail())
+    if fmt is None and (named or item.suffix in DATA_SUFFIXES):
+        yield Problem(item.name, "unknown format", _unknown_format_detail(item))
     elif fmt is None:  # a readme or licence beside the articles in a folder or archive
         yield Skipped(item.name, SKIP_UNKNOWN)
     elif fmt.streams:
@@ -212,6 +225,8 @@ def _read_input(
             yield Document(item.name, item.path, item.read(limits.document_bytes), fmt.name)
         except InputError as exc:
             yield Problem(exc.name, exc.reason, exc.detail)
+        except ARCHIVE_ERRORS as exc:
+            yield Problem(item.name, "unreadable", _unreadable(exc))
 
 
 def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
@@ -226,8 +241,12 @@ def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
                 yield record
     except InputError as exc:
         yield Problem(exc.name, exc.reason, exc.detail)
-    except (OSError, EOFError) as exc:
-        yield Problem(item.name, "unreadable", str(exc))
+    except ARCHIVE_ERRORS as exc:  # a truncated archive or a corrupt member, met while reading
+        yield Problem(item.name, "unreadable", _unreadable(exc))
+
+
+def _unreadable(exc: BaseException) -> str:
+    return f"cannot be read to its end ({type(exc).__name__}: {exc}); the rest is skipped"
 
 
 def check(record: ArticleRecord, limits: Limits) -> ArticleRecord | Problem:
@@ -273,9 +292,15 @@ def _named_format(name: str | None) -> Format | None:
     return known[name]
 
 
-def _unknown_format_detail() -> str:
+def _unknown_format_detail(item: Input) -> str:
     names = ", ".join(formats())
-    return f"not a format healthqa reads (supported: {names}); name one with --format"
+    expected = {
+        ".jsonl": 'a first line that is a JSON object with "_id" (BEIR) or "healthqa_export"',
+        ".json": 'a first line that is a JSON object with "_id" (BEIR) or "healthqa_export"',
+        ".xml": "a MedQuAD root element (<Document>, <DiseaseFile> or <doc>)",
+    }.get(item.suffix)
+    found = f"expected {expected}; " if expected else ""
+    return f"{found}not a format healthqa reads (supported: {names}); name one with --format"
 
 
 __all__ = [
