@@ -142,3 +142,32 @@ def test_http_and_https_links_are_kept(store: Store, tmp_path: Path) -> None:
     summary = import_paths(store, [str(tmp_path / "in")])
     assert summary.ok and summary.imported == 4
     assert {a.source_url for a in store.list_articles()} == {"HTTPS://example.org/a?b=c"}
+
+
+def test_a_deeply_nested_line_is_one_problem_and_the_lines_after_it_import(
+    store: Store, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [json.dumps(beir_row("a", "A?", "A.")), "[" * 100_000 + "]" * 100_000,
+            '{"_id": "c", "title": "' + "{" * 400 + '", "text": "C."}',
+            json.dumps(beir_row("b", "B?", "B."))]  # fmt: skip
+    corpus.write_text("\n".join(rows) + "\n")
+    summary = import_paths(store, [str(corpus)])
+    assert summary.imported == 3  # a, the title of braces, b
+    (problem,) = summary.rejected
+    assert (problem.line, problem.reason) == (2, "not JSON") and "nested" in problem.detail
+
+
+def test_problems_are_all_counted_but_only_the_first_thousand_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [json.dumps(beir_row("a", "A?", "A."))] + ["not json"] * 2500
+    corpus.write_text("\n".join(lines) + "\n")
+    summary = import_paths(store, [str(corpus)])
+    assert summary.imported == 1 and not summary.ok
+    assert len(summary.rejected) == 2500 and len(summary.rejected.kept) == 1000
+    assert summary.rejected_by_reason() == {"not JSON": 2500}
+    assert summary.rejected[0].line == 2 and summary.rejected[-1].line == 1001
+    data = summary.to_dict()
+    assert len(data["problems"]) == 1000 and data["problems_not_listed"] == 1500

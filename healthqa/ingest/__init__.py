@@ -243,6 +243,9 @@ def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
         yield Problem(exc.name, exc.reason, exc.detail)
     except ARCHIVE_ERRORS as exc:  # a truncated archive or a corrupt member, met while reading
         yield Problem(item.name, "unreadable", _unreadable(exc))
+    except Exception as exc:  # a bug in a reader must cost one document, not the import
+        detail = f"could not be read ({type(exc).__name__}: {exc}); please report this"
+        yield Problem(item.name, "reader failed", detail)
 
 
 def _unreadable(exc: BaseException) -> str:

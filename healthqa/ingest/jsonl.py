@@ -31,7 +31,7 @@ def sniff_keys(head: bytes) -> set[str]:
     first = head.split(b"\n", 1)[0]
     try:
         value = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return set()
     return set(value) if isinstance(value, dict) else set()
 
@@ -43,6 +43,9 @@ def _parse(name: str, number: int, raw: bytes) -> dict[str, Any] | Problem:
         return Problem(name, "not UTF-8", str(exc), line=number)
     except ValueError as exc:
         return Problem(name, "not JSON", str(exc), line=number)
+    except RecursionError:
+        detail = "the JSON is nested too deeply to read (an article is an object of a few levels)"
+        return Problem(name, "not JSON", detail, line=number)
     if not isinstance(value, dict):
         kind = type(value).__name__.replace("dict", "object").replace("list", "array")
         detail = f"each line must be a JSON object; this one is a JSON {kind}"

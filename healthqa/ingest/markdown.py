@@ -52,11 +52,15 @@ def read(item: Input, limits: Limits) -> Iterator[Item]:
         yield Problem(item.name, "not UTF-8", str(exc))
         return
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=_YAML if _YAML.detect(text) else None)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None  # the YAML keeps the first newline
         yield Problem(item.name, "bad front matter", _yaml_reason(exc), line=line)
+        return
+    except (ValueError, RecursionError) as exc:  # an explicit !!timestamp that is no date
+        detail = f"the YAML header cannot be read: {type(exc).__name__}: {exc}"
+        yield Problem(item.name, "bad front matter", detail)
         return
     try:
         yield _record(item, dict(post.metadata), post.content)
@@ -110,6 +114,38 @@ def _texts(fm: dict[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FieldError(key, "expected a list of texts")
     return tuple(v.strip() for v in value if v.strip())
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, for a header a publisher wrote, with two things refused or left out.
+
+    Anchors and aliases (`&a`, `*a`) are refused: a kilobyte of nested aliases expands to
+    gigabytes (a "billion laughs"), and front matter never needs them. Dates stay text, so that
+    `parse_date` names the field of a bad one ("2026-13-45") instead of YAML failing the file.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML anchors and aliases (&name, *name) are not allowed here",
+                event.start_mark,
+            )  # fmt: skip
+        return super().compose_node(parent, index)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _YAMLHandler(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_Loader)  # a SafeLoader, with the changes above
+
+
+_YAML = _YAMLHandler()
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
