@@ -1,3 +1,4 @@
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -179,3 +180,25 @@ def test_a_corrupt_or_lying_zip_member_is_a_problem_and_the_others_are_read(
     lying.write_bytes(bytes(data))
     items = list(ingest.read([lying]))
     assert kinds(items) == ["ArticleRecord", "Problem", "ArticleRecord"]
+
+
+def test_byte_order_marks_and_other_encodings_are_read(fixtures: Path, tmp_path: Path) -> None:
+    """A BOM gave Markdown "no title"; UTF-16 XML and latin-1 JSON Lines were "unknown format"."""
+    markdown = "---\ntitle: Où est la douleur?\n---\nÀ la jambe.\n"
+    (tmp_path / "bom.md").write_bytes(b"\xef\xbb\xbf" + markdown.encode())
+    (tmp_path / "utf16.md").write_text(markdown, encoding="utf-16")  # with its BOM
+    xml = (fixtures / "medquad/1_Tiny_QA/0000002.xml").read_text(encoding="utf-8")
+    xml = xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').replace("yawning", "bâillement")
+    (tmp_path / "utf16.xml").write_text(xml, encoding="utf-16")
+    row = json.dumps(beir_row("c", "Café?", "Crème brûlée. " * 400), ensure_ascii=False)
+    (tmp_path / "latin1.jsonl").write_bytes((row + "\n").encode("cp1252"))
+    (tmp_path / "utf16.jsonl").write_text(row + "\n", encoding="utf-16")
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + (row + "\n").encode())
+    for name in ("bom.md", "utf16.md", "utf16.xml", "latin1.jsonl", "utf16.jsonl", "bom.jsonl"):
+        items = list(ingest.read([tmp_path / name]))
+        assert kinds(items) == ["ArticleRecord"], (name, items)
+        record = items[0]
+        assert isinstance(record, ArticleRecord)
+        text = record.title + record.body
+        assert any(word in text for word in ("Où", "bâillement", "Café")), (name, text[:80])
+        assert "\ufeff" not in text and "Ã" not in text, name

@@ -34,6 +34,7 @@ from markdown_it import MarkdownIt
 
 from healthqa.articles import ArticleRecord, Link, TopicRecord
 from healthqa.ingest import FieldError, Format, Item, Limits, Problem, parse_date
+from healthqa.ingest.encodings import decode
 from healthqa.ingest.inputs import Input
 
 DEFAULT_SOURCE = "markdown"
@@ -47,9 +48,9 @@ def sniff(item: Input, head: bytes) -> bool:
 
 def read(item: Input, limits: Limits) -> Iterator[Item]:
     try:
-        text = item.read(limits.document_bytes).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        yield Problem(item.name, "not UTF-8", str(exc))
+        text = decode(item.read(limits.document_bytes))
+    except UnicodeDecodeError as exc:  # a UTF-16 mark on bytes that are not
+        yield Problem(item.name, "invalid encoding", str(exc))
         return
     try:
         post = frontmatter.loads(text, handler=_YAML if _YAML.detect(text) else None)
