@@ -3,8 +3,10 @@
 `read(paths)` expands folders and archives, detects each document's format (or uses the one
 named), and yields, in order: records to import, `Skipped` notes for input left out on purpose
 (MedQuAD pairs whose answers were removed; a readme beside the articles in a folder or archive),
-and `Problem`s for input that is broken, including a file named on its own whose format is
-unknown. A problem never stops the stream: the other records go on.
+and `Problem`s for input that is broken, including a file named on its own, or a `.jsonl`,
+`.json` or `.xml` file anywhere, whose format is unknown. A problem never stops the stream: the
+other records go on. A source URL that is not http(s) is dropped with a problem of its own; the
+article still comes.
 """
 
 from __future__ import annotations
