@@ -80,6 +80,7 @@ def test_an_impossible_date_is_a_bad_field_and_the_other_files_import(tmp_path: 
         "last_reviewed",
     )
     assert "2026-13-45" in bad.detail and "2026-01-31" in bad.detail  # what was expected
+    assert bad.line == 3
     assert (Path(tagged.origin).name, tagged.reason) == ("c-tagged.md", "bad front matter")
 
 

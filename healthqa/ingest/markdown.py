@@ -66,7 +66,18 @@ def read(item: Input, limits: Limits) -> Iterator[Item]:
     try:
         yield _record(item, dict(post.metadata), post.content)
     except FieldError as exc:
-        yield Problem(item.name, "bad field", exc.detail, field=exc.field)
+        line = _line_of(text, exc.field)
+        yield Problem(item.name, "bad field", exc.detail, line=line, field=exc.field)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line of the header where `key:` is set (the file's first line is the opening ---)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith(key + ":"):
+            return number
+        if number > 1 and line.rstrip() == "---":
+            return None
+    return None
 
 
 def _record(item: Input, fm: dict[str, Any], body: str) -> ArticleRecord:
