@@ -202,3 +202,21 @@ def test_byte_order_marks_and_other_encodings_are_read(fixtures: Path, tmp_path:
         text = record.title + record.body
         assert any(word in text for word in ("Où", "bâillement", "Café")), (name, text[:80])
         assert "\ufeff" not in text and "Ã" not in text, name
+
+
+@pytest.mark.parametrize(("offset", "change"), [(8, 0x01), (10, 99)])
+def test_an_encrypted_or_unknown_compression_zip_member_is_a_problem(
+    tmp_path: Path, offset: int, change: int
+) -> None:
+    """zipfile raises RuntimeError (encrypted) or NotImplementedError (method 99) for these."""
+    path = tmp_path / "odd.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(3):
+            archive.writestr(f"a{i}.md", _markdown(f"What is {i}?"))
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)  # the second member's
+    data[central + offset] |= change  # flag bit 0 (encrypted), or the compression method
+    path.write_bytes(bytes(data))
+    items = list(ingest.read([path]))
+    assert kinds(items) == ["ArticleRecord", "Problem", "ArticleRecord"]
+    assert items[1].reason == "unreadable"  # type: ignore[union-attr]

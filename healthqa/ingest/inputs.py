@@ -20,9 +20,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
-# What reading a truncated or corrupt archive (or a member of it) raises.
+# What reading a truncated or corrupt archive (or a member of it) raises; zipfile raises
+# RuntimeError for an encrypted member and NotImplementedError (a RuntimeError) for an unknown
+# compression method.
 ARCHIVE_ERRORS = (
-    tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError
+    tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError,
+    RuntimeError,
 )  # fmt: skip
 KEEP_BYTES = 8 * 1024 * 1024  # the default of `expand`'s `keep`
 
