@@ -220,3 +220,12 @@ def test_an_encrypted_or_unknown_compression_zip_member_is_a_problem(
     items = list(ingest.read([path]))
     assert kinds(items) == ["ArticleRecord", "Problem", "ArticleRecord"]
     assert items[1].reason == "unreadable"  # type: ignore[union-attr]
+
+
+def test_damaged_utf8_is_detected_and_named_by_line_not_garbled(tmp_path: Path) -> None:
+    good = json.dumps(beir_row("a", "Crème?", "Brûlée."), ensure_ascii=False).encode()
+    (tmp_path / "c.jsonl").write_bytes(good[:-3] + b"\xff" + good[-3:] + b"\n" + good + b"\n")
+    items = list(ingest.read([tmp_path / "c.jsonl"]))
+    assert kinds(items) == ["Problem", "ArticleRecord"]
+    assert (items[0].reason, items[0].line) == ("not UTF-8", 1)  # type: ignore[union-attr]
+    assert items[1].title == "Crème?"  # type: ignore[union-attr]

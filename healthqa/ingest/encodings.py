@@ -3,9 +3,9 @@
 UTF-8 is expected. A byte-order mark names UTF-8, UTF-16 or UTF-32 and is removed (a Markdown
 file saved "with BOM" still starts with its `---`). Bytes that are not UTF-8 and carry no mark
 are read as Windows-1252, the "latin-1" of files saved on Windows (ISO-8859-1 where 1252 leaves
-a byte unassigned), so their text is kept rather than refused. XML names its own encoding in its
-declaration, which the XML parser honours; `head_text` lets detection read an XML file's first
-tags in UTF-16 too.
+a byte unassigned), so their text is kept rather than refused; damaged UTF-8 is still refused.
+XML names its own encoding in its declaration, which the XML parser honours; `head_text` lets
+detection read an XML file's first tags in UTF-16 too.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ _MARKS = (
 )
 # "<?" with no mark: XML in UTF-16 (the XML specification's appendix F).
 _UNMARKED_XML = ((b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be"))
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 _DECLARED = re.compile(rb"""^<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -48,11 +51,16 @@ def decode(data: bytes) -> str:
 
 
 def decode_unmarked(data: bytes) -> str:
-    """UTF-8, else Windows-1252 (else ISO-8859-1, which decodes any byte)."""
+    """UTF-8, else Windows-1252 (else ISO-8859-1, which decodes any byte).
+
+    Bytes that hold UTF-8 sequences and yet are not UTF-8 are damaged UTF-8, not Windows-1252:
+    reading them as 1252 would garble every accent, so they raise UnicodeDecodeError instead.
+    """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        if _UTF8_SEQUENCE.search(data):
+            raise
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
@@ -74,7 +82,12 @@ def head_text(head: bytes) -> str:
             return head.decode(declared[1].decode("ascii"), "ignore")
         except LookupError:
             pass
-    return head.decode("utf-8", "ignore") if _is_utf8(head) else decode_unmarked(head)
+    if not _is_utf8(head):
+        try:
+            return decode_unmarked(head)
+        except UnicodeDecodeError:  # damaged UTF-8: its reader will say where
+            pass
+    return head.decode("utf-8", "ignore")
 
 
 def _is_utf8(head: bytes) -> bool:

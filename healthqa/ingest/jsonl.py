@@ -45,6 +45,8 @@ def sniff_keys(head: bytes) -> set[str]:
 def _parse(name: str, number: int, raw: bytes) -> dict[str, Any] | Problem:
     try:
         value = json.loads(decode_unmarked(raw))
+    except UnicodeDecodeError as exc:
+        return Problem(name, "not UTF-8", str(exc), line=number)
     except ValueError as exc:
         return Problem(name, "not JSON", str(exc), line=number)
     except RecursionError:
