@@ -25,7 +25,7 @@ from healthqa.store import Conflict
 
 DEFAULT_SOURCE = "editor"
 _TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
-_OURS = re.compile(r"a(\d+)-r(\d+)")
+_OURS = re.compile(r"a(\d+)-r(\d+)(?:-[0-9a-f]+)?")  # the read API appends a body hash
 
 
 class EditError(ValueError):
@@ -65,8 +65,14 @@ class Draft:
 
 
 def article_etag(article: Article) -> str:
-    """The ETag of an article's current revision, e.g. `"a42-r3"`: the read API sends the same."""
-    return f'"a{article.id}-r{article.revision}"'
+    """The ETag of an article's current revision, e.g. `"a42-r3"`."""
+    return revision_etag(article.id, article.revision)
+
+
+def revision_etag(article_id: int, revision: int, body_hash: str = "") -> str:
+    """`"a42-r3"`, or with the hash of a response body `"a42-r3-9f1c..."`: the read API's tag,
+    which changes with what a reader sees and still names the revision for If-Match."""
+    return f'"a{article_id}-r{revision}' + (f"-{body_hash}" if body_hash else "") + '"'
 
 
 def expected_revision(if_match: str | None, article_id: int) -> int:

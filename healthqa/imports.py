@@ -14,13 +14,51 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from healthqa import clean as cleaning
 from healthqa import ingest
 from healthqa.articles import ArticleRecord, CleanArticle
 from healthqa.ingest import Limits, Problem, Skipped
 from healthqa.store import BatchResult, Store
+
+
+class Problems:
+    """The rejected input of an import: every problem counted by reason, the first `keep` kept.
+
+    A file of a million broken lines would otherwise hold a million problems in memory.
+    `len()` is how many were rejected; iterating or indexing gives the kept ones, in order.
+    """
+
+    def __init__(self, keep: int = 1000) -> None:
+        self.keep = keep
+        self.kept: list[Problem] = []
+        self.by_reason: Counter[str] = Counter()
+        self._count = 0
+
+    def append(self, problem: Problem) -> None:
+        self._count += 1
+        self.by_reason[problem.reason] += 1
+        if len(self.kept) < self.keep:
+            self.kept.append(problem)
+
+    @property
+    def not_kept(self) -> int:
+        """How many problems were counted but not kept."""
+        return self._count - len(self.kept)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.kept)
+
+    @overload
+    def __getitem__(self, index: int) -> Problem: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Problem]: ...
+    def __getitem__(self, index: int | slice) -> Problem | list[Problem]:
+        return self.kept[index]
 
 
 @dataclass
@@ -31,7 +69,7 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
-    rejected: list[Problem] = field(default_factory=list)
+    rejected: Problems = field(default_factory=Problems)
     formats: Counter[str] = field(default_factory=Counter)
     links_resolved: int = 0
     near_duplicates: int | None = None
@@ -47,7 +85,7 @@ class ImportSummary:
         return self.imported + self.updated + self.unchanged
 
     def rejected_by_reason(self) -> Counter[str]:
-        return Counter(problem.reason for problem in self.rejected)
+        return Counter(self.rejected.by_reason)
 
     def add(self, result: BatchResult) -> None:
         self.imported += result.imported
@@ -62,6 +100,7 @@ class ImportSummary:
             "skipped": dict(self.skipped),
             "rejected": dict(self.rejected_by_reason()),
             "problems": [str(problem) for problem in self.rejected],
+            "problems_not_listed": self.rejected.not_kept,
             "formats": dict(self.formats),
             "links_resolved": self.links_resolved,
             "near_duplicates": self.near_duplicates,

@@ -1,5 +1,7 @@
+import json
 import shutil
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import pytest
 from conftest import beir_row, write_jsonl
@@ -101,3 +103,71 @@ def test_worker_processes_give_the_same_result_in_the_same_order(
         db.close()
     assert results[0] == results[1]
     assert results[0][0] >= 7
+
+
+UNSAFE_URLS = ["javascript:alert(document.cookie)", "data:text/html,<script>x()</script>",
+               "VBScript:msgbox(1)", " javascript:alert(1)", "//evil.example/x"]  # fmt: skip
+
+
+def _unsafe_inputs(folder: Path, url: str) -> None:
+    """One article in each format that carries a source URL, each with `url` as its link."""
+    folder.mkdir()
+    (folder / "a.md").write_text(f"---\ntitle: What is A?\nurl: {json.dumps(url)}\n---\nA.\n")
+    write_jsonl(folder / "corpus.jsonl", [beir_row("b", "What is B?", "B.", url=url)])
+    xml = f'<Document source="T" url={quoteattr(url)}><QAPairs><QAPair pid="1"><Question>'
+    xml += "What is C?</Question><Answer>C.</Answer></QAPair></QAPairs></Document>"
+    (folder / "c.xml").write_text(xml)
+    export = {"source": "s", "external_id": "d", "title": "What is D?", "body_html": "<p>D.</p>",
+              "source_url": url, "links": []}  # fmt: skip
+    write_jsonl(folder / "d.jsonl", [{"healthqa_export": 1}, export])
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_a_link_that_is_not_http_is_dropped_and_reported_and_the_article_kept(
+    store: Store, tmp_path: Path, url: str
+) -> None:
+    _unsafe_inputs(tmp_path / "in", url)
+    summary = import_paths(store, [str(tmp_path / "in")])
+    assert summary.imported == 4
+    assert [a.source_url for a in store.list_articles()] == [None] * 4
+    assert not summary.ok and summary.rejected_by_reason() == {"unsafe link": 4}
+    where = {(Path(p.origin).name, p.line, p.field) for p in summary.rejected}
+    assert where == {("a.md", None, "url"), ("corpus.jsonl", 1, "metadata.url"),
+                     ("c.xml (pair 1)", None, "url"), ("d.jsonl", 2, "source_url")}  # fmt: skip
+    assert all("http://" in p.detail for p in summary.rejected)
+
+
+def test_http_and_https_links_are_kept(store: Store, tmp_path: Path) -> None:
+    _unsafe_inputs(tmp_path / "in", "HTTPS://example.org/a?b=c")
+    summary = import_paths(store, [str(tmp_path / "in")])
+    assert summary.ok and summary.imported == 4
+    assert {a.source_url for a in store.list_articles()} == {"HTTPS://example.org/a?b=c"}
+
+
+def test_a_deeply_nested_line_is_one_problem_and_the_lines_after_it_import(
+    store: Store, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [json.dumps(beir_row("a", "A?", "A.")), "[" * 100_000 + "]" * 100_000,
+            '{"_id": "c", "title": "' + "{" * 400 + '", "text": "C."}',
+            json.dumps(beir_row("b", "B?", "B."))]  # fmt: skip
+    corpus.write_text("\n".join(rows) + "\n")
+    summary = import_paths(store, [str(corpus)])
+    assert summary.imported == 3  # a, the title of braces, b
+    (problem,) = summary.rejected
+    assert (problem.line, problem.reason) == (2, "not JSON") and "nested" in problem.detail
+
+
+def test_problems_are_all_counted_but_only_the_first_thousand_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [json.dumps(beir_row("a", "A?", "A."))] + ["not json"] * 2500
+    corpus.write_text("\n".join(lines) + "\n")
+    summary = import_paths(store, [str(corpus)])
+    assert summary.imported == 1 and not summary.ok
+    assert len(summary.rejected) == 2500 and len(summary.rejected.kept) == 1000
+    assert summary.rejected_by_reason() == {"not JSON": 2500}
+    assert summary.rejected[0].line == 2 and summary.rejected[-1].line == 1001
+    data = summary.to_dict()
+    assert len(data["problems"]) == 1000 and data["problems_not_listed"] == 1500

@@ -111,3 +111,20 @@ def test_input_names_its_file_suffix_and_folder() -> None:
         "0001_2",
         "1_Q",
     )
+
+
+def test_a_streamed_tar_member_is_read_again_from_its_start_without_being_kept(
+    tmp_path: Path,
+) -> None:
+    """Detection reads the head, the reader then the whole, but only `keep` bytes stay held."""
+    lines = b"".join(b'{"_id": "%d", "title": "Q?", "text": "A."}\n' % i for i in range(5000))
+    archive = make_tar(tmp_path / "c.tar.gz", {"corpus.jsonl": lines})
+    members = expand(archive, keep=10_000)
+    member = next(members)  # read while it is the archive's current member, as importing does
+    assert isinstance(member, Input)
+    assert member.head(100) == lines[:100]
+    with member.open() as stream:
+        assert stream.read() == lines  # from the first byte again, to the end
+    with pytest.raises(OSError, match="read already"):
+        member.open()  # its 200 KB were streamed through, not kept
+    assert list(members) == []

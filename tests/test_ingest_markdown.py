@@ -2,8 +2,10 @@ from datetime import date
 from pathlib import Path
 
 from healthqa.articles import ArticleRecord, Link
+from healthqa.imports import import_paths
 from healthqa.ingest import Limits, Problem, markdown
 from healthqa.ingest.inputs import Input, expand
+from healthqa.store import open_store
 
 
 def read(path: Path) -> list[object]:
@@ -60,3 +62,38 @@ def test_a_bad_date_names_the_field(tmp_path: Path) -> None:
     assert isinstance(problem, Problem)
     assert (problem.reason, problem.field) == ("bad field", "next_review")
     assert "next spring" in problem.detail
+
+
+def test_an_impossible_date_is_a_bad_field_and_the_other_files_import(tmp_path: Path) -> None:
+    """YAML read 2026-13-45 as a date and raised, which stopped the whole import."""
+    (tmp_path / "a-bad.md").write_text("---\ntitle: Bad?\nlast_reviewed: 2026-13-45\n---\nB.\n")
+    (tmp_path / "b-good.md").write_text("---\ntitle: Good?\nlast_reviewed: 2026-01-31\n---\nG.\n")
+    (tmp_path / "c-tagged.md").write_text("---\ntitle: T?\nx: !!timestamp 2026-13-45\n---\nT.\n")
+    store = open_store(":memory:")
+    summary = import_paths(store, [str(tmp_path)], workers=0)
+    assert summary.imported == 1
+    assert store.list_articles()[0].last_reviewed == date(2026, 1, 31)
+    bad, tagged = summary.rejected
+    assert (Path(bad.origin).name, bad.reason, bad.field) == (
+        "a-bad.md",
+        "bad field",
+        "last_reviewed",
+    )
+    assert "2026-13-45" in bad.detail and "2026-01-31" in bad.detail  # what was expected
+    assert bad.line == 3
+    assert (Path(tagged.origin).name, tagged.reason) == ("c-tagged.md", "bad front matter")
+
+
+def test_yaml_aliases_are_refused_so_a_small_file_cannot_take_gigabytes(tmp_path: Path) -> None:
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    path = tmp_path / "bomb.md"
+    path.write_text("---\ntitle: Boom?\n" + "\n".join(levels) + "\n---\nBody.\n")
+    assert path.stat().st_size < 1024
+    (problem,) = read(path)  # expanded, this would be 9**9 strings
+    assert isinstance(problem, Problem)
+    assert problem.reason == "bad front matter" and problem.line == 3
+    assert "aliases" in problem.detail

@@ -177,6 +177,17 @@ def test_unknown_keys_raise_not_found(store: Store) -> None:
         store.revisions(999)
 
 
+@pytest.mark.parametrize("key", ["²", "①", "٣", 2**63, str(2**63), "9" * 30, -1])
+def test_keys_that_are_no_storable_id_are_not_found_not_errors(store: Store, key: object) -> None:
+    """str.isdigit is not int(): "²" is a slug; an id over 2**63 - 1 would overflow SQLite."""
+    with pytest.raises(NotFound):
+        store.get_article(key)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        store.revisions(key)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        store.revoke_token(key, "2026-01-01T00:00:00Z")  # type: ignore[arg-type]
+
+
 def test_near_duplicates_are_replaced_as_a_list(store: Store) -> None:
     ids = store.save_batch([article(), article("a2", "Hiccups: what causes them?")], "t", "r")
     a, b = ids.article_ids

@@ -1,5 +1,6 @@
 """The app as a whole: its routes, docs, static files, ETags, errors and `healthqa serve`."""
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -172,3 +173,34 @@ def test_pages_answer_head_requests_without_a_body(client: Any) -> None:
         response.headers["etag"]
         == client.get("/articles/what-causes-leg-cramps-in-late-pregnancy").headers["etag"]
     )
+
+
+def test_a_500_is_logged_once_and_not_raised_on_to_the_server(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server logs what the app raises: the app answers the 500 and logs it itself, once."""
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a database" * 100)
+    caplog.set_level(logging.ERROR)
+    with TestClient(create_app(web_library(broken)), raise_server_exceptions=True) as client:
+        for path in ("/articles/anything", "/api/v1/stats"):
+            caplog.clear()
+            response = client.get(path)
+            assert response.status_code == 500
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert [r.getMessage() for r in caplog.records] == [f"error answering GET {path}"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/articles/³", "/articles/①", "/articles/9223372036854775808", "/articles/" + "9" * 20,
+     "/api/v1/articles/²", "/api/v1/articles/①", "/api/v1/articles/9223372036854775808",
+     "/api/v1/articles/9223372036854775808/revisions", "/api/v1/articles/²/revisions"],
+)  # fmt: skip
+def test_ids_that_are_not_ascii_or_too_large_for_the_database_are_404(
+    client: Any, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    if path.startswith("/api/"):
+        assert response.json()["error"]["code"] == "not_found"

@@ -1,4 +1,5 @@
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -235,6 +236,8 @@ def test_a_body_that_is_not_a_json_object_gets_a_clear_4xx(
         ({"topic": {"name": "x" * 201}}, "topic.name", "invalid_field"),
         ({"topic": {"name": "Cramps", "synonyms": [""]}}, "topic.synonyms.0", "invalid_field"),
         ({"source_url": "javascript:alert(1)"}, "source_url", "invalid_field"),
+        ({"source_url": "data:text/html,<script>x()</script>"}, "source_url", "invalid_field"),
+        ({"source_url": "vbscript:msgbox(1)"}, "source_url", "invalid_field"),
         ({"last_reviewed": "last week"}, "last_reviewed", "invalid_field"),
         ({"reason": ""}, "reason", "invalid_field"),
         ({"reason": "x" * 1001}, "reason", "invalid_field"),
@@ -354,3 +357,66 @@ def test_hostile_bodies_get_a_clear_4xx_never_a_500(
         error = response.json()["error"]
         assert error["status"] == response.status_code in (400, 409, 422)
         assert error["message"]
+
+
+def test_a_retired_articles_revisions_are_404_to_readers_and_shown_to_editors(site: Site) -> None:
+    created = site.create().json()
+    url = f"/api/v1/articles/{created['id']}"
+    site.client.post(f"{url}/retire", json={"reason": "superseded"}, headers=site.auth())
+    assert_error(site.client.get(f"{url}/revisions"), 404, "not_found")
+    assert_error(site.client.get(f"/api/v1/articles/{created['slug']}/revisions"), 404, "not_found")
+    bad = site.client.get(f"{url}/revisions", headers=site.auth("not-a-token"))
+    assert_error(bad, 401, "unauthorized")
+    shown = site.client.get(f"{url}/revisions", headers=site.auth())
+    assert [r["status"] for r in shown.json()["revisions"]] == ["published", "retired"]
+    site.client.post(f"{url}/restore", json={"reason": "back"}, headers=site.auth())
+    assert site.client.get(f"{url}/revisions").status_code == 200
+
+
+def test_the_read_apis_etag_is_the_if_match_an_update_needs(site: Site) -> None:
+    """docs/editor-api.md: fetch the article, edit, send its ETag back as If-Match."""
+    created = site.create().json()
+    read = site.client.get(f"/api/v1/articles/{created['id']}")
+    assert read.status_code == 200 and read.json()["article"]["title"] == created["title"]
+    tag = read.headers["ETag"]
+    assert tag.startswith(f'"a{created["id"]}-r1-')
+    unchanged = site.client.get(f"/api/v1/articles/{created['id']}", headers={"If-None-Match": tag})
+    assert unchanged.status_code == 304 and unchanged.headers["ETag"] == tag
+    updated = site.put(created["id"], tag, title="Why do legs cramp?", reason="clearer")
+    assert updated.status_code == 200, updated.text
+    assert_error(site.put(created["id"], tag, title="Stale?"), 412, "precondition_failed")
+
+
+def test_the_schema_refuses_what_the_server_refuses(site: Site) -> None:
+    """Text fields the server refuses when empty or blank say so in the OpenAPI document."""
+    schemas = site.client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    for model in ("ArticleCreate", "ArticleIn", "StatusChange"):
+        for name, field in schemas[model]["properties"].items():
+            if name in ("title", "body", "reason"):
+                assert field["minLength"] == 1 and field["pattern"] == r"\S", (model, name)
+                assert not re.search(field["pattern"], " \t\n")
+    for field in ("title", "body", "reason"):
+        assert_error(site.create(**{field: " \n "}), 422, "invalid_field", field)
+    assert_error(site.create(body=""), 422, "invalid_field", "body")
+    url = site.create().json()["id"]
+    retire = f"/api/v1/articles/{url}/retire"
+    response = site.client.post(retire, json={"reason": "   "}, headers=site.auth())
+    assert_error(response, 422, "invalid_field", "reason")
+    source_url = schemas["ArticleIn"]["properties"]["source_url"]["anyOf"][0]
+    assert re.search(source_url["pattern"], "https://example.org/a")
+    assert not re.search(source_url["pattern"], "javascript:alert(1)")
+
+
+def test_a_405_names_every_method_the_address_takes(site: Site) -> None:
+    for path, allowed in [
+        ("/api/v1/articles/1", "GET, PUT"),
+        ("/api/v1/articles", "GET, POST"),
+        ("/api/v1/articles/1/retire", "POST"),
+        ("/api/v1/articles/1/revisions", "GET"),
+        ("/articles/some-slug", "GET, HEAD"),
+        ("/static/site.css", "GET, HEAD"),
+    ]:
+        for method in ("OPTIONS", "DELETE"):
+            response = site.client.request(method, path)
+            assert response.status_code == 405, (method, path)
+            assert response.headers["Allow"] == allowed, (method, path)

@@ -2,14 +2,20 @@
 
 import json
 import re
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import web_library
+from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 from starlette.requests import Request
 
+from healthqa.imports import import_paths
 from healthqa.safety import DISCLAIMER
-from healthqa.web import pages
+from healthqa.store import open_store
+from healthqa.web import create_app, pages
 
 LEG_CRAMPS = "/articles/what-causes-leg-cramps-in-late-pregnancy"
 
@@ -250,3 +256,24 @@ def test_an_answer_past_its_review_date_says_so(client: Any) -> None:
     assert "heartburn" in first.xpath(".//h3")[0].text_content().casefold()
     facts = dict(zip(texts(first, ".//dt"), texts(first, ".//dd"), strict=True))
     assert facts["Next review due"] == "1 March 2026 (review overdue)"
+
+
+def test_pages_never_link_to_a_stored_address_that_is_not_http(tmp_path: Path) -> None:
+    """An article stored before importers checked links keeps its text but loses the link."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.md").write_text(
+        "---\ntitle: What helps hiccups?\nurl: https://example.org/h\n---\n"
+        "Hiccups stop on their own. Sipping cold water helps hiccups.\n"
+    )
+    db = tmp_path / "site.db"
+    store = open_store(str(db))
+    import_paths(store, [str(tmp_path / "in")], workers=0)
+    store.close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE articles SET source_url = 'javascript:alert(document.cookie)'")
+    with TestClient(create_app(web_library(db)), raise_server_exceptions=False) as client:
+        for path in ("/articles/what-helps-hiccups", "/ask?q=what+helps+hiccups"):
+            root = page(client, path)
+            assert "markdown" in " ".join(texts(root, "//dd"))  # the source is still named
+            hrefs = [a.get("href") for a in root.xpath("//a[@href]")]
+            assert hrefs and all(h.startswith(("/", "#", "http", "tel:")) for h in hrefs), hrefs

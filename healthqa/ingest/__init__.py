@@ -3,14 +3,18 @@
 `read(paths)` expands folders and archives, detects each document's format (or uses the one
 named), and yields, in order: records to import, `Skipped` notes for input left out on purpose
 (MedQuAD pairs whose answers were removed; a readme beside the articles in a folder or archive),
-and `Problem`s for input that is broken, including a file named on its own whose format is
-unknown. A problem never stops the stream: the other records go on.
+and `Problem`s for input that is broken, including a file named on its own, or a `.jsonl`,
+`.json` or `.xml` file anywhere, whose format is unknown. A problem never stops the stream: the
+other records go on. A source URL that is not http(s) is dropped with a problem of its own; the
+article still comes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +22,7 @@ from functools import partial
 
 from healthqa import config
 from healthqa.articles import ArticleRecord
-from healthqa.ingest.inputs import Input, InputError, expand, too_large
+from healthqa.ingest.inputs import ARCHIVE_ERRORS, Input, InputError, expand, too_large
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,18 @@ def parse_date(value: object, field: str) -> date | None:
         raise FieldError(field, f"expected a date like 2026-01-31, got {value!r}") from None
 
 
+# The only links healthqa stores or renders: http(s), with no spaces. A `javascript:`, `data:` or
+# `vbscript:` link would run in a reader's browser. The editor API's schema and the importers
+# both use `is_web_url`; the pages use it again before they render a link.
+WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+\S*$"
+_WEB_URL = re.compile(WEB_URL_PATTERN)
+
+
+def is_web_url(value: object) -> bool:
+    """True for an http or https URL (the only links a page may show), else False."""
+    return isinstance(value, str) and _WEB_URL.fullmatch(value) is not None
+
+
 Item = ArticleRecord | Problem | Skipped
 SKIP_UNKNOWN = "not an article file (no format healthqa reads; e.g. a readme or licence)"
 Reader = Callable[[Input, Limits], Iterator[Item]]
@@ -93,6 +109,7 @@ class Format:
     sniff: Sniffer
     read: Reader
     streams: bool = False  # read line by line: the file may be large if each line is within limits
+    url_field: str = "source_url"  # where the format keeps the source URL, for problems
 
 
 def formats() -> dict[str, Format]:
@@ -103,9 +120,21 @@ def formats() -> dict[str, Format]:
     return {fmt.name: fmt for fmt in ordered}
 
 
-def detect(item: Input) -> Format | None:
-    """The format of one input, judged from its name and first bytes; None when unknown."""
-    head = item.head()
+HEAD_BYTES = 4096
+# Files of these kinds are articles or nothing: when none of the formats reads one, that is a
+# problem to report, even inside a folder or archive (a readme or licence is skipped instead).
+DATA_SUFFIXES = (".jsonl", ".json", ".xml")
+
+
+def detect(item: Input, line_bytes: int = Limits.line_bytes) -> Format | None:
+    """The format of one input, judged from its name and first bytes; None when unknown.
+
+    For JSON Lines the first bytes are the whole first line (up to `line_bytes`), however long:
+    a corpus whose first article is long is still a corpus.
+    """
+    head = item.head(HEAD_BYTES)
+    if item.suffix in (".jsonl", ".json") and len(head) == HEAD_BYTES and b"\n" not in head:
+        head = item.first_line(line_bytes)
     for fmt in formats().values():
         if fmt.sniff(item, head):
             return fmt
@@ -159,8 +188,9 @@ def units(
     """Like `read`, but whole-file documents come unparsed, so that workers can parse them."""
     limits = limits or Limits()
     chosen = _named_format(format)
+    keep = limits.line_bytes + 2 * HEAD_BYTES  # what detection may read of a streamed member
     for path in paths:
-        for item in expand(path, progress):
+        for item in expand(path, progress, keep):
             if isinstance(item, InputError):
                 yield Problem(item.name, item.reason, item.detail)
                 continue
@@ -180,14 +210,14 @@ def _read_input(
         yield Problem(item.name, "too large", too_large(item.size, limits.document_bytes))
         return
     try:
-        fmt = chosen or detect(item)
-    except OSError as exc:
-        yield Problem(item.name, "unreadable", str(exc))
+        fmt = chosen or detect(item, limits.line_bytes)
+    except ARCHIVE_ERRORS as exc:
+        yield Problem(item.name, "unreadable", _unreadable(exc))
         return
     if on_input:
         on_input(item, fmt)
-    if fmt is None and named:
-        yield Problem(item.name, "unknown format", _unknown_format_detail())
+    if fmt is None and (named or item.suffix in DATA_SUFFIXES):
+        yield Problem(item.name, "unknown format", _unknown_format_detail(item))
     elif fmt is None:  # a readme or licence beside the articles in a folder or archive
         yield Skipped(item.name, SKIP_UNKNOWN)
     elif fmt.streams:
@@ -197,16 +227,31 @@ def _read_input(
             yield Document(item.name, item.path, item.read(limits.document_bytes), fmt.name)
         except InputError as exc:
             yield Problem(exc.name, exc.reason, exc.detail)
+        except ARCHIVE_ERRORS as exc:
+            yield Problem(item.name, "unreadable", _unreadable(exc))
 
 
 def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
     try:
         for record in fmt.read(item, limits):
-            yield check(record, limits) if isinstance(record, ArticleRecord) else record
+            if isinstance(record, ArticleRecord):
+                record, unsafe = _safe_links(record, fmt.url_field)
+                if unsafe:
+                    yield unsafe
+                yield check(record, limits)
+            else:
+                yield record
     except InputError as exc:
         yield Problem(exc.name, exc.reason, exc.detail)
-    except (OSError, EOFError) as exc:
-        yield Problem(item.name, "unreadable", str(exc))
+    except ARCHIVE_ERRORS as exc:  # a truncated archive or a corrupt member, met while reading
+        yield Problem(item.name, "unreadable", _unreadable(exc))
+    except Exception as exc:  # a bug in a reader must cost one document, not the import
+        detail = f"could not be read ({type(exc).__name__}: {exc}); please report this"
+        yield Problem(item.name, "reader failed", detail)
+
+
+def _unreadable(exc: BaseException) -> str:
+    return f"cannot be read to its end ({type(exc).__name__}: {exc}); the rest is skipped"
 
 
 def check(record: ArticleRecord, limits: Limits) -> ArticleRecord | Problem:
@@ -228,6 +273,21 @@ def check(record: ArticleRecord, limits: Limits) -> ArticleRecord | Problem:
     return record
 
 
+def _safe_links(record: ArticleRecord, field: str) -> tuple[ArticleRecord, Problem | None]:
+    """The record without a source URL that is not http(s), and the problem saying so.
+
+    The article itself is still imported: only the link is dropped.
+    """
+    url = record.source_url
+    if url is None or is_web_url(url):
+        return record, None
+    origin, _, line = record.origin.rpartition(":")
+    where = (origin, int(line)) if origin and line.isdigit() else (record.origin, None)
+    detail = f"expected an http:// or https:// address, got {url[:80]!r} (link dropped)"
+    problem = Problem(where[0], "unsafe link", detail, line=where[1], field=field)
+    return dataclasses.replace(record, source_url=None), problem
+
+
 def _named_format(name: str | None) -> Format | None:
     if name is None:
         return None
@@ -237,9 +297,15 @@ def _named_format(name: str | None) -> Format | None:
     return known[name]
 
 
-def _unknown_format_detail() -> str:
+def _unknown_format_detail(item: Input) -> str:
     names = ", ".join(formats())
-    return f"not a format healthqa reads (supported: {names}); name one with --format"
+    expected = {
+        ".jsonl": 'a first line that is a JSON object with "_id" (BEIR) or "healthqa_export"',
+        ".json": 'a first line that is a JSON object with "_id" (BEIR) or "healthqa_export"',
+        ".xml": "a MedQuAD root element (<Document>, <DiseaseFile> or <doc>)",
+    }.get(item.suffix)
+    found = f"expected {expected}; " if expected else ""
+    return f"{found}not a format healthqa reads (supported: {names}); name one with --format"
 
 
 __all__ = [
@@ -253,6 +319,7 @@ __all__ = [
     "check",
     "detect",
     "formats",
+    "is_web_url",
     "parse_date",
     "read",
     "units",

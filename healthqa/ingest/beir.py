@@ -67,5 +67,10 @@ def _string(value: object) -> str | None:
 
 
 FORMAT = Format(
-    "beir", "BEIR corpus JSON Lines (_id, title, text, metadata)", sniff, read, streams=True
+    "beir",
+    "BEIR corpus JSON Lines (_id, title, text, metadata)",
+    sniff,
+    read,
+    streams=True,
+    url_field="metadata.url",
 )

@@ -7,10 +7,12 @@ whose name is absolute, climbs out with `..`, or is a link or device is refused 
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import posixpath
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +20,14 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
+# What reading a truncated or corrupt archive (or a member of it) raises; zipfile raises
+# RuntimeError for an encrypted member and NotImplementedError (a RuntimeError) for an unknown
+# compression method.
+ARCHIVE_ERRORS = (
+    tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError,
+    RuntimeError,
+)  # fmt: skip
+KEEP_BYTES = 8 * 1024 * 1024  # the default of `expand`'s `keep`
 
 
 class InputError(Exception):
@@ -76,26 +86,32 @@ class Input:
         with self.open() as stream:
             return stream.read(count)
 
+    def first_line(self, limit: int) -> bytes:
+        """The first line, however long, up to `limit` bytes (its start, when longer)."""
+        with self.open() as stream:
+            return stream.readline(limit)
+
 
 Progress = Callable[[int], None]
 
 
 def expand(
-    path: str | os.PathLike[str], progress: Progress | None = None
+    path: str | os.PathLike[str], progress: Progress | None = None, keep: int = KEEP_BYTES
 ) -> Iterator[Input | InputError]:
     """Every input `path` names: the file itself, each file below a folder, each archive member.
 
     `progress`, if given, is called with the number of bytes read from disk as reading goes on,
-    so that a caller can show a bar against `total_bytes(path)`.
+    so that a caller can show a bar against `total_bytes(path)`. `keep` bounds the bytes of a
+    streamed tar member held in memory so that it can be read again from its start (see `_Rewind`).
     """
     path = Path(path)
     report = progress or (lambda _: None)
     if path.is_dir():
         for child in sorted(p for p in path.rglob("*") if p.is_file()):
             if not _is_hidden(child.relative_to(path)):
-                yield from _expand_file(child, report)
+                yield from _expand_file(child, report, keep)
     elif path.is_file():
-        yield from _expand_file(path, report)
+        yield from _expand_file(path, report, keep)
     else:
         yield InputError(str(path), "not found", "no such file or folder")
 
@@ -112,9 +128,9 @@ def is_archive(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def _expand_file(path: Path, report: Progress) -> Iterator[Input | InputError]:
+def _expand_file(path: Path, report: Progress, keep: int) -> Iterator[Input | InputError]:
     if is_archive(path):
-        yield from _archive_members(path, report)
+        yield from _archive_members(path, report, keep)
     else:
         opener = lambda: open(path, "rb")  # noqa: E731, SIM115 - the caller closes it
         size = path.stat().st_size
@@ -122,15 +138,15 @@ def _expand_file(path: Path, report: Progress) -> Iterator[Input | InputError]:
         report(size)
 
 
-def _archive_members(path: Path, report: Progress) -> Iterator[Input | InputError]:
+def _archive_members(path: Path, report: Progress, keep: int) -> Iterator[Input | InputError]:
     try:
         if path.name.lower().endswith(".zip"):
             yield from _zip_members(path, report)
         else:
             with open(path, "rb") as raw:
-                yield from _tar_members(path, _Counting(raw, report))
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        yield InputError(str(path), "broken archive", f"cannot read the archive: {exc}")
+                yield from _tar_members(path, _Counting(raw, report), keep)
+    except ARCHIVE_ERRORS as exc:
+        yield InputError(str(path), "broken archive", f"cannot read the rest of the archive: {exc}")
 
 
 class _Counting(io.RawIOBase):
@@ -149,7 +165,7 @@ class _Counting(io.RawIOBase):
         return count or 0
 
 
-def _tar_members(path: Path, raw: _Counting) -> Iterator[Input | InputError]:
+def _tar_members(path: Path, raw: _Counting, keep: int) -> Iterator[Input | InputError]:
     # Streaming mode ("r|*") reads the archive once, front to back, as members are consumed.
     with tarfile.open(fileobj=raw, mode="r|*") as archive:
         for member in archive:
@@ -165,7 +181,7 @@ def _tar_members(path: Path, raw: _Counting) -> Iterator[Input | InputError]:
             stream = archive.extractfile(member)
             if stream is None:  # pragma: no cover - isfile() members always have a stream
                 continue
-            yield Input(name, member.size, _once(stream), member.name)
+            yield Input(name, member.size, _Rewind(stream, keep), member.name)
 
 
 def _zip_members(path: Path, report: Progress) -> Iterator[Input | InputError]:
@@ -184,20 +200,54 @@ def _zip_members(path: Path, report: Progress) -> Iterator[Input | InputError]:
             yield Input(name, info.file_size, partial(archive.open, info), info.filename)
 
 
-def _once(stream: IO[bytes]) -> Callable[[], IO[bytes]]:
-    """An opener for a member of a streamed tar: its bytes can be read only while it is current.
+class _Rewind:
+    """An opener for a member of a streamed tar, whose bytes arrive once, front to back.
 
-    The first open reads the member into memory (the caller has checked its size); a later open
-    serves the same bytes again, so sniffing the head and then reading the whole both work.
+    Each open starts again at the member's first byte: the bytes read so far are kept, up to
+    `keep` of them, so that detection can look at the head (or the first line) and the reader
+    then read from the start. The rest streams through without being kept, so a large JSON Lines
+    member is never held whole in memory. Opening again once more than `keep` bytes have gone by
+    is an `OSError` (nothing here does).
     """
-    cache: list[bytes] = []
 
-    def opener() -> IO[bytes]:
-        if not cache:
-            cache.append(stream.read())
-        return io.BytesIO(cache[0])
+    def __init__(self, stream: IO[bytes], keep: int) -> None:
+        self._stream = stream
+        self._keep = keep
+        self._kept = bytearray()
+        self._read = 0  # bytes taken from the stream
 
-    return opener
+    def __call__(self) -> IO[bytes]:
+        if self._read > len(self._kept):
+            raise OSError(f"this archive member is over {self._keep:,} bytes and was read already")
+        return io.BufferedReader(_Replay(self))
+
+    def read_at(self, position: int, size: int) -> bytes:
+        if position < len(self._kept):
+            return bytes(self._kept[position : position + size])
+        if position != self._read:  # pragma: no cover - readers go front to back, one at a time
+            raise OSError("an archive member can be read only from its start, in order")
+        data = self._stream.read(size)
+        if self._read == len(self._kept) and len(self._kept) + len(data) <= self._keep:
+            self._kept += data
+        self._read += len(data)
+        return data
+
+
+class _Replay(io.RawIOBase):
+    """One reading of a `_Rewind` member, from its first byte."""
+
+    def __init__(self, member: _Rewind) -> None:
+        self._member = member
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._member.read_at(self._position, len(buffer))
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 def _unsafe_member(name: str) -> str | None:

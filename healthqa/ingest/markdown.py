@@ -34,6 +34,7 @@ from markdown_it import MarkdownIt
 
 from healthqa.articles import ArticleRecord, Link, TopicRecord
 from healthqa.ingest import FieldError, Format, Item, Limits, Problem, parse_date
+from healthqa.ingest.encodings import decode
 from healthqa.ingest.inputs import Input
 
 DEFAULT_SOURCE = "markdown"
@@ -47,21 +48,36 @@ def sniff(item: Input, head: bytes) -> bool:
 
 def read(item: Input, limits: Limits) -> Iterator[Item]:
     try:
-        text = item.read(limits.document_bytes).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        yield Problem(item.name, "not UTF-8", str(exc))
+        text = decode(item.read(limits.document_bytes))
+    except UnicodeDecodeError as exc:  # a UTF-16 mark on bytes that are not
+        yield Problem(item.name, "invalid encoding", str(exc))
         return
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=_YAML if _YAML.detect(text) else None)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None  # the YAML keeps the first newline
         yield Problem(item.name, "bad front matter", _yaml_reason(exc), line=line)
         return
+    except (ValueError, RecursionError) as exc:  # an explicit !!timestamp that is no date
+        detail = f"the YAML header cannot be read: {type(exc).__name__}: {exc}"
+        yield Problem(item.name, "bad front matter", detail)
+        return
     try:
         yield _record(item, dict(post.metadata), post.content)
     except FieldError as exc:
-        yield Problem(item.name, "bad field", exc.detail, field=exc.field)
+        line = _line_of(text, exc.field)
+        yield Problem(item.name, "bad field", exc.detail, line=line, field=exc.field)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line of the header where `key:` is set (the file's first line is the opening ---)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith(key + ":"):
+            return number
+        if number > 1 and line.rstrip() == "---":
+            return None
+    return None
 
 
 def _record(item: Input, fm: dict[str, Any], body: str) -> ArticleRecord:
@@ -112,9 +128,43 @@ def _texts(fm: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value if v.strip())
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, for a header a publisher wrote, with two things refused or left out.
+
+    Anchors and aliases (`&a`, `*a`) are refused: a kilobyte of nested aliases expands to
+    gigabytes (a "billion laughs"), and front matter never needs them. Dates stay text, so that
+    `parse_date` names the field of a bad one ("2026-13-45") instead of YAML failing the file.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML anchors and aliases (&name, *name) are not allowed here",
+                event.start_mark,
+            )  # fmt: skip
+        return super().compose_node(parent, index)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _YAMLHandler(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_Loader)  # a SafeLoader, with the changes above
+
+
+_YAML = _YAMLHandler()
+
+
 def _yaml_reason(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None)
     return f"the YAML header cannot be read: {problem or exc}"
 
 
-FORMAT = Format("markdown", "Markdown with a YAML front-matter header", sniff, read)
+FORMAT = Format(
+    "markdown", "Markdown with a YAML front-matter header", sniff, read, url_field="url"
+)

@@ -24,6 +24,7 @@ from lxml.etree import _Element as Element
 
 from healthqa.articles import ArticleRecord, TopicRecord
 from healthqa.ingest import Format, Item, Limits, Problem, Skipped
+from healthqa.ingest.encodings import head_text
 from healthqa.ingest.inputs import Input
 
 LICENCE = (
@@ -65,7 +66,10 @@ _LAYOUTS = {
 
 
 def sniff(item: Input, head: bytes) -> bool:
-    return item.suffix == ".xml" and any(b"<" + tag.encode() in head for tag in _LAYOUTS)
+    if item.suffix != ".xml":
+        return False
+    text = head_text(head)  # UTF-16 too; lxml then reads the encoding the file declares
+    return any("<" + tag in text for tag in _LAYOUTS)
 
 
 def read(item: Input, limits: Limits) -> Iterator[Item]:
@@ -149,4 +153,6 @@ def _text(element: Element | None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
-FORMAT = Format("medquad", "MedQuAD XML documents (a folder, an archive or files)", sniff, read)
+FORMAT = Format(
+    "medquad", "MedQuAD XML documents (a folder, an archive or files)", sniff, read, url_field="url"
+)

@@ -285,12 +285,17 @@ class SQLiteStore(Store):
 
     def revoke_token(self, key: int | str, when: str) -> Token:
         with self._write() as db:
-            if isinstance(key, int) or key.isdigit():
-                row = db.execute(
-                    f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = ?", (int(key),)
-                ).fetchone()
+            column, value = _key(key)
+            if column == "id":
+                row = (
+                    db.execute(
+                        f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = ?", (value,)
+                    ).fetchone()
+                    if _storable(value)
+                    else None
+                )
             else:
-                row = _active_token(db, key)
+                row = _active_token(db, str(key))
             if row is None:
                 raise NotFound(f"no token in use with id or name {key!r}")
             token = Token(*row)
@@ -310,9 +315,13 @@ class SQLiteStore(Store):
 
     def _get(self, db: sqlite3.Connection, key: int | str) -> Article:
         column, value = _key(key)
-        row = db.execute(
-            f"SELECT {_ARTICLE_COLUMNS} {_ARTICLE_FROM} WHERE a.{column} = ?", (value,)
-        ).fetchone()
+        row = (
+            db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} {_ARTICLE_FROM} WHERE a.{column} = ?", (value,)
+            ).fetchone()
+            if column == "slug" or _storable(value)
+            else None
+        )
         if row is None:
             raise NotFound(f"no article with id or slug {key!r}")
         article = _article(row)
@@ -792,10 +801,21 @@ def _article(row: sqlite3.Row) -> Article:
 
 
 def _key(key: int | str) -> tuple[str, int | str]:
-    """Which column a lookup key names: an id (all ASCII digits) or a slug."""
+    """Which column a lookup key names: an id (all ASCII digits) or a slug.
+
+    "²" and "①" are digits to `str.isdigit` but not to `int`: they are slugs (and not found).
+    """
     if isinstance(key, int) or (key.isascii() and key.isdigit()):
         return "id", int(key)
     return "slug", key
+
+
+_MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
+
+
+def _storable(value: int | str) -> bool:
+    """An id the database can be asked about; a larger one names nothing (and would overflow)."""
+    return isinstance(value, int) and 0 <= value <= _MAX_ID
 
 
 def _now() -> str:

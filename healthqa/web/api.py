@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from healthqa import editing
 from healthqa.web import models, views
+from healthqa.web.caching import cache_control, etag, matches
 from healthqa.web.site import Site
 
 PREFIX = "/api/v1"
@@ -70,9 +72,20 @@ async def get_article(
             examples=["what-causes-leg-cramps-in-late-pregnancy", "1"],
         ),
     ],
-) -> dict[str, Any]:
-    """One published article by id or slug, with previous, next and related articles."""
-    return views.article_page(s, key, str(request.base_url))
+) -> Response:
+    """One published article by id or slug, with previous, next and related articles.
+
+    Its ETag (`"a42-r3-<hash of this body>"`) names the revision, so an editor can send it as
+    If-Match to update the article; sent as If-None-Match it gives 304 while the body is the same.
+    """
+    page = views.article_page(s, key, str(request.base_url))
+    body = models.ArticlePage.model_validate(page).model_dump_json().encode()
+    article = page["article"]
+    tag = editing.revision_etag(article["id"], article["revision"], etag(body).strip('"'))
+    if matches(request.headers.get("if-none-match"), tag):
+        headers = {"ETag": tag, "Cache-Control": cache_control(request.url.path)}
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers={"ETag": tag})
 
 
 async def get_related(

@@ -25,7 +25,7 @@ import healthqa
 from healthqa.library import Library
 from healthqa.web import api, pages
 from healthqa.web.caching import ETagMiddleware
-from healthqa.web.errors import HANDLERS
+from healthqa.web.errors import HANDLERS, ServerErrors
 from healthqa.web.headers import SecurityHeadersMiddleware
 from healthqa.web.site import Site
 
@@ -44,6 +44,7 @@ GET responses carry an ETag; send it back in If-None-Match to get 304 Not Modifi
 MIDDLEWARE = [
     Middleware(SecurityHeadersMiddleware, docs_path=DOCS_URL),
     Middleware(ETagMiddleware),
+    Middleware(ServerErrors),  # innermost: a 500 still gets the headers above
 ]
 
 

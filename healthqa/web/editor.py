@@ -20,10 +20,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import JsonDict
 from starlette.types import Message
 
-from healthqa import editing, tokens
+from healthqa import editing, ingest, tokens
 from healthqa.articles import Article, Revision, TopicRecord
 from healthqa.library import Library
 from healthqa.store import AlreadyExists, Conflict, NotFound, Token
@@ -110,8 +111,27 @@ def _replay(body: bytes, request: Request) -> Callable[[], Awaitable[Message]]:
 # Models --------------------------------------------------------------------------------------
 
 Short = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-WebUrl = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+def _web_url(value: str) -> str:
+    """The importers' check (`ingest.is_web_url`): only http(s) links, never `javascript:`."""
+    if not ingest.is_web_url(value):
+        raise ValueError("expected an http:// or https:// address")
+    return value
+
+
+WebUrl = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_web_url),
+    Field(json_schema_extra={"pattern": ingest.WEB_URL_PATTERN}),
+]
+# Text that must say something: the server refuses whitespace alone (422), and the schema says
+# so. (What is left once cleaning removes invisible characters and unsafe HTML is checked there.)
+SOMETHING: JsonDict = {"pattern": r"\S"}
+Reason = Annotated[
+    str, StringConstraints(min_length=1, max_length=1000), Field(json_schema_extra=SOMETHING)
+]
 
 
 class TopicIn(BaseModel):
@@ -127,8 +147,16 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(description="The question; at most max_title_chars characters.")
-    body: str = Field(description="The answer; at most max_body_chars characters.")
+    title: str = Field(
+        description="The question; at most max_title_chars characters.",
+        min_length=1,
+        json_schema_extra=SOMETHING,
+    )
+    body: str = Field(
+        description="The answer; at most max_body_chars characters.",
+        min_length=1,
+        json_schema_extra=SOMETHING,
+    )
     body_format: Literal["html", "text"] = Field("html", description="How to read `body`.")
     topic: TopicIn | None = None
     question_type: Short | None = Field(None, description="e.g. cause, treatment, symptoms.")
@@ -373,10 +401,22 @@ _status_route("restore", editing.restore)
     summary="An article's revisions",
 )
 def article_revisions(key: str, request: Request) -> RevisionList:
-    """Every revision of the article with this id or slug, oldest first: who, when, why."""
+    """Every revision of the article with this id or slug, oldest first: who, when, why.
+
+    A retired article's revisions are 404 to readers, as the article is; an editor's token
+    (`Authorization: Bearer <token>`) shows them, so that it can be restored knowingly.
+    """
+    store = _library(request).store
     try:
-        history = _library(request).store.revisions(key)
+        history = store.revisions(key)
     except NotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    if history and store.get_article(history[0].article_id).status != "published":
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(404, "not_found", f"no article with id or slug {key!r}")
+        editor_token(
+            request, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+        )
     article_id = history[0].article_id if history else 0
     return RevisionList(article_id=article_id, revisions=[RevisionOut.of(r) for r in history])

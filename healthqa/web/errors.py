@@ -2,7 +2,9 @@
 
     {"error": {"status": 404, "code": "not_found", "message": "...", "field": null}}
 
-A reader never sees a traceback: unexpected errors are logged and answered with a plain 500.
+A reader never sees a traceback: unexpected errors are logged once and answered with a plain 500
+(`ServerErrors`; Starlette's own handler re-raises after answering, so the server logged each
+traceback a second time).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthqa.store import NotFound
 from healthqa.web.views import BadInput
@@ -96,7 +100,26 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     response = respond(request, exc.status_code, message)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (the router names only the first route's:
+    `GET` for /api/v1/articles/1, which also takes PUT)."""
+    routes = request.app.router.routes
+    found = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return found or ["GET", "HEAD"]  # inside a mount: the static files, which answer only those
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 async def api_error(request: Request, exc: ApiError) -> Response:
@@ -145,8 +168,40 @@ async def bad_input(request: Request, exc: BadInput) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+    """The 500 for an error outside `ServerErrors` (which the server then logs, once)."""
     return respond(request, 500, "the server could not answer this request")
+
+
+class ServerErrors:
+    """Answers an unexpected error with the 500 page or envelope, logs it once, and ends there.
+
+    It sits inside the other middleware, so the 500 still gets the security headers. An error
+    after the response has started cannot be answered: it goes on to the server, which logs it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope, receive)
+            log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+            response = await server_error(request, exc)
+            await response(scope, receive, send)
 
 
 HANDLERS: dict[Any, Handler] = {

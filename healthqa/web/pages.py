@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from healthqa.ingest import is_web_url
 from healthqa.web import views
 from healthqa.web.site import Site
 
@@ -35,6 +36,8 @@ def long_date(value: str | None) -> str:
 
 templates.env.filters["long_date"] = long_date
 templates.env.globals["site_name"] = SITE_NAME
+# `{% if url is web_url %}`: a link is rendered only when it is http(s), whatever is stored.
+templates.env.tests["web_url"] = is_web_url
 
 
 def render(
