@@ -170,7 +170,8 @@ class Search:
         if self.ranking != "semantic":
             query = question_query(text, self.speller, self.vocabulary)
             lexical = self.index.search(query, CANDIDATES if self.vectors else limit)
-        if self.vectors is not None and self.ranking != "keywords":
+        if self.vectors is not None and self.vectors.size and self.ranking != "keywords":
+            # Articles not embedded yet are in the keyword list only (issue 15).
             semantic = self.vectors.search(self.vectors.embed_query(text), CANDIDATES)
         if semantic and lexical:
             ranked = fuse([lexical, semantic])[:limit]
