@@ -156,6 +156,16 @@ class Library:
         self._reranker = None
 
 
+def coverage_note(coverage: Coverage | None) -> str | None:
+    """The one line a read prints when some articles have no vector yet (else None)."""
+    if coverage is None or coverage.complete:
+        return None
+    return (
+        f"Semantic ranking covers {coverage.embedded:,} of {coverage.articles:,} articles; "
+        "run `healthqa reindex` to embed the rest."
+    )
+
+
 def index_path(db: str, configured: str) -> Path | None:
     """Where the search index lives: the setting, else a folder beside the database file.
 

@@ -39,7 +39,7 @@ from healthqa.store import ArticleFilter, NotFound, Store
 
 EMBEDDED_TEXTS = ("title", "lead", "title+lead")
 LEAD_WORDS = 60  # words of the answer that "lead" adds to the question
-_SAVE_EVERY = 256  # texts embedded between two saves, so a long first embedding keeps its work
+_SAVE_EVERY = 64  # texts embedded between two saves: progress to show, and to keep if stopped
 RELOAD_SECONDS = 60.0  # how often a reader whose vectors are incomplete looks for new ones
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -112,6 +112,7 @@ class VectorIndex:
         self._parts = [_Part(store, embedder, part) for part in text_parts(kind)]
         self._loaded_at = clock()
         self._ids = np.zeros(0, dtype=np.int64)
+        self._present: set[int] = set()
         self._matrices = np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32)
         self._build()
 
@@ -128,6 +129,10 @@ class VectorIndex:
     @property
     def last_seq(self) -> int:
         return min(part.checked_seq for part in self._parts)
+
+    def missing(self, article_ids: Iterable[int]) -> set[int]:
+        """The listed articles that have no current vector (not in the semantic ranking)."""
+        return {i for i in article_ids if i not in self._present}
 
     def coverage(self) -> Coverage:
         """Articles with a current vector of every text, of the published articles."""
@@ -243,6 +248,7 @@ class VectorIndex:
         usable = [part.usable() for part in self._parts]
         ids = sorted(set().union(*usable))
         self._ids = np.array(ids, dtype=np.int64)
+        self._present = set(ids)
         zeros = np.zeros(self.embedder.dimension, dtype=np.float32)
         self._matrices = np.zeros(
             (len(self._parts), len(ids), self.embedder.dimension), dtype=np.float32

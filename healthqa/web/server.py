@@ -8,21 +8,29 @@ from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 
-from healthqa.library import Library
+from healthqa.library import Library, coverage_note
 from healthqa.web.app import create_app
 
 FACTORY = "healthqa.web.app:create_app"
 
 
-def serve(db: str, host: str, port: int, workers: int) -> None:
-    """uvicorn with `workers` processes, each building the app from the settings."""
+def serve(
+    db: str, host: str, port: int, workers: int, echo: Callable[[str], None] | None = None
+) -> None:
+    """uvicorn with `workers` processes, each building the app from the settings.
+
+    Starting embeds nothing: articles without a vector yet are ranked by their keywords, and
+    `echo` (stderr, from the CLI) is told how many are covered."""
     import uvicorn
 
     # Bring the index up to date once, here, so that the workers do not all start by
     # rebuilding the same folder.
     library = Library(db)
     library.sync()
+    note = coverage_note(library.coverage())
     library.close()
+    if note and echo is not None:
+        echo(note)
     # Worker processes read the settings from the environment: pass on the --db choice.
     os.environ["HEALTHQA_DATABASE_URL"] = db
     uvicorn.run(
