@@ -114,7 +114,8 @@ SETTINGS = (
         str,
         "",
         "How ask and search rank: keywords, semantic, hybrid or reranked; empty: hybrid when "
-        "the semantic extra is installed, else keywords (docs/quality.md compares them).",
+        "the semantic extra is installed, else keywords (docs/quality.md compares them). "
+        "keywords also turns embedding off: no model is loaded.",
     ),
     Setting(
         "reranker_path",
