@@ -898,7 +898,7 @@ def _embed(obj: Context, quiet: bool = False) -> None:
     before, started = vectors.embedded, time.monotonic()
     try:
         with _errors(), _embedding_progress(quiet) as progress:
-            obj.embed(progress)
+            obj.embed(progress, waiting=_waiting)
     except KeyboardInterrupt:
         coverage = vectors.coverage()
         click.echo(
@@ -949,6 +949,12 @@ def _embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | No
                 bars[0].update(done - bars[0].pos, f"{rate:,.0f} texts/s")
 
         yield update
+
+
+def _waiting() -> None:
+    click.echo(
+        "Another process is embedding this collection; waiting for its turn to end.", err=True
+    )
 
 
 def _note_coverage(obj: Context) -> None:

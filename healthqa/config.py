@@ -110,6 +110,13 @@ SETTINGS = (
         "then those articles are ranked by keywords).",
     ),
     Setting(
+        "embed_in_background",
+        bool,
+        True,
+        "Whether serve embeds what import left out, in one low-priority process per node "
+        "(one node at a time; reads rank what is not embedded yet by keywords).",
+    ),
+    Setting(
         "ranking",
         str,
         "",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,12 +86,31 @@ class Library:
             self._vectors = (found,)
         return self._vectors[0]
 
-    def embed(self, progress: Progress | None = None) -> int | None:
-        """Embed the articles that have no current vector (committed in batches, so an
-        interrupted run keeps its work); returns how many articles changed, None when
-        embeddings are off. The only place healthqa embeds the collection."""
+    def embed(
+        self,
+        progress: Progress | None = None,
+        limit: int | None = None,
+        waiting: Callable[[], None] | None = None,
+    ) -> int | None:
+        """Embed the articles that have no current vector (at most `limit` texts; committed in
+        batches, so an interrupted run keeps its work); returns how many articles changed,
+        None when embeddings are off. The only place healthqa embeds the collection.
+
+        One process embeds a collection at a time (`index.locks`). When another is at it,
+        `waiting` is called and this one waits its turn; without `waiting` it returns 0."""
         vectors = self.vectors
-        return None if vectors is None else vectors.embed(progress)
+        if vectors is None:
+            return None
+        from healthqa.index.locks import embedding_lock
+
+        with embedding_lock(self.db, wait=False) as held:
+            if held:
+                return vectors.embed(progress, limit=limit)
+        if waiting is None:
+            return 0
+        waiting()
+        with embedding_lock(self.db, wait=True):
+            return vectors.embed(progress, limit=limit)
 
     def coverage(self) -> Coverage | None:
         """How far embedding is (None when embeddings are off); it embeds nothing."""
@@ -156,13 +176,15 @@ class Library:
         self._reranker = None
 
 
-def coverage_note(coverage: Coverage | None) -> str | None:
+def coverage_note(
+    coverage: Coverage | None, remedy: str = "run `healthqa reindex` to embed the rest"
+) -> str | None:
     """The one line a read prints when some articles have no vector yet (else None)."""
     if coverage is None or coverage.complete:
         return None
     return (
         f"Semantic ranking covers {coverage.embedded:,} of {coverage.articles:,} articles; "
-        "run `healthqa reindex` to embed the rest."
+        f"{remedy}."
     )
 
 

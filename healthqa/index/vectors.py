@@ -164,12 +164,21 @@ class VectorIndex:
             self._build()
         return changed
 
-    def embed(self, progress: Progress | None = None, batch: int = _SAVE_EVERY) -> int:
-        """Embed the published articles' texts that have no current vector, saving every
-        `batch` texts, and forget the vectors of articles that left; returns how many articles
-        changed. `progress(done, total)` is called before the first text and after each save."""
+    def embed(
+        self, progress: Progress | None = None, batch: int = _SAVE_EVERY, limit: int | None = None
+    ) -> int:
+        """Embed the published articles' texts that have no current vector (at most `limit`
+        of them), saving every `batch` texts, and forget the vectors of articles that left;
+        returns how many articles changed. `progress(done, total)` is called before the first
+        text and after each save. It starts from what the store holds, so what another
+        process embedded meanwhile is not embedded again."""
+        for part in self._parts:
+            part.load()
+        self._loaded_at = self._clock()
         newest = self.store.stats()["last_change"]
         plan = self._plan(newest)
+        if limit is not None:
+            plan.pending = plan.pending[:limit]
         for part, removed in zip(self._parts, plan.removed, strict=True):
             if removed or part.stored_seq != newest:
                 part.save([], removed, newest)
@@ -188,7 +197,7 @@ class VectorIndex:
                 part.save(rows, [], newest)
             if progress is not None:
                 progress(min(start + batch, total), total)
-        for part in self._parts:
+        for part in self._parts:  # what was stale is deleted or embedded again by now
             part.stale.clear()
             part.checked_seq = newest
         self._build()
