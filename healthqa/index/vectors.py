@@ -29,6 +29,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -111,15 +112,17 @@ class VectorIndex:
         self._clock = clock
         self._parts = [_Part(store, embedder, part) for part in text_parts(kind)]
         self._loaded_at = clock()
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._present: set[int] = set()
-        self._matrices = np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32)
+        self._view = _View(
+            np.zeros(0, dtype=np.int64),
+            np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32),
+            frozenset(),
+        )
         self._build()
 
     @property
     def size(self) -> int:
         """Articles in the semantic ranking (with a current vector of at least one text)."""
-        return len(self._ids)
+        return len(self._view.ids)
 
     @property
     def embedded(self) -> int:
@@ -132,7 +135,8 @@ class VectorIndex:
 
     def missing(self, article_ids: Iterable[int]) -> set[int]:
         """The listed articles that have no current vector (not in the semantic ranking)."""
-        return {i for i in article_ids if i not in self._present}
+        present = self._view.present
+        return {i for i in article_ids if i not in present}
 
     def coverage(self) -> Coverage:
         """Articles with a current vector of every text, of the published articles."""
@@ -215,12 +219,13 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, limit: int = 10) -> list[Hit]:
         """The `limit` articles whose vectors are most like `query` (cosine), best first."""
-        if not self.size or limit <= 0:
+        ids, matrices, _ = self._view  # one consistent view, whatever a refresh does meanwhile
+        if not len(ids) or limit <= 0:
             return []
-        scores = (self._matrices @ query).max(axis=0)
-        top = np.argpartition(-scores, min(limit, self.size) - 1)[:limit]
-        top = top[np.lexsort((self._ids[top], -scores[top]))]
-        return [Hit(int(self._ids[i]), float(scores[i])) for i in top]
+        scores = (matrices @ query).max(axis=0)
+        top = np.argpartition(-scores, min(limit, len(ids)) - 1)[:limit]
+        top = top[np.lexsort((ids[top], -scores[top]))]
+        return [Hit(int(ids[i]), float(scores[i])) for i in top]
 
     def similarities(self, query: np.ndarray, article_ids: Iterable[int]) -> dict[int, float]:
         """Cosine of `query` with each listed article that has a vector (its best text's)."""
@@ -234,8 +239,12 @@ class VectorIndex:
     # Internals ----------------------------------------------------------------------------
 
     def _reload_due(self) -> bool:
-        if self._clock() - self._loaded_at < self.reload_seconds:
+        """Whether to read the stored vectors again: some are missing, and a minute has passed
+        since the last look (then the clock starts again, complete or not)."""
+        now = self._clock()
+        if now - self._loaded_at < self.reload_seconds:
             return False
+        self._loaded_at = now
         return not self.coverage().complete
 
     def _plan(self, newest: int) -> _Plan:
@@ -256,17 +265,23 @@ class VectorIndex:
     def _build(self) -> None:
         usable = [part.usable() for part in self._parts]
         ids = sorted(set().union(*usable))
-        self._ids = np.array(ids, dtype=np.int64)
-        self._present = set(ids)
         zeros = np.zeros(self.embedder.dimension, dtype=np.float32)
-        self._matrices = np.zeros(
-            (len(self._parts), len(ids), self.embedder.dimension), dtype=np.float32
-        )
+        matrices = np.zeros((len(self._parts), len(ids), self.embedder.dimension), np.float32)
         for row, part in enumerate(self._parts):
             if ids:
-                self._matrices[row] = np.vstack(
+                matrices[row] = np.vstack(
                     [part.vectors[i] if i in usable[row] else zeros for i in ids]
                 )
+        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids))
+
+
+class _View(NamedTuple):
+    """What search reads, replaced whole: the article ids, their vectors (one matrix per
+    embedded text, zeros where an article lacks that text's vector), and the ids as a set."""
+
+    ids: np.ndarray
+    matrices: np.ndarray
+    present: frozenset[int]
 
 
 @dataclass
