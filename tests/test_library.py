@@ -6,6 +6,7 @@ each keeps its own index and catches up with the other's writes from the change 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from conftest import quiet_settings
 from healthqa.answers import ask
 from healthqa.embedders import Embedder, register, unregister
 from healthqa.imports import import_paths
+from healthqa.index.locks import embedding_lock
 from healthqa.library import Library, index_path
 
 
@@ -82,3 +84,30 @@ def test_keywords_ranking_or_no_model_load_no_embedder_at_all(
     assert library.embed() is None and library.coverage() is None and library.vectors is None
     assert library.mode().startswith("keywords only")
     library.close()
+
+
+def test_an_import_waits_for_another_process_embedding_the_same_collection(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    from test_index_vectors import CountingEmbedder
+
+    fake = CountingEmbedder()
+    register("counting", lambda threads: fake)
+    try:
+        db = str(tmp_path / "site.db")
+        library = Library(db, quiet_settings(embedding_model="counting"))
+        import_paths(library.store, [str(fixtures / "markdown")], workers=0)
+        told = threading.Event()
+        changed: list[int | None] = []
+        with embedding_lock(db):  # another process is embedding
+            assert library.embed() == 0  # without `waiting`: leave it to the other one
+            worker = threading.Thread(
+                target=lambda: changed.append(library.embed(waiting=told.set))
+            )
+            worker.start()
+            assert told.wait(10) and fake.texts == []
+        worker.join(10)
+        assert changed == [2] and len(fake.texts) == 4
+        library.close()
+    finally:
+        unregister("counting")
