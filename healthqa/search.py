@@ -13,9 +13,10 @@ brings in the words articles use, at half weight ("molar pregnancy" adds "hydati
 With a vector index (the `semantic` extra), healthqa's ranking is hybrid: the keyword ranking
 and the embedding ranking (`index.vectors`) are fused by reciprocal rank fusion, so an article
 that either ranks high comes up ("my calves knot up at night" finds "leg cramps" though they
-share no word). With a trained re-ranker (`rerank`), the fused candidates are re-scored as
-question pairs. `Search.ranking` names which of RANKINGS is in use; the best available is the
-default.
+share no word). An article not embedded yet is ranked by its keywords alone, its keyword rank
+standing in for the semantic rank it does not have. With a trained re-ranker (`rerank`), the
+fused candidates are re-scored as question pairs. `Search.ranking` names which of RANKINGS is
+in use; the best available is the default.
 """
 
 from __future__ import annotations
@@ -104,6 +105,19 @@ def fuse(rankings: Sequence[Sequence[Hit]], k: int = RRF_K) -> list[tuple[int, f
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
+def fuse_standing_in(
+    lexical: Sequence[Hit], semantic: Sequence[Hit], missing: set[int]
+) -> list[tuple[int, float]]:
+    """`fuse` of the two rankings, where an article `missing` from the semantic one (not
+    embedded yet) has its keyword rank stand in for its semantic rank: it is ranked by its
+    keywords alone, neither helped nor held back by having no vector (issue 15)."""
+    scores = dict(fuse([lexical, semantic]))
+    for rank, hit in enumerate(lexical, 1):
+        if hit.article_id in missing:
+            scores[hit.article_id] += 1.0 / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
 class Search:
     """Searches one store through its index, and its vector index and re-ranker when given."""
 
@@ -173,10 +187,13 @@ class Search:
         if self.ranking != "semantic":
             query = question_query(text, self.speller, self.vocabulary)
             lexical = self.index.search(query, CANDIDATES if self.vectors else limit)
-        if self.vectors is not None and self.ranking != "keywords":
+        if self.vectors is not None and self.vectors.size and self.ranking != "keywords":
+            # Articles not embedded yet are in the keyword list only (issue 15).
             semantic = self.vectors.search(self.vectors.embed_query(text), CANDIDATES)
         if semantic and lexical:
-            ranked = fuse([lexical, semantic])[:limit]
+            assert self.vectors is not None
+            missing = self.vectors.missing(hit.article_id for hit in lexical)
+            ranked = fuse_standing_in(lexical, semantic, missing)[:limit]
         else:
             ranked = [(hit.article_id, hit.score) for hit in (lexical or semantic)[:limit]]
         lex, sem = _positions(lexical), _positions(semantic)

@@ -1,13 +1,16 @@
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 from conftest import make_tar
+from test_index_vectors import BrokenEmbedder, CountingEmbedder
 
 from healthqa.cli import main
+from healthqa.embedders import Embedder, register, unregister
 from healthqa.evaluate import load_beir
 
 
@@ -287,3 +290,84 @@ def test_editors_pin_and_exclude_related_articles_across_reimports(
     run("related", slug, "--clear", hiccups, db=db)
     data = json.loads(run("related", slug, "--json", db=db).output)
     assert data["related"][0]["reason"] != "picked by an editor"
+
+
+# Semantic search that never makes anyone wait (issue 15) -------------------------------------
+
+
+@pytest.fixture
+def embedding(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Embedder]]:
+    """Semantic search on, with the embedder the test puts in the list, loaded by the library
+    under the name "fake" as it loads the real model."""
+    chosen: list[Embedder] = [CountingEmbedder()]
+    register("fake", lambda threads: chosen[0])
+    monkeypatch.setenv("HEALTHQA_EMBEDDING_MODEL", "fake")
+    yield chosen
+    unregister("fake")
+
+
+def test_keywords_ranking_loads_no_embedder_in_any_command(
+    embedding: list[Embedder], fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(threads: int) -> Embedder:
+        raise AssertionError("an embedder was loaded although ranking = keywords")
+
+    register("fake", explode)
+    monkeypatch.setenv("HEALTHQA_RANKING", "keywords")
+    db = tmp_path / "x.db"
+    assert run("import", str(fixtures / "markdown"), db=db).exit_code == 0
+    assert run("reindex", db=db).exit_code == 0
+    assert "sore-throat" in run("search", "sore throat", db=db).output
+    assert run("ask", "what causes a sore throat", db=db).exit_code == 0
+    stats = json.loads(run("stats", "--json", db=db).output)
+    assert stats["embedding"] is None and stats["ranking"].startswith("keywords only")
+    assert run("serve", "--get", "/api/v1/ask?q=sore+throat", db=db).exit_code == 0
+
+
+def test_a_read_never_embeds_the_collection_and_says_how_far_it_is(
+    embedding: list[Embedder], fixtures: Path, tmp_path: Path
+) -> None:
+    fake = embedding[0]
+    assert isinstance(fake, CountingEmbedder)
+    db = tmp_path / "x.db"
+    imported = run("import", "--no-embed", str(fixtures / "markdown"), db=db)
+    assert "Semantic ranking covers 0 of 2 articles; run `healthqa reindex`" in imported.stderr
+    found = run("search", "how do I soothe my throat", db=db)
+    assert "[how-can-i-soothe-a-sore-throat]" in found.stdout  # by keywords meanwhile
+    assert "Semantic ranking covers 0 of 2 articles" in found.stderr
+    assert fake.texts == []  # not even the question: there is nothing to compare it with
+    assert json.loads(run("stats", "--json", db=db).output)["embedding"]["embedded"] == 0
+    reindexed = run("reindex", db=db)
+    assert "Embedded 4 texts" in reindexed.stderr and "covers 2 of 2 articles" in reindexed.stderr
+    assert len(fake.texts) == 4  # each article's title and lead
+    asked = run("ask", "what causes a sore throat", db=db)
+    assert asked.exit_code == 0 and asked.stderr == ""
+    assert fake.texts[4:] == ["what causes a sore throat"]
+    stats = json.loads(run("stats", "--json", db=db).output)
+    assert stats["embedding"] == {
+        "model": f"{fake.model_id}:title+lead",
+        "embedded": 2,
+        "articles": 2,
+    }
+    assert "Nothing new to embed" in run("reindex", db=db).stderr
+
+
+def test_import_embeds_unless_told_not_to(
+    embedding: list[Embedder], fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "x.db"
+    monkeypatch.setenv("HEALTHQA_EMBED_ON_IMPORT", "false")
+    assert "covers 0 of 2" in run("import", str(fixtures / "markdown"), db=db).stderr
+    monkeypatch.delenv("HEALTHQA_EMBED_ON_IMPORT")
+    result = run("import", str(fixtures / "markdown"), db=db)  # nothing new, but not embedded
+    assert "Embedded 4 texts" in result.stderr and "covers 2 of 2 articles" in result.stderr
+
+
+def test_an_interrupted_embedding_says_what_it_kept(
+    embedding: list[Embedder], fixtures: Path, tmp_path: Path
+) -> None:
+    embedding[0] = BrokenEmbedder(limit=0)
+    db = tmp_path / "x.db"
+    result = run("import", str(fixtures / "markdown"), db=db)
+    assert result.exit_code == 130
+    assert "Embedding stopped: 0 of 2 articles have their vectors (kept)" in result.stderr

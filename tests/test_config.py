@@ -26,6 +26,16 @@ def test_bad_values_are_named(tmp_path: Path) -> None:
         config.load({}, unknown)
 
 
+def test_switches_read_true_and_false_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    settings_file = tmp_path / "healthqa.toml"
+    settings_file.write_text("embed_on_import = false\n")
+    assert config.load({}, settings_file)["embed_on_import"] is False
+    assert config.load({"HEALTHQA_EMBED_ON_IMPORT": "yes"}, settings_file)["embed_on_import"]
+    assert config.load({}, tmp_path / "none.toml")["embed_on_import"] is True
+    with pytest.raises(config.ConfigError, match="embed_on_import must be true or false"):
+        config.load({"HEALTHQA_EMBED_ON_IMPORT": "later"}, settings_file)
+
+
 def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"^\| `(\w+)` \|", DOCS.read_text(), flags=re.M))
     assert documented == {setting.name for setting in config.SETTINGS}

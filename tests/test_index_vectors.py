@@ -7,25 +7,30 @@ all-MiniLM-L6-v2 and is skipped, with the reason, when the semantic extra is not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import quiet_settings
 from test_store import article
 
 from healthqa.answers import MIN_CONFIDENCE, ask
 from healthqa.embedders import (
+    QUESTION_CACHE,
     EmbedderUnavailable,
     WordEmbedder,
     describe,
+    embed_question,
     installed_model,
     load_embedder,
     readers_installed,
+    register,
+    unregister,
 )
 from healthqa.index.lexical import Hit, LexicalIndex
 from healthqa.index.sync import sync
-from healthqa.index.vectors import VectorIndex, embedded_text, text_hash
+from healthqa.index.vectors import Coverage, VectorIndex, embedded_text, text_hash
 from healthqa.library import Library
 from healthqa.search import Search, choose_ranking, fuse
 from healthqa.store import ArticleFilter, Store
@@ -42,6 +47,19 @@ class CountingEmbedder(WordEmbedder):
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self.texts.extend(texts)
+        return super().embed(texts)
+
+
+class BrokenEmbedder(CountingEmbedder):
+    """The fake, failing once it has embedded `limit` texts: an embedding run cut short."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(self.texts) + len(texts) > self.limit:
+            raise KeyboardInterrupt
         return super().embed(texts)
 
 
@@ -231,3 +249,132 @@ def test_an_answer_in_other_words_counts_with_embeddings_and_only_then(store: St
     assert all(answer.confidence < MIN_CONFIDENCE for answer in hybrid.answers[1:])
     # ...and keywords alone find nothing to answer with.
     assert ask(Search(store, lexical), question).no_answer
+
+
+# --- Reading never embeds the collection (issue 15) ----------------------------------------------
+
+
+@pytest.fixture
+def counting() -> Iterator[CountingEmbedder]:
+    """A fake registered as `embedding_model = "counting"`, as the library loads a model."""
+    embedder = CountingEmbedder()
+    register("counting", lambda threads: embedder)
+    yield embedder
+    unregister("counting")
+
+
+def test_opening_and_refreshing_vectors_embeds_nothing(store: Store) -> None:
+    corpus(store)
+    embedder = CountingEmbedder()
+    index = VectorIndex(store, embedder)
+    assert not index.refresh() and index.size == 0 and embedder.texts == []
+    assert index.coverage().embedded == 0 and index.coverage().articles == 3
+    assert index.embed() == 3 and index.coverage().complete
+
+
+def test_a_changed_article_leaves_the_semantic_ranking_until_it_is_embedded(store: Store) -> None:
+    corpus(store)
+    writer = VectorIndex(store, WordEmbedder(same=SAME))
+    writer.embed()
+    reader = VectorIndex(store, CountingEmbedder())  # another process, reading only
+    store.save_batch([article("yawn", "Why do people yawn?", body="Air.")], "t", "r")
+    store.set_status("what-is-ear-pain", "retired", "t", "r")
+    assert reader.refresh()
+    assert reader.size == 1 and reader.coverage().embedded == 1  # the cramps article only
+    yawn = store.get_article("why-do-we-yawn").id
+    assert reader.similarities(reader.embed_query("yawn"), [yawn]) == {}
+    writer.refresh()
+    assert writer.embed() == 2  # one text embedded again, one article gone
+    assert writer.sync() == 0  # nothing left to do
+
+
+def test_a_reader_takes_up_vectors_another_process_stored(store: Store) -> None:
+    corpus(store)
+    now = [0.0]
+    reader = VectorIndex(store, CountingEmbedder(), reload_seconds=60, clock=lambda: now[0])
+    VectorIndex(store, WordEmbedder(same=SAME)).embed()
+    assert not reader.refresh() and reader.size == 0  # it looks again a minute later
+    now[0] = 61.0
+    assert reader.refresh() and reader.size == 3
+
+
+def test_an_interrupted_embedding_keeps_what_it_saved(store: Store) -> None:
+    corpus(store)
+    store.save_batch([article("extra", "Why do knees ache?", body="Use.")], "t", "r")
+    broken = BrokenEmbedder(limit=2)
+    with pytest.raises(KeyboardInterrupt):
+        VectorIndex(store, broken).embed(batch=2)
+    assert len(store.stored_vectors(broken.model_id + ":title").article_ids) == 2
+    again = CountingEmbedder()
+    index = VectorIndex(store, again)
+    assert index.size == 2  # a reader ranks the two saved by meaning already
+    progress: list[tuple[int, int]] = []
+    index.embed(lambda done, total: progress.append((done, total)), batch=1)
+    assert len(again.texts) == 2 and progress == [(0, 2), (1, 2), (2, 2)]
+    assert index.coverage().complete
+
+
+def test_vectors_stored_without_a_change_number_are_checked_before_use(store: Store) -> None:
+    """An older healthqa, interrupted on its first run, stored vectors with change number 0."""
+    corpus(store)
+    embedder = CountingEmbedder()
+    titles = [a for a in store.iter_articles(ArticleFilter())]
+    rows = [(a.id, text_hash(a.title), embedder.embed([a.title])[0].tobytes()) for a in titles]
+    store.save_vectors(embedder.model_id + ":title", rows, [], 0)
+    embedder.texts.clear()
+    index = VectorIndex(store, embedder)
+    assert index.size == 0  # not trusted by a reader...
+    index.embed()
+    assert embedder.texts == [] and index.size == 3  # ...and reused once checked
+
+
+def test_hybrid_ranks_an_article_without_a_vector_by_its_keywords(store: Store) -> None:
+    corpus(store)
+    lexical = LexicalIndex()
+    sync(store, lexical)
+    vectors = VectorIndex(store, WordEmbedder(same=SAME))
+    vectors.embed()
+    store.save_batch([article("knee", "Why do knees ache?", body="Use.")], "t", "r")
+    sync(store, lexical)
+    vectors.refresh()
+    search = Search(store, lexical, vectors)
+    assert search.ranking == "hybrid"  # one new article does not switch the ranking off
+    found = search.candidates("knees ache")
+    knee = store.get_article("why-do-knees-ache").id
+    assert found[0].article_id == knee and found[0].lexical_rank == 1
+    assert found[0].semantic_rank == 0  # its keyword rank stands in: 2 / 61, not 1 / 61
+    assert found[0].score == pytest.approx(2 / 61)
+    assert any(c.semantic_rank for c in found)  # the others still ranked by meaning
+
+
+def test_a_question_is_embedded_once_per_process_and_model(store: Store) -> None:
+    first, other = CountingEmbedder(), WordEmbedder(dimension=8)
+    a = embed_question(first, "Why do we  yawn?")
+    assert np.array_equal(embed_question(first, " Why do we yawn? "), a)
+    assert first.texts == ["Why do we yawn?"]
+    assert embed_question(other, "Why do we yawn?").shape == (8,)  # another model's own
+    assert not a.flags.writeable
+    for i in range(QUESTION_CACHE + 1):  # bounded: the oldest question goes first
+        embed_question(first, f"question {i}")
+    embed_question(first, "Why do we yawn?")
+    assert first.texts.count("Why do we yawn?") == 2
+
+
+def test_the_library_reads_without_embedding_the_collection(
+    tmp_path: Path, counting: CountingEmbedder
+) -> None:
+    settings = quiet_settings(embedding_model="counting", embedding_text="title")
+    library = Library(str(tmp_path / "x.db"), settings)
+    corpus(library.store)
+    assert library.search.results("my calves knot up") == []  # no vectors: keywords alone
+    assert counting.texts == [] and library.coverage() == Coverage(
+        library.vectors.model if library.vectors else "", 0, 3
+    )
+    assert library.embed() == 3 and len(counting.texts) == 3
+    library.store.save_batch([article("yawn", "Why do people yawn?", body="Air.")], "t", "r")
+    library.sync()
+    counting.texts.clear()
+    found = library.search.results("my calves knot up")
+    assert found[0].article.external_id == "cramps"
+    assert counting.texts == ["my calves knot up"]  # the question, never the changed title
+    library.close()

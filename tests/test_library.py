@@ -6,12 +6,18 @@ each keeps its own index and catches up with the other's writes from the change 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import quiet_settings
 
+from healthqa.answers import ask
+from healthqa.embedders import Embedder, register, unregister
 from healthqa.imports import import_paths
+from healthqa.index.locks import embedding_lock
 from healthqa.library import Library, index_path
 
 
@@ -49,3 +55,59 @@ def test_the_index_lives_beside_a_file_and_in_the_cache_for_postgresql(tmp_path:
     two = index_path("postgresql://db2/healthqa", "")
     assert one is not None and two is not None and one != two
     assert one.parent.name == "healthqa"
+
+
+@pytest.fixture
+def exploding() -> Iterator[str]:
+    """An embedder registered as the real model is, whose loading fails the test."""
+
+    def load(threads: int) -> Embedder:
+        raise AssertionError("an embedder was loaded although embeddings are off")
+
+    register("exploding", load)
+    yield "exploding"
+    unregister("exploding")
+
+
+@pytest.mark.parametrize(
+    "off", [{"ranking": "keywords"}, {"embedding_model": "none", "ranking": ""}]
+)
+def test_keywords_ranking_or_no_model_load_no_embedder_at_all(
+    off: dict[str, Any], exploding: str, tmp_path: Path, fixtures: Path
+) -> None:
+    settings = quiet_settings(embedding_model=exploding) | off
+    library = Library(str(tmp_path / "site.db"), settings)
+    import_paths(library.store, [str(fixtures / "markdown")], workers=0)
+    library.sync()
+    assert library.search.results("what causes a sore throat")
+    assert ask(library.search, "what causes a sore throat").answers
+    assert library.embed() is None and library.coverage() is None and library.vectors is None
+    assert library.mode().startswith("keywords only")
+    library.close()
+
+
+def test_an_import_waits_for_another_process_embedding_the_same_collection(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    from test_index_vectors import CountingEmbedder
+
+    fake = CountingEmbedder()
+    register("counting", lambda threads: fake)
+    try:
+        db = str(tmp_path / "site.db")
+        library = Library(db, quiet_settings(embedding_model="counting"))
+        import_paths(library.store, [str(fixtures / "markdown")], workers=0)
+        told = threading.Event()
+        changed: list[int | None] = []
+        with embedding_lock(db):  # another process is embedding
+            assert library.embed() == 0  # without `waiting`: leave it to the other one
+            worker = threading.Thread(
+                target=lambda: changed.append(library.embed(waiting=told.set))
+            )
+            worker.start()
+            assert told.wait(10) and fake.texts == []
+        worker.join(10)
+        assert changed == [2] and len(fake.texts) == 4
+        library.close()
+    finally:
+        unregister("counting")

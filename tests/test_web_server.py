@@ -3,10 +3,21 @@
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
+import pytest
+from conftest import quiet_settings
+from test_index_vectors import CountingEmbedder
+
+from healthqa.embedders import register, unregister
+from healthqa.imports import import_paths
+from healthqa.index.locks import embedding_lock
+from healthqa.library import Library
+from healthqa.web.server import embed_in_background, start_background_embedder
 
 
 def free_port() -> int:
@@ -43,3 +54,76 @@ def test_serve_answers_over_http_with_two_workers(demo_db: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# The background embedder (issue 15) ----------------------------------------------------------
+
+
+@pytest.fixture
+def counting() -> Iterator[CountingEmbedder]:
+    embedder = CountingEmbedder()
+    register("counting", lambda threads: embedder)
+    yield embedder
+    unregister("counting")
+
+
+def imported(tmp_path: Path, fixtures: Path) -> str:
+    """A SQLite file of the two Markdown fixtures, not embedded."""
+    db = str(tmp_path / "site.db")
+    library = Library(db, quiet_settings())
+    import_paths(library.store, [str(fixtures / "markdown")], workers=0)
+    library.close()
+    return db
+
+
+def covered(db: str) -> int:
+    library = Library(db, quiet_settings(embedding_model="counting"))
+    coverage = library.coverage()
+    library.close()
+    assert coverage is not None
+    return coverage.embedded
+
+
+def wait_for(condition: object, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_background_embedder_takes_its_turn_and_embeds_each_text_once(
+    counting: CountingEmbedder, tmp_path: Path, fixtures: Path
+) -> None:
+    db = imported(tmp_path, fixtures)
+    stop = threading.Event()
+    settings = quiet_settings(embedding_model="counting")
+    worker = threading.Thread(target=embed_in_background, args=(db, stop, 0.05, settings))
+    with embedding_lock(db):  # another process (an import, another node) is embedding
+        worker.start()
+        time.sleep(0.3)
+        assert counting.texts == []
+    try:
+        assert wait_for(lambda: covered(db) == 2)
+        time.sleep(0.2)  # a few more looks: nothing left to do
+        assert len(counting.texts) == 4  # each article's title and lead, once
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+
+
+def test_no_background_embedder_unless_embeddings_and_the_setting_are_on(
+    counting: CountingEmbedder, tmp_path: Path, fixtures: Path
+) -> None:
+    db = imported(tmp_path, fixtures)
+    for settings in (
+        quiet_settings(),  # embedding_model = none
+        quiet_settings(embedding_model="counting", ranking="keywords"),
+        quiet_settings(embedding_model="counting", embed_in_background=False),
+    ):
+        library = Library(db, settings)
+        assert start_background_embedder(library) is None
+        library.close()
+    assert counting.texts == []

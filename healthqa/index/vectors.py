@@ -3,9 +3,18 @@
 Vectors are derived data stored beside their articles (table `article_vectors`) under a model
 key, "<embedder model id>:<what was embedded>", with the hash of the embedded text: an article
 whose text has not changed is never embedded again, even after a rebuild or a model key's first
-sync over an imported database. Like the lexical index, the vector index follows the change
-log: `sync` re-reads the articles changed since the last number it applied, embeds those whose
-text changed and forgets retired ones, in one transaction with the new number.
+sync over an imported database.
+
+Reading never embeds the collection (issue 15). `refresh` only reads: it takes up the vectors
+other processes stored and sets aside the vector of an article whose text changed or that left
+since, by the change log; an article without a current vector is simply not in the semantic
+ranking, and hybrid search ranks it by its keywords alone. `embed` is the one writer, run where
+someone asked to wait (import, reindex): it embeds the published articles' texts that have no
+current vector, committing every `_SAVE_EVERY` texts, so an interrupted run keeps its work.
+
+The number stored with a model's vectors (`vector_state.last_seq`) says: every vector stored
+under this key matches its article's text as of this change (some articles may have none yet).
+`embed` first deletes the vectors it is about to replace, then records the newest change.
 
 What is embedded (`EMBEDDED_TEXTS`): "title", the question an article answers; "lead", the
 question and the first words of its answer; or "title+lead", both, an article scoring the
@@ -17,18 +26,23 @@ approximate index would buy nothing (docs/performance.md).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from healthqa.articles import Article
-from healthqa.embedders import Embedder
+from healthqa.embedders import Embedder, embed_question
 from healthqa.index.lexical import Hit
 from healthqa.store import ArticleFilter, NotFound, Store
 
 EMBEDDED_TEXTS = ("title", "lead", "title+lead")
 LEAD_WORDS = 60  # words of the answer that "lead" adds to the question
-_SAVE_EVERY = 256  # articles embedded between two saves, so a long first sync keeps its work
+_SAVE_EVERY = 64  # texts embedded between two saves: progress to show, and to keep if stopped
+RELOAD_SECONDS = 60.0  # how often a reader whose vectors are incomplete looks for new ones
+Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
 def text_parts(kind: str) -> tuple[str, ...]:
@@ -54,6 +68,23 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How far embedding is: articles with a current vector (of every embedded text), of the
+    published articles."""
+
+    model: str
+    embedded: int
+    articles: int
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded >= self.articles
+
+    def to_dict(self) -> dict[str, object]:
+        return {"model": self.model, "embedded": self.embedded, "articles": self.articles}
+
+
 class VectorIndex:
     """The vectors of one embedder and one kind of text, in memory, in step with the store.
 
@@ -61,22 +92,37 @@ class VectorIndex:
     the same keys as the single kinds (so switching reuses them), and an article scores the
     better of its two cosines (max-passage scoring: a question can match what the article asks,
     or what its answer starts by saying).
+
+    Opening it reads the stored vectors and embeds nothing; see the module docstring.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, kind: str = "title") -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        kind: str = "title",
+        reload_seconds: float = RELOAD_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.kind = kind
         self.model = f"{embedder.model_id}:{kind}"
+        self.reload_seconds = reload_seconds
+        self._clock = clock
         self._parts = [_Part(store, embedder, part) for part in text_parts(kind)]
-        self._last_query: tuple[str, np.ndarray] | None = None
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._matrices = np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32)
+        self._loaded_at = clock()
+        self._view = _View(
+            np.zeros(0, dtype=np.int64),
+            np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32),
+            frozenset(),
+        )
         self._build()
 
     @property
     def size(self) -> int:
-        return len(self._ids)
+        """Articles in the semantic ranking (with a current vector of at least one text)."""
+        return len(self._view.ids)
 
     @property
     def embedded(self) -> int:
@@ -85,53 +131,199 @@ class VectorIndex:
 
     @property
     def last_seq(self) -> int:
-        return min(part.last_seq for part in self._parts)
+        return min(part.checked_seq for part in self._parts)
+
+    def missing(self, article_ids: Iterable[int]) -> set[int]:
+        """The listed articles that have no current vector (not in the semantic ranking)."""
+        present = self._view.present
+        return {i for i in article_ids if i not in present}
+
+    def coverage(self) -> Coverage:
+        """Articles with a current vector of every text, of the published articles."""
+        usable = [part.usable() for part in self._parts]
+        embedded = len(set.intersection(*usable)) if usable else 0
+        published = self.store.count_articles(ArticleFilter(status="published"))
+        return Coverage(self.model, embedded, published)
+
+    def refresh(self) -> bool:
+        """Catch up without embedding anything: take up vectors other processes stored (at
+        most every `reload_seconds` while some are missing) and set aside those whose article
+        changed or left since; returns whether the vectors in use changed."""
+        changed = False
+        if self._reload_due():
+            for part in self._parts:
+                part.load()
+            self._loaded_at = self._clock()
+            changed = True
+        newest = self.store.stats()["last_change"]
+        since = self.last_seq
+        if since != newest:
+            with_vectors = set().union(*(part.vectors for part in self._parts))
+            touched = _changed_since(self.store, since) if since < newest else set()
+            current = {i: _article(self.store, i) for i in sorted(touched & with_vectors)}
+            for part in self._parts:
+                part.check(current, newest)
+            changed = changed or bool(current) or since > newest
+        if changed:
+            self._build()
+        return changed
+
+    def embed(
+        self, progress: Progress | None = None, batch: int = _SAVE_EVERY, limit: int | None = None
+    ) -> int:
+        """Embed the published articles' texts that have no current vector (at most `limit`
+        of them), saving every `batch` texts, and forget the vectors of articles that left;
+        returns how many articles changed. `progress(done, total)` is called before the first
+        text and after each save. It starts from what the store holds, so what another
+        process embedded meanwhile is not embedded again."""
+        for part in self._parts:
+            part.load()
+        self._loaded_at = self._clock()
+        newest = self.store.stats()["last_change"]
+        plan = self._plan(newest)
+        if limit is not None:
+            plan.pending = plan.pending[:limit]
+        for part, removed in zip(self._parts, plan.removed, strict=True):
+            if removed or part.stored_seq != newest:
+                part.save([], removed, newest)
+        total = len(plan.pending)
+        if progress is not None:
+            progress(0, total)
+        for start in range(0, total, batch):
+            chunk = plan.pending[start : start + batch]
+            vectors = self.embedder.embed([text for _, _, _, text in chunk])
+            for row, part in enumerate(self._parts):
+                rows = [
+                    (article_id, digest, vector)
+                    for (where, article_id, digest, _), vector in zip(chunk, vectors, strict=True)
+                    if where == row
+                ]
+                part.save(rows, [], newest)
+            if progress is not None:
+                progress(min(start + batch, total), total)
+        for part in self._parts:  # what was stale is deleted or embedded again by now
+            part.stale.clear()
+            part.checked_seq = newest
+        self._build()
+        changed = {article_id for _, article_id, _, _ in plan.pending}
+        return len(changed.union(*plan.removed))
 
     def sync(self) -> int:
-        """Bring the vectors up to date with the change log; returns how many articles changed."""
-        newest = self.store.stats()["last_change"]
-        touched = max(part.sync(newest) for part in self._parts)
-        if touched or self._ids.size == 0:
-            self._build()
-        return touched
+        """`refresh`, then `embed` what is missing; returns how many articles changed."""
+        self.refresh()
+        return self.embed()
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The question's vector; the last one is kept, as search and re-ranking both ask."""
-        if self._last_query is None or self._last_query[0] != text:
-            self._last_query = (text, self.embedder.embed([text])[0])
-        return self._last_query[1]
+        """The question's vector, embedded once per process (`embedders.embed_question`)."""
+        return embed_question(self.embedder, text)
 
     def search(self, query: np.ndarray, limit: int = 10) -> list[Hit]:
         """The `limit` articles whose vectors are most like `query` (cosine), best first."""
-        if not self.size or limit <= 0:
+        ids, matrices, _ = self._view  # one consistent view, whatever a refresh does meanwhile
+        if not len(ids) or limit <= 0:
             return []
-        scores = (self._matrices @ query).max(axis=0)
-        top = np.argpartition(-scores, min(limit, self.size) - 1)[:limit]
-        top = top[np.lexsort((self._ids[top], -scores[top]))]
-        return [Hit(int(self._ids[i]), float(scores[i])) for i in top]
+        scores = (matrices @ query).max(axis=0)
+        top = np.argpartition(-scores, min(limit, len(ids)) - 1)[:limit]
+        top = top[np.lexsort((ids[top], -scores[top]))]
+        return [Hit(int(ids[i]), float(scores[i])) for i in top]
 
     def similarities(self, query: np.ndarray, article_ids: Iterable[int]) -> dict[int, float]:
         """Cosine of `query` with each listed article that has a vector (its best text's)."""
         found: dict[int, float] = {}
+        wanted = list(article_ids)
         for part in self._parts:
-            for i, score in part.similarities(query, article_ids).items():
+            for i, score in part.similarities(query, wanted).items():
                 found[i] = max(score, found.get(i, -1.0))
         return found
 
+    # Internals ----------------------------------------------------------------------------
+
+    def _reload_due(self) -> bool:
+        """Whether to read the stored vectors again: some are missing, and a minute has passed
+        since the last look (then the clock starts again, complete or not)."""
+        now = self._clock()
+        if now - self._loaded_at < self.reload_seconds:
+            return False
+        self._loaded_at = now
+        return not self.coverage().complete
+
+    def _plan(self, newest: int) -> _Plan:
+        """What `embed` must do: from the change log when the stored vectors allow it, else
+        (a first or interrupted run, another database) by reading every published article."""
+        published = self.store.count_articles(ArticleFilter(status="published"))
+        since = min(part.stored_seq for part in self._parts)
+        if 0 < since <= newest:
+            touched = _changed_since(self.store, since)
+            current = [a for a in map(lambda i: _article(self.store, i), sorted(touched)) if a]
+            plan = _Plan.of(self._parts, current, touched)
+            if all(count == published for count in plan.counts(self._parts)):
+                return plan
+        everything = list(self.store.iter_articles(ArticleFilter(status="published")))
+        stored = set().union(*(part.hashes for part in self._parts))
+        return _Plan.of(self._parts, everything, stored | {a.id for a in everything})
+
     def _build(self) -> None:
-        ids = sorted(set().union(*(part.vectors for part in self._parts)))
-        self._ids = np.array(ids, dtype=np.int64)
+        usable = [part.usable() for part in self._parts]
+        ids = sorted(set().union(*usable))
         zeros = np.zeros(self.embedder.dimension, dtype=np.float32)
-        self._matrices = np.zeros(
-            (len(self._parts), len(ids), self.embedder.dimension), dtype=np.float32
-        )
+        matrices = np.zeros((len(self._parts), len(ids), self.embedder.dimension), np.float32)
         for row, part in enumerate(self._parts):
             if ids:
-                self._matrices[row] = np.vstack([part.vectors.get(i, zeros) for i in ids])
+                matrices[row] = np.vstack(
+                    [part.vectors[i] if i in usable[row] else zeros for i in ids]
+                )
+        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids))
+
+
+class _View(NamedTuple):
+    """What search reads, replaced whole: the article ids, their vectors (one matrix per
+    embedded text, zeros where an article lacks that text's vector), and the ids as a set."""
+
+    ids: np.ndarray
+    matrices: np.ndarray
+    present: frozenset[int]
+
+
+@dataclass
+class _Plan:
+    """Texts to embed, as (part's row, article id, text hash, text) in article order, and the
+    stored vectors of each part to delete first (articles that left, or whose text changed)."""
+
+    pending: list[tuple[int, int, str, str]]
+    removed: list[list[int]]
+
+    @classmethod
+    def of(cls, parts: Sequence[_Part], current: Sequence[Article], touched: set[int]) -> _Plan:
+        published = [a for a in current if a.status == "published"]
+        seen = {a.id for a in published}
+        pending: list[tuple[int, int, str, str]] = []
+        removed: list[list[int]] = []
+        for row, part in enumerate(parts):
+            stale = sorted((touched - seen) & set(part.hashes))
+            for article in published:
+                text = embedded_text(article, part.part)
+                digest = text_hash(text)
+                if part.hashes.get(article.id) != digest:
+                    pending.append((row, article.id, digest, text))
+                    if article.id in part.hashes:
+                        stale.append(article.id)
+            removed.append(sorted(stale))
+        pending.sort(key=lambda item: (item[1], item[0]))
+        return cls(pending, removed)
+
+    def counts(self, parts: Sequence[_Part]) -> list[int]:
+        """How many vectors each part will hold once the plan is carried out."""
+        return [
+            len(part.hashes) - len(removed) + sum(1 for item in self.pending if item[0] == row)
+            for row, (part, removed) in enumerate(zip(parts, self.removed, strict=True))
+        ]
 
 
 class _Part:
-    """One kind of text's vectors ("title" or "lead"), kept in the store under its own key."""
+    """One kind of text's vectors ("title" or "lead"), kept in the store under its own key.
+
+    `hashes` and `vectors` are what the store holds; `stale` the articles whose stored vector
+    no longer matches their text (or that left), which readers leave out until `embed` runs."""
 
     def __init__(self, store: Store, embedder: Embedder, part: str) -> None:
         self.store = store
@@ -139,76 +331,75 @@ class _Part:
         self.part = part
         self.model = f"{embedder.model_id}:{part}"
         self.embedded = 0
-        stored = store.stored_vectors(self.model)
-        self.last_seq = stored.last_seq
-        self._hashes = dict(zip(stored.article_ids, stored.text_hashes, strict=True))
+        self.load()
+
+    def load(self) -> None:
+        """Read the stored vectors. Vectors stored with no change number (a first run of an
+        older healthqa, interrupted) cannot be trusted until `embed` has checked them."""
+        stored = self.store.stored_vectors(self.model)
+        self.stored_seq = stored.last_seq
+        self.checked_seq = stored.last_seq
+        self.hashes = dict(zip(stored.article_ids, stored.text_hashes, strict=True))
         self.vectors = {
             article_id: np.frombuffer(blob, dtype=np.float32)
             for article_id, blob in zip(stored.article_ids, stored.vectors, strict=True)
         }
+        self.stale: set[int] = set(self.hashes) if stored.last_seq == 0 else set()
 
-    def sync(self, newest: int) -> int:
-        """Bring these vectors up to change `newest`; returns how many articles changed."""
-        if self.last_seq == newest:
-            return 0
-        if self.last_seq > newest or self.last_seq == 0:
-            current = self.store.iter_articles(ArticleFilter(status="published"))
-            return self._update(current, set(self._hashes), newest)
-        changed = self._changed_since(self.last_seq)
-        articles = [a for a in map(self._article, sorted(changed)) if a is not None]
-        return self._update(articles, changed, newest)
+    def usable(self) -> set[int]:
+        return set(self.vectors) - self.stale
+
+    def check(self, current: dict[int, Article | None], newest: int) -> None:
+        """Set aside the vectors of `current` articles whose text no longer matches them."""
+        if self.checked_seq > newest:  # another database, or a restored one: trust none
+            self.stale = set(self.hashes)
+        else:
+            for article_id, article in current.items():
+                if article_id in self.hashes and self._fits(article_id, article):
+                    self.stale.discard(article_id)
+                elif article_id in self.hashes:
+                    self.stale.add(article_id)
+        self.checked_seq = newest
+
+    def _fits(self, article_id: int, article: Article | None) -> bool:
+        if article is None or article.status != "published":
+            return False
+        return self.hashes[article_id] == text_hash(embedded_text(article, self.part))
 
     def similarities(self, query: np.ndarray, article_ids: Iterable[int]) -> dict[int, float]:
-        return {i: float(self.vectors[i] @ query) for i in article_ids if i in self.vectors}
+        return {
+            i: float(self.vectors[i] @ query)
+            for i in article_ids
+            if i in self.vectors and i not in self.stale
+        }
 
-    # Internals ----------------------------------------------------------------------------
-
-    def _update(self, articles: Iterable[Article], touched: set[int], newest: int) -> int:
-        """Embed the published articles whose text changed; forget the `touched` ones that are
-        not among them (retired or gone)."""
-        seen: set[int] = set()
-        pending: list[tuple[int, str, str]] = []
-        count = 0
-        for article in articles:
-            if article.status != "published":
-                continue
-            seen.add(article.id)
-            text = embedded_text(article, self.part)
-            if self._hashes.get(article.id) != text_hash(text):
-                pending.append((article.id, text_hash(text), text))
-            if len(pending) >= _SAVE_EVERY:
-                count += self._save(pending, [], self.last_seq)
-                pending = []
-        removed = sorted((touched - seen) & set(self._hashes))
-        count += self._save(pending, removed, newest)
-        return count
-
-    def _save(self, pending: Sequence[tuple[int, str, str]], removed: list[int], seq: int) -> int:
-        vectors = list(self.embedder.embed([text for _, _, text in pending])) if pending else []
-        rows = [
-            (article_id, digest, vector.astype(np.float32).tobytes())
-            for (article_id, digest, _), vector in zip(pending, vectors, strict=True)
-        ]
-        self.store.save_vectors(self.model, rows, removed, seq)
-        for (article_id, digest, _), vector in zip(pending, vectors, strict=True):
-            self._hashes[article_id] = digest
-            self.vectors[article_id] = np.asarray(vector, dtype=np.float32)
+    def save(
+        self, rows: Sequence[tuple[int, str, np.ndarray]], removed: list[int], seq: int
+    ) -> None:
+        """Store `rows` and delete `removed` in one transaction that records `seq`."""
+        blobs = [(i, digest, v.astype(np.float32).tobytes()) for i, digest, v in rows]
+        self.store.save_vectors(self.model, blobs, removed, seq)
         for article_id in removed:
-            self._hashes.pop(article_id, None)
+            self.hashes.pop(article_id, None)
             self.vectors.pop(article_id, None)
-        self.last_seq = seq
-        self.embedded += len(pending)
-        return len(pending) + len(removed)
+        for article_id, digest, vector in rows:
+            self.hashes[article_id] = digest
+            self.vectors[article_id] = np.asarray(vector, dtype=np.float32)
+            self.stale.discard(article_id)
+        self.stored_seq = seq
+        self.embedded += len(rows)
 
-    def _changed_since(self, seq: int) -> set[int]:
-        touched: set[int] = set()
-        while changes := self.store.changes_since(seq):
-            touched.update(change.article_id for change in changes)
-            seq = changes[-1].seq
-        return touched
 
-    def _article(self, article_id: int) -> Article | None:
-        try:
-            return self.store.get_article(article_id)
-        except NotFound:
-            return None
+def _changed_since(store: Store, seq: int) -> set[int]:
+    touched: set[int] = set()
+    while changes := store.changes_since(seq):
+        touched.update(change.article_id for change in changes)
+        seq = changes[-1].seq
+    return touched
+
+
+def _article(store: Store, article_id: int) -> Article | None:
+    try:
+        return store.get_article(article_id)
+    except NotFound:
+        return None

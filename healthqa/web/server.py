@@ -1,40 +1,120 @@
-"""Running the app: on uvicorn (production), or one request in-process (`serve --get`)."""
+"""Running the app: on uvicorn (production), or one request in-process (`serve --get`).
+
+Serving never waits for embeddings: articles not embedded yet are ranked by keywords, and a
+background embedder per node (one low-priority process; one node at a time, by the embedding
+lock of `index.locks`) embeds them meanwhile, unless `embed_in_background` is off."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import Any
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 
-from healthqa.library import Library
+from healthqa.library import Library, coverage_note
 from healthqa.web.app import create_app
 
 FACTORY = "healthqa.web.app:create_app"
+BACKGROUND_TEXTS = 512  # texts a background turn embeds before another process may have a go
+BACKGROUND_PAUSE = 30.0  # seconds between looks for new articles once everything is embedded
 
 
-def serve(db: str, host: str, port: int, workers: int) -> None:
-    """uvicorn with `workers` processes, each building the app from the settings."""
+def serve(
+    db: str, host: str, port: int, workers: int, echo: Callable[[str], None] | None = None
+) -> None:
+    """uvicorn with `workers` processes, each building the app from the settings.
+
+    Starting embeds nothing: articles without a vector yet are ranked by their keywords, and
+    `echo` (stderr, from the CLI) is told how many are covered."""
     import uvicorn
 
     # Bring the index up to date once, here, so that the workers do not all start by
     # rebuilding the same folder.
     library = Library(db)
     library.sync()
+    embedder = start_background_embedder(library)
+    remedy = "embedding the rest in the background" if embedder else None
+    note = coverage_note(library.coverage(), *([remedy] if remedy else []))
     library.close()
+    if note and echo is not None:
+        echo(note)
     # Worker processes read the settings from the environment: pass on the --db choice.
     os.environ["HEALTHQA_DATABASE_URL"] = db
-    uvicorn.run(
-        FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        server_header=False,
-        access_log=False,
+    try:
+        uvicorn.run(
+            FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            server_header=False,
+            access_log=False,
+        )
+    finally:
+        if embedder is not None:
+            embedder[1].set()
+            embedder[0].join(timeout=10)
+
+
+def start_background_embedder(library: Library) -> tuple[BaseProcess, Event] | None:
+    """This node's background embedder (a process, and the event that stops it), when the
+    `embed_in_background` setting and embeddings are on; None otherwise."""
+    if not library.settings["embed_in_background"] or library.vectors is None:
+        return None
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    process = context.Process(
+        target=embed_in_background,
+        args=(library.db, stop),
+        kwargs={"parent": os.getpid()},
+        name="healthqa-embedder",
+        daemon=True,
     )
+    process.start()
+    return process, stop
+
+
+def embed_in_background(
+    db: str,
+    stop: Event,
+    pause: float = BACKGROUND_PAUSE,
+    settings: dict[str, Any] | None = None,
+    parent: int | None = None,
+) -> None:
+    """Embed what has no vector yet, at low priority, in turns of BACKGROUND_TEXTS texts taken
+    only while no other process is embedding (another node's embedder, an import); when there
+    is nothing to do, look again every `pause` seconds, until `stop` is set or the `parent`
+    process is gone (uvicorn ends its process by the signal that stopped it, so `stop` may
+    never be set)."""
+    with contextlib.suppress(OSError):
+        os.nice(10)  # the web workers come first
+
+    def going_on(done: int = 0, total: int = 0) -> None:
+        if stop.is_set() or (parent is not None and os.getppid() != parent):
+            raise _Stopped
+
+    library = Library(db, settings)
+    try:
+        while (vectors := library.vectors) is not None:
+            going_on()
+            vectors.refresh()  # cheap: a look at the change log
+            if vectors.coverage().complete or not library.embed(going_on, BACKGROUND_TEXTS):
+                stop.wait(pause)  # nothing to do, or another process is at it
+    except (_Stopped, KeyboardInterrupt):  # what was saved stays saved
+        pass
+    finally:
+        library.close()
+
+
+class _Stopped(Exception):
+    """The background embedder was told to stop, or its server is gone."""
 
 
 def get(library: Library, path: str, echo: Callable[[str], None]) -> int:

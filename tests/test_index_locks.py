@@ -1,0 +1,30 @@
+"""The embedding lock: one process embeds a collection at a time, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from healthqa.index.locks import embedding_lock
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "site.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_a_second_process_waits_or_is_told_the_lock_is_taken(database: str) -> None:
+    with embedding_lock(database) as held:
+        assert held
+        with embedding_lock(database, wait=False) as other:  # another connection or handle
+            assert not other
+    with embedding_lock(database, wait=False) as again:
+        assert again
+
+
+def test_an_in_memory_database_needs_no_lock() -> None:
+    with embedding_lock(":memory:", wait=False) as one, embedding_lock(":memory:") as two:
+        assert one and two
