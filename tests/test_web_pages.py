@@ -250,3 +250,24 @@ def test_an_answer_past_its_review_date_says_so(client: Any) -> None:
     assert "heartburn" in first.xpath(".//h3")[0].text_content().casefold()
     facts = dict(zip(texts(first, ".//dt"), texts(first, ".//dd"), strict=True))
     assert facts["Next review due"] == "1 March 2026 (review overdue)"
+
+
+def test_an_address_from_before_titles_were_tidied_moves_permanently(
+    fixtures: Any, tmp_path: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from healthqa.imports import import_paths
+    from healthqa.store import open_store
+    from healthqa.web import create_app
+    from conftest import web_library
+
+    db = open_store(str(tmp_path / "tidy.db"))
+    import_paths(db, [str(fixtures / "medquad")], workers=0)
+    db.close()
+    with TestClient(create_app(web_library(tmp_path / "tidy.db"))) as made:
+        moved = made.get("/articles/what-is-are-hiccups", follow_redirects=False)
+        assert (moved.status_code, moved.headers["location"]) == (301, "/articles/what-are-hiccups")
+        root = page(made, "/articles/what-are-hiccups")
+        assert texts(root, "//h1") == ["What are Hiccups?"]
+        page(made, "/articles/what-is-are-yawning", 404)

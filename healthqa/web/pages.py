@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from healthqa.store import NotFound
 from healthqa.web import views
 from healthqa.web.site import Site
 
@@ -59,10 +60,16 @@ async def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", views.home(_site(request)))
 
 
-async def article(request: Request, slug: str) -> HTMLResponse:
-    return render(
-        request, "article.html", views.article_page(_site(request), slug, base_url(request))
-    )
+async def article(request: Request, slug: str) -> Response:
+    site = _site(request)
+    try:
+        page = views.article_page(site, slug, base_url(request))
+    except NotFound:
+        moved = site.library.store.slug_alias(slug)
+        if moved is None:
+            raise
+        return RedirectResponse(views.article_url(moved), status_code=301)
+    return render(request, "article.html", page)
 
 
 async def topics(
