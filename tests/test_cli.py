@@ -116,6 +116,7 @@ def test_retire_restore_and_revisions(fixtures: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_article_is_a_clear_error(tmp_path: Path) -> None:
+    run("init", db=tmp_path / "x.db")
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "articles", "show", "nope"])
     assert result.exit_code == 1
     assert "no article with id or slug 'nope'" in result.output
@@ -284,3 +285,57 @@ def test_editors_pin_and_exclude_related_articles_across_reimports(
     run("related", slug, "--clear", hiccups, db=db)
     data = json.loads(run("related", slug, "--json", db=db).output)
     assert data["related"][0]["reason"] != "picked by an editor"
+
+
+READING = [
+    ["stats"],
+    ["search", "cramps"],
+    ["ask", "what helps leg cramps"],
+    ["related", "x"],
+    ["topics"],
+    ["duplicates"],
+    ["reindex"],
+    ["export", "out.jsonl"],
+    ["articles", "list"],
+    ["tokens", "list"],
+    ["serve", "--get", "/"],
+]
+
+
+@pytest.mark.parametrize("command", READING, ids=lambda c: c[0])
+def test_reading_commands_never_create_a_database(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # export's file would land here
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(main, ["--db", str(db), *command])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: There is no database at {db}. Make one with `healthqa --db {db} import "
+        f"FILE...`, or try the demo articles with `healthqa --db {db} init --demo`.\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # no file, no index folder beside it
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "x.db"
+    made = CliRunner().invoke(main, ["--db", str(missing), "import", str(tmp_path)])
+    assert made.exit_code == 1
+    assert made.output == (
+        f"Error: cannot open the database {missing}: the folder {missing.parent} does not exist\n"
+    )
+    stats = CliRunner().invoke(main, ["--db", "/nonexistent/x.db", "stats"])
+    assert stats.exit_code == 1 and stats.output.startswith("Error: There is no database at")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, just notes\n" * 100)
+    wrong = CliRunner().invoke(main, ["--db", str(text), "stats"])
+    assert wrong.exit_code == 1
+    assert wrong.output == (
+        f"Error: cannot open the database {text}: the file is not a healthqa (SQLite) database\n"
+    )
+
+
+def test_writing_commands_create_the_database(tmp_path: Path) -> None:
+    assert "Database ready" in run("init", db=tmp_path / "new.db").output
+    assert (tmp_path / "new.db").is_file()
+    assert run("stats", db=tmp_path / "new.db").exit_code == 0

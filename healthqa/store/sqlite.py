@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from healthqa.articles import (
@@ -70,17 +71,20 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str) -> None:
         self.url = path
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
         # One connection serves every thread of a web server: a transaction holds this lock
         # so that two threads' transactions never interleave on it.
         self._lock = threading.RLock()
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        self.migrate()
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_cannot_open(path, exc)) from None
 
     def close(self) -> None:
         self._conn.close()
@@ -821,6 +825,16 @@ def _key(key: int | str) -> tuple[str, int | str]:
     if isinstance(key, int) or (key.isascii() and key.isdigit()):
         return "id", int(key)
     return "slug", key
+
+
+def _cannot_open(path: str, exc: sqlite3.DatabaseError) -> str:
+    """Why the database file cannot be opened, in words a reader can act on."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        return f"cannot open the database {path}: the folder {folder} does not exist"
+    if "not a database" in str(exc):
+        return f"cannot open the database {path}: the file is not a healthqa (SQLite) database"
+    return f"cannot open the database {path}: {exc}"
 
 
 def _now() -> str:
