@@ -471,9 +471,7 @@ def test_tidy_title_leaves_a_plain_title_alone() -> None:
 
 
 def test_clean_tidies_the_title_and_keeps_the_sources() -> None:
-    made = clean(
-        record(GLAUCOMA, title="What is (are) Glaucoma ?", topic=TopicRecord("Glaucoma"))
-    )
+    made = clean(record(GLAUCOMA, title="What is (are) Glaucoma ?", topic=TopicRecord("Glaucoma")))
     assert (made.title, made.source_title) == ("What is glaucoma?", "What is (are) Glaucoma ?")
     again = clean(reimport(made))  # an export keeps the source's title beside the tidy one
     assert (again.title, again.source_title) == (made.title, made.source_title)

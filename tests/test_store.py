@@ -410,7 +410,8 @@ def test_a_tidied_title_keeps_the_sources_and_its_old_slug(store: Store) -> None
 
 
 def test_an_editors_title_leaves_the_sources_title_as_it_was(store: Store) -> None:
-    (first,) = store.save_batch([article(source_title="what causes hiccups ?")], "t", "r").article_ids
+    saved = store.save_batch([article(source_title="what causes hiccups ?")], "t", "r")
+    (first,) = saved.article_ids
     edited = article(title="Why do I get hiccups?", source_title="Why do I get hiccups?")
     store.update_article(first, edited, 1, "editor", "clearer")
     assert store.get_article(first).source_title == "what causes hiccups ?"

@@ -255,12 +255,12 @@ def test_an_answer_past_its_review_date_says_so(client: Any) -> None:
 def test_an_address_from_before_titles_were_tidied_moves_permanently(
     fixtures: Any, tmp_path: Any
 ) -> None:
+    from conftest import web_library
     from fastapi.testclient import TestClient
 
     from healthqa.imports import import_paths
     from healthqa.store import open_store
     from healthqa.web import create_app
-    from conftest import web_library
 
     db = open_store(str(tmp_path / "tidy.db"))
     import_paths(db, [str(fixtures / "medquad")], workers=0)
