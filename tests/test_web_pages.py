@@ -197,6 +197,7 @@ def test_an_urgent_notice_comes_first_on_the_page(template: str) -> None:
             "review_overdue": False,
             "url": "/articles/t",
             "teaser": "t",
+            "attribution": {"source": "S", "source_url": None, "site": None, "licence": None},
         },
         "canonical": "/articles/t",
         "jsonld": "{}",
@@ -271,3 +272,39 @@ def test_an_address_from_before_titles_were_tidied_moves_permanently(
         root = page(made, "/articles/what-are-hiccups")
         assert texts(root, "//h1") == ["What are Hiccups?"]
         page(made, "/articles/what-is-are-yawning", 404)
+
+
+def test_an_article_credits_its_source_and_licence(
+    client: Any, fixtures: Any, tmp_path: Any
+) -> None:
+    root = page(client, LEG_CRAMPS)
+    facts = dict(zip(texts(root, "//dl/dt"), texts(root, "//dl/dd"), strict=True))
+    assert facts["Licence"].startswith("CC BY 4.0. Sample content written by the healthqa team")
+    assert root.xpath("//dd[@class='licence']/a[@rel='license']/@href") == [
+        "https://creativecommons.org/licenses/by/4.0/"
+    ]
+    data = client.get("/api/v1/articles/" + LEG_CRAMPS.rsplit("/", 1)[1]).json()
+    assert data["article"]["attribution"]["licence_url"] == (
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+
+
+def test_a_medquad_article_names_its_source_in_full_and_links_its_site() -> None:
+    from healthqa.articles import Article
+    from healthqa.ingest.medquad import LICENCE
+    from healthqa.web.views import attribution
+
+    found = Article(
+        id=1, slug="s", source="CancerGov", external_id="x", title="t", body_html="", body_text="",
+        teaser="", source_url="https://www.cancer.gov/types/breast/patient/breast-treatment-pdq",
+        licence=LICENCE, language="en", topic=None, question_type=None, created="", updated="",
+        last_reviewed=None, next_review=None, status="published", revision=1, content_hash="",
+        meta={},
+    )  # fmt: skip
+    assert attribution(found) == {
+        "source": "National Cancer Institute",
+        "source_url": "https://www.cancer.gov/types/breast/patient/breast-treatment-pdq",
+        "site": {"name": "cancer.gov", "url": "https://www.cancer.gov/"},
+        "licence": LICENCE,
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+    }

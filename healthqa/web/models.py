@@ -32,9 +32,24 @@ class ArticleSummary(BaseModel):
     review_overdue: bool = Field(description="The next review date has passed.")
 
 
+class SourceSite(BaseModel):
+    name: str = Field(description="The source's web site, as its host name.")
+    url: str
+
+
+class Attribution(BaseModel):
+    source: str = Field(description="The source's full name.")
+    source_url: str | None = Field(description="The page the answer was taken from.")
+    site: SourceSite | None
+    licence: str | None = Field(description="The licence, as the source states it.")
+    licence_url: str | None = Field(description="The licence's terms, when recognised.")
+
+
 class ArticleFull(ArticleSummary):
     body_html: str = Field(description="The answer, as sanitised HTML.")
+    source_title: str | None = Field(description="The title as the source wrote it.")
     licence: str | None
+    attribution: Attribution
     language: str
     updated: str
     revision: int

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from healthqa.answers import MIN_CONFIDENCE, Answer, ask
 from healthqa.articles import Article, Topic
@@ -26,6 +28,28 @@ RELATED_LIMIT = 12
 FEATURED = 6
 MAX_ID = 2**63 - 1
 GOOD_MATCH = 0.7
+
+# The full names of the sources MedQuAD (and corpora made from it) name by an abbreviation.
+SOURCE_NAMES = {
+    "CancerGov": "National Cancer Institute",
+    "CDC": "Centers for Disease Control and Prevention",
+    "GARD": "Genetic and Rare Diseases Information Center",
+    "GHR": "Genetics Home Reference",
+    "MPlusHealthTopics": "MedlinePlus",
+    "MPlusDrugs": "MedlinePlus",
+    "MPlusHerbsSupplements": "MedlinePlus",
+    "MPlusADAM": "MedlinePlus",
+    "NHLBI": "National Heart, Lung, and Blood Institute",
+    "NIDDK": "National Institute of Diabetes and Digestive and Kidney Diseases",
+    "NIHSeniorHealth": "NIHSeniorHealth",
+    "NINDS": "National Institute of Neurological Disorders and Stroke",
+}
+# Licences whose terms have a known address, found by their name in the licence text.
+LICENCES = (
+    (r"\bCC BY-SA 4\.0\b", "https://creativecommons.org/licenses/by-sa/4.0/"),
+    (r"\bCC BY 4\.0\b", "https://creativecommons.org/licenses/by/4.0/"),
+    (r"\bCC0\b", "https://creativecommons.org/publicdomain/zero/1.0/"),
+)
 
 NO_ANSWER = (
     "We do not have a good answer to this question. Please talk to a pharmacist, doctor, nurse "
@@ -290,10 +314,38 @@ def article_dict(article: Article) -> dict[str, Any]:
     """An article as pages and the API show it."""
     return summary(article) | {
         "body_html": article.body_html,
+        "source_title": article.source_title,
         "licence": article.licence,
+        "attribution": attribution(article),
         "language": article.language,
         "updated": article.updated,
         "revision": article.revision,
+    }
+
+
+def attribution(article: Article) -> dict[str, Any]:
+    """Who wrote the answer, where it was published and under which licence, for the page's
+    credit line and the API: the source's full name, its page and site, the licence's text
+    and (for a licence we recognise) the address of its terms."""
+    site = None
+    if article.source_url:
+        parts = urlsplit(article.source_url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            site = {
+                "name": parts.hostname.removeprefix("www."),
+                "url": f"{parts.scheme}://{parts.netloc}/",
+            }
+    licence_url = None
+    for pattern, url in LICENCES:
+        if article.licence and re.search(pattern, article.licence):
+            licence_url = url
+            break
+    return {
+        "source": SOURCE_NAMES.get(article.source, article.source),
+        "source_url": article.source_url,
+        "site": site,
+        "licence": article.licence,
+        "licence_url": licence_url,
     }
 
 
