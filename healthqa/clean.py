@@ -29,7 +29,7 @@ import numpy as np
 import rensa
 from lxml import etree
 
-from healthqa.articles import TEASER_CHARS, ArticleRecord, CleanArticle, teaser
+from healthqa.articles import ArticleRecord, CleanArticle, teaser
 
 # Invisible, space-like and non-XML characters: what each becomes (unlisted ones go).
 _ODD_CHARS = re.compile(
@@ -118,7 +118,7 @@ def clean(record: ArticleRecord) -> CleanArticle:
         source_title=source_title,
         body_html=body_html,
         body_text=body_text,
-        teaser=teaser(body_text[: 4 * TEASER_CHARS]),  # lines have single spaces: enough
+        teaser=teaser(lead_sentence(body_html, body_text)),
         content_hash=_content_hash(record, title, body_html, source_title),
         signature=signature(title + "\n" + body_text),
     )
@@ -149,6 +149,23 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
     if body and (focus or text.islower()):
         text = _recased(text, _evidence(body), focus)
     return text[:1].upper() + text[1:]
+
+
+def lead_sentence(body_html: str, body_text: str) -> str:
+    """The first sentence of the answer's text, for its teaser: never a heading ("Key
+    Points"), nor a question the answer opens by asking ("What are the signs and symptoms of
+    X?") when a sentence follows it. `body_text` is `body_html`'s, one line a block."""
+    headings = set()
+    if "<h" in body_html:
+        root = _parse(body_html)
+        headings = {" ".join("".join(h.itertext()).split()) for h in root.iter(*_HEADINGS)}
+    lines = [line for line in body_text.split("\n") if line.strip()]
+    text = next((line for line in lines if line not in headings), lines[0] if lines else "")
+    sentences = [text[start:end].strip() for start, end in _sentences(text)]
+    asked = 0
+    while asked < len(sentences) - 1 and sentences[asked].endswith("?"):
+        asked += 1
+    return sentences[asked] if sentences else text
 
 
 def normalise_text(text: str) -> str:

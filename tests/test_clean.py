@@ -13,6 +13,7 @@ from healthqa.clean import (
     DuplicatePair,
     clean,
     drop_repeats,
+    lead_sentence,
     near_duplicates,
     normalise_text,
     plain_text,
@@ -484,3 +485,42 @@ def test_an_untouched_title_keeps_its_hash_without_a_source_title() -> None:
     assert clean(dataclasses.replace(record(GARGLE), source_title=made.title)).content_hash == (
         made.content_hash
     )
+
+
+# teasers: the first sentence of the text
+
+
+KEY_POINTS = (
+    "Key Points\n                    - Hiccups are sudden tightenings of the breathing muscle."
+    "    - Most bouts stop on their own within minutes.\n"
+    "                Hiccups are sudden tightenings of the diaphragm."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "body_format", "expected"),
+    [
+        (KEY_POINTS, "text", "Hiccups are sudden tightenings of the breathing..."),
+        (
+            "What are the signs and symptoms of Hiccups? The Human Phenotype Ontology lists "
+            "the signs. It is a long list.",
+            "text",
+            "The Human Phenotype Ontology lists the signs.",
+        ),
+        (
+            "<h2>Summary</h2><h3>Why</h3><p>Honey calms a cough. Rest helps.</p>",
+            "html",
+            "Honey calms a cough.",
+        ),
+        ("Is it catching?", "text", "Is it catching?"),
+    ],
+)
+def test_the_teaser_is_the_first_sentence_never_a_heading(
+    body: str, body_format: str, expected: str
+) -> None:
+    assert clean(record(body, body_format)).teaser == expected
+
+
+def test_lead_sentence_skips_headings_by_their_text() -> None:
+    html = "<h2>Key Points</h2>\n<p>Key Points matter. Second.</p>"
+    assert lead_sentence(html, "Key Points\nKey Points matter. Second.") == "Key Points matter."
