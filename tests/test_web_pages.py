@@ -308,3 +308,35 @@ def test_a_medquad_article_names_its_source_in_full_and_links_its_site() -> None
         "licence": LICENCE,
         "licence_url": "https://creativecommons.org/licenses/by/4.0/",
     }
+
+
+def test_an_article_page_has_a_breadcrumb(client: Any) -> None:
+    root = page(client, LEG_CRAMPS)
+    (crumbs,) = root.xpath("//nav[@aria-label='Breadcrumb']")
+    assert texts(crumbs, ".//li") == [
+        "Home",
+        "Pregnancy discomforts",
+        "What causes leg cramps in late pregnancy?",
+    ]
+    assert crumbs.xpath(".//a/@href") == ["/", "/topics/pregnancy-discomforts", LEG_CRAMPS]
+    assert crumbs.xpath(".//a[@aria-current='page']/@href") == [LEG_CRAMPS]
+
+
+@pytest.mark.parametrize("path", ["/search?q=cramps", "/ask?q=leg+cramps", "/search", "/ask"])
+def test_search_and_ask_pages_are_not_indexed(client: Any, path: str) -> None:
+    assert page(client, path).xpath("//meta[@name='robots']/@content") == ["noindex"]
+
+
+@pytest.mark.parametrize("path", ["/", LEG_CRAMPS, "/topics"])
+def test_other_pages_may_be_indexed(client: Any, path: str) -> None:
+    assert not page(client, path).xpath("//meta[@name='robots']")
+
+
+def test_the_stylesheet_prints_the_answer_without_navigation_and_with_addresses(
+    client: Any,
+) -> None:
+    css = client.get("/static/site.css").text
+    printed = css[css.index("@media print") :]
+    for hidden in (".site-header nav", ".breadcrumb", "form", ".prev-next"):
+        assert hidden in printed.split("display: none")[0]
+    assert 'a[href^="http"]::after { content: " (" attr(href) ")"' in printed
