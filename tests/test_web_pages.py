@@ -75,10 +75,25 @@ def test_article_structured_data(client: Any) -> None:
     assert data["@type"] == "MedicalWebPage"
     assert data["name"] == "What causes leg cramps in late pregnancy?"
     assert data["url"] == f"http://testserver{LEG_CRAMPS}"
-    assert data["about"] == {"@type": "MedicalCondition", "name": "Pregnancy discomforts"}
-    assert data["lastReviewed"] == "2026-11-01"
-    assert data["publisher"]["name"] == data["sourceOrganization"]["name"]
-    assert data["dateModified"]
+    # the demo's topic kind ("Pregnancy") names no schema.org type: a Thing
+    assert data["about"] == {"@type": "Thing", "name": "Pregnancy discomforts"}
+    assert data["lastReviewed"] == data["dateModified"] == "2026-11-01"  # not the import's
+    assert data["publisher"] == {
+        "@type": "Organization",
+        "name": "healthqa",
+        "url": "http://testserver/",
+    }
+    assert data["sourceOrganization"]["name"] == "healthqa sample content"
+    assert data["description"] == root.xpath("//meta[@name='description']/@content")[0]
+    assert data["description"].startswith("Leg cramps")
+    assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    crumbs = data["breadcrumb"]["itemListElement"]
+    assert [(c["position"], c["name"]) for c in crumbs] == [
+        (1, "Home"),
+        (2, "Pregnancy discomforts"),
+        (3, "What causes leg cramps in late pregnancy?"),
+    ]
+    assert crumbs[2]["item"] == data["url"]
 
 
 def test_an_overdue_article_says_so(client: Any) -> None:
@@ -199,6 +214,7 @@ def test_an_urgent_notice_comes_first_on_the_page(template: str) -> None:
             "teaser": "t",
             "attribution": {"source": "S", "source_url": None, "site": None, "licence": None},
         },
+        "description": "d",
         "canonical": "/articles/t",
         "jsonld": "{}",
         "previous": None,
@@ -271,6 +287,16 @@ def test_an_address_from_before_titles_were_tidied_moves_permanently(
         assert (moved.status_code, moved.headers["location"]) == (301, "/articles/what-are-hiccups")
         root = page(made, "/articles/what-are-hiccups")
         assert texts(root, "//h1") == ["What are Hiccups?"]
+        (script,) = root.xpath("//script[@type='application/ld+json']/text()")
+        data = json.loads(script)
+        assert data["about"] == {"@type": "MedicalCondition", "name": "Hiccups"}  # "Disease"
+        assert "dateModified" not in data and "lastReviewed" not in data  # no content date
+        assert data["isBasedOn"] == "https://example.org/hiccups"
+        assert data["sourceOrganization"] == {
+            "@type": "Organization",
+            "name": "TinyHealth",
+            "url": "https://example.org/",
+        }
         page(made, "/articles/what-is-are-yawning", 404)
 
 
@@ -340,3 +366,18 @@ def test_the_stylesheet_prints_the_answer_without_navigation_and_with_addresses(
     for hidden in (".site-header nav", ".breadcrumb", "form", ".prev-next"):
         assert hidden in printed.split("display: none")[0]
     assert 'a[href^="http"]::after { content: " (" attr(href) ")"' in printed
+
+
+def test_a_long_topic_list_shows_one_letter_at_a_time(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from healthqa.web import views
+
+    monkeypatch.setattr(views, "TOPICS_ON_ONE_PAGE", 3)  # the demo has 7 topics
+    root = page(client, "/topics")
+    assert texts(root, "//h1") == ["Topics A to Z: A"]
+    assert root.xpath("//a[@aria-current='page']/text()") == ["A"]
+    assert texts(root, "//main//section//li/a") == ["After the birth"]
+    assert texts(root, "//ul[@class='letters']//a") == ["A", "F", "M", "P"]
+    monkeypatch.setattr(views, "TOPICS_ON_ONE_PAGE", 300)
+    assert len(page(client, "/topics").xpath("//main//section//li/a")) == 7

@@ -15,6 +15,7 @@ class TopicRef(BaseModel):
     name: str
     slug: str
     url: str = Field(description="Path of the topic's page.")
+    category: str | None = Field(None, description="The kind of topic, as the source says.")
 
 
 class ArticleSummary(BaseModel):
@@ -77,6 +78,7 @@ class Urgency(BaseModel):
 
 class ArticlePage(BaseModel):
     article: ArticleFull
+    description: str = Field(description="The answer's first sentence, for a summary.")
     urgency: Urgency | None
     previous: RelatedItem | None
     next: RelatedItem | None

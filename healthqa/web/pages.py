@@ -20,7 +20,7 @@ from healthqa.web.site import Site
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-SITE_NAME = "healthqa"
+SITE_NAME = views.SITE_NAME
 
 
 def long_date(value: str | None) -> str:
@@ -75,7 +75,8 @@ async def article(request: Request, slug: str) -> Response:
 async def topics(
     request: Request, letter: Annotated[str | None, Query(max_length=1)] = None
 ) -> HTMLResponse:
-    return render(request, "topics.html", views.topics_index(_site(request), letter))
+    index = views.topics_index(_site(request), letter, views.TOPICS_ON_ONE_PAGE)
+    return render(request, "topics.html", index)
 
 
 async def topic(request: Request, slug: str) -> HTMLResponse:
