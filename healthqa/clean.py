@@ -146,8 +146,8 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
         text = f"What {verb} {subject}?" if subject else "What is it?"
     if text.split(" ", 1)[0].casefold() in _ASKING and not text.endswith("?"):
         text = text.rstrip(" .") + "?"
-    if body and (focus or text.islower()):
-        text = _recased(text, _evidence(body), focus)
+    if body and (wanted := _wanted(text, focus)):
+        text = _recased(text, _evidence(body, wanted), focus)
     return text[:1].upper() + text[1:]
 
 
@@ -335,7 +335,10 @@ _SINGULAR_S = _names(
     "news series species lupus tetanus gas mellitus insipidus"
 )
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
-_EVIDENCE = re.compile(r"[A-Za-z][A-Za-z'’]*|[.!?:•\n]|\s-\s")
+_WORD_CHARS = frozenset(string.ascii_letters + "'’")
+_LOOK_BACK = 60  # characters read before a word for the word before it
+# The last word or sentence end before a place: a word in group 1, an end in none.
+_LAST_TOKEN = re.compile(r".*(?:(?<![A-Za-z'’])([A-Za-z][A-Za-z'’]*)|[.!?:•\n]|\s-\s)", re.S)
 
 
 def _plural(subject: str) -> bool:
@@ -353,25 +356,53 @@ def _plural(subject: str) -> bool:
     return last.endswith("s") and len(last) > 3
 
 
-def _evidence(body: str) -> dict[str, Counter[str]]:
-    """How the body spells each word mid-sentence (casefolded word: spelling: times).
+def _wanted(title: str, focus: str | None) -> set[str]:
+    """The words (casefolded) whose spelling `_recased` will look up."""
+    if title.islower():
+        return {word.casefold() for word in _TITLE_WORD.findall(title)}
+    where = title.casefold().rfind(focus.casefold()) if focus else -1
+    if where <= 0 or focus is None:
+        return set()
+    words = _TITLE_WORD.findall(title, where, where + len(focus))
+    return {word.casefold() for word in words if not word.islower()}  # lowercase stays so
+
+
+def _evidence(body: str, wanted: set[str]) -> dict[str, Counter[str]]:
+    """How the body spells each `wanted` word mid-sentence (casefolded word: spelling: times).
 
     A capitalised word counts only after a lowercase word, so the words of a Title Case
     heading ("General Information About Breast Cancer") say nothing; an acronym ("ALS",
-    "IgA") always counts. Tags of an HTML body count for nothing.
+    "IgA") always counts. Tags of an HTML body count for nothing. Only the words wanted are
+    looked for, and only the few characters before each are read for the word before it.
     """
     text = re.sub(r"<[^>]*>", "\n", body) if "<" in body else body
+    folded = text.lower()  # ASCII letters only in the words wanted: same offsets
     seen: dict[str, Counter[str]] = {}
-    previous = ""  # the word before, in this sentence
-    for match in _EVIDENCE.finditer(text):
-        token = match[0]
-        if not token[0].isalpha():
-            previous = ""
-            continue
-        if previous and (token.islower() or previous[0].islower() or _has_capitals(token)):
-            seen.setdefault(token.casefold(), Counter())[token] += 1
-        previous = token
+    for word in wanted:
+        start = folded.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if _is_word_at(folded, start, end):
+                _count(text, start, end, seen)
+            start = folded.find(word, end)
     return seen
+
+
+def _is_word_at(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before in _WORD_CHARS or after in _WORD_CHARS)
+
+
+def _count(text: str, start: int, end: int, seen: dict[str, Counter[str]]) -> None:
+    """Count the spelling at text[start:end] if it stands mid-sentence (see `_evidence`)."""
+    token = text[start:end]
+    last = _LAST_TOKEN.match(text, max(0, start - _LOOK_BACK), start)
+    previous = last[1] if last else None  # the word before, in this sentence
+    if not previous:
+        return
+    if token.islower() or previous[0].islower() or _has_capitals(token):
+        seen.setdefault(token.casefold(), Counter())[token] += 1
 
 
 def _has_capitals(word: str) -> bool:
