@@ -331,7 +331,7 @@ _HEAD_ENDS = re.compile(
     re.IGNORECASE,
 )
 _SINGULAR_S = _names(
-    "diabetes prediabetes herpes measles mumps rickets shingles scabies hives rabies aids "
+    "diabetes prediabetes herpes measles mumps rickets shingles scabies hives rabies "
     "news series species lupus tetanus gas mellitus insipidus"
 )
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
@@ -345,12 +345,12 @@ def _plural(subject: str) -> bool:
     """Whether "What is (are) X" asks about several things: "Kidney Stones", "Sprains and
     Strains" (not "Diabetes", "Kidney Stones in Adults" reads as plural too)."""
     head = _HEAD_ENDS.split(re.sub(r"\([^)]*\)", " ", subject), maxsplit=1)[0]
-    words = head.casefold().replace("/", " ").split()
-    if not words:
+    words = head.replace("/", " ").split()
+    if not words or words[-1].isupper():  # an acronym: "HIV/AIDS", "ARDS"
         return False
     if "and" in words:
         return True
-    last = words[-1]
+    last = words[-1].casefold()
     if last in _SINGULAR_S or last.endswith(("ss", "is", "us", "as", "os", "'s", "’s")):
         return False
     return last.endswith("s") and len(last) > 3

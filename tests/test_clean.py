@@ -460,6 +460,7 @@ def test_tidy_title_reads_like_a_question(
         ("Sprains and Strains", "are"),
         ("Psoriasis", "is"),
         ("HIV/AIDS", "is"),
+        ("Mobility Aids", "are"),
     ],
 )
 def test_tidy_title_picks_is_or_are(subject: str, verb: str) -> None:
