@@ -144,7 +144,7 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
         subject = are["subject"]
         verb = "are" if subject and _plural(subject) else "is"
         text = f"What {verb} {subject}?" if subject else "What is it?"
-    if text.split(" ", 1)[0].casefold() in _ASKING and not text.endswith("?"):
+    if not text.endswith("?") and _asks(text):
         text = text.rstrip(" .") + "?"
     if body and (wanted := _wanted(text, focus)):
         text = _recased(text, _evidence(body, wanted), focus)
@@ -325,7 +325,8 @@ _REPEATED_MARK = re.compile(r"\?(?:\s*\?)+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?!.,;:])")
 _RESEARCH = re.compile(r"^what research \(or clinical trials\) is being done for ", re.IGNORECASE)
 _IS_ARE = re.compile(r"^what is \(are\)\s*(?P<subject>.*?)\s*\??$", re.IGNORECASE)
-_ASKING = _names("what who where when why which is are do does can could should will")
+_AUXILIARIES = _names("is are was were do does can could should will")
+_QUESTION_WORDS = _names("what who where when why which how")
 _HEAD_ENDS = re.compile(
     r"\s(?:in|of|for|with|during|after|before|among|from|to|on|at|by|caused|due|related)\s",
     re.IGNORECASE,
@@ -341,9 +342,18 @@ _LOOK_BACK = 60  # characters read before a word for the word before it
 _LAST_TOKEN = re.compile(r".*(?:(?<![A-Za-z'’])([A-Za-z][A-Za-z'’]*)|[.!?:•\n]|\s-\s)", re.S)
 
 
+def _asks(title: str) -> bool:
+    """Whether a title without "?" is a question all the same: "Do you have information about
+    X", "Is X inherited", "What is X" (not "What to expect", "How vaccines work")."""
+    words = title.casefold().split()[:2]
+    if words[0] in _AUXILIARIES:
+        return True
+    return len(words) == 2 and words[0] in _QUESTION_WORDS and words[1] in _AUXILIARIES
+
+
 def _plural(subject: str) -> bool:
     """Whether "What is (are) X" asks about several things: "Kidney Stones", "Sprains and
-    Strains" (not "Diabetes", "Kidney Stones in Adults" reads as plural too)."""
+    Strains", "Kidney Stones in Adults" (the words before "in", "of"...), not "Diabetes"."""
     head = _HEAD_ENDS.split(re.sub(r"\([^)]*\)", " ", subject), maxsplit=1)[0]
     words = head.replace("/", " ").split()
     if not words or words[-1].isupper():  # an acronym: "HIV/AIDS", "ARDS"
