@@ -161,6 +161,7 @@ def lead_sentence(body_html: str, body_text: str) -> str:
         headings = {" ".join("".join(h.itertext()).split()) for h in root.iter(*_HEADINGS)}
     lines = [line for line in body_text.split("\n") if line.strip()]
     text = next((line for line in lines if line not in headings), lines[0] if lines else "")
+    text = _KEY_POINTS.sub("", text) or text  # a heading the text layout ran into the text
     sentences = [text[start:end].strip() for start, end in _sentences(text)]
     asked = 0
     while asked < len(sentences) - 1 and sentences[asked].endswith("?"):
@@ -317,6 +318,8 @@ def _sentences(text: str) -> list[tuple[int, int]]:
         start = match.end()
     return [*spans, (start, len(text))] if text[start:].strip() else spans
 
+
+_KEY_POINTS = re.compile(r"^Key Points\s+(?:-\s+)?(?=[A-Z])")
 
 # Titles
 

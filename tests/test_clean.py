@@ -515,6 +515,7 @@ KEY_POINTS = (
             "Honey calms a cough.",
         ),
         ("Is it catching?", "text", "Is it catching?"),
+        ("Key Points - There is no cure yet. There is care.", "text", "There is no cure yet."),
     ],
 )
 def test_the_teaser_is_the_first_sentence_never_a_heading(
