@@ -100,11 +100,13 @@ class DuplicatePair:
 def clean(record: ArticleRecord) -> CleanArticle:
     """The article as the store saves it: normalised, sanitised, repeats dropped, hashed."""
     given = " ".join(normalise_text(record.title).split())
-    focus = record.topic.name if record.topic else None
-    title = tidy_title(given, record.body, focus)
     source_title = given
     if record.source_title:  # an export's: what the source called it before tidying
         source_title = " ".join(normalise_text(record.source_title).split())
+    title = given
+    if source_title == given:  # else tidied (or edited) before: an export keeps its titles
+        focus = record.topic.name if record.topic else None
+        title = tidy_title(given, record.body, focus)
     if record.body_format == "text":
         body_html, body_text = _clean_text(record.body, title)
     else:

@@ -481,6 +481,12 @@ def test_clean_tidies_the_title_and_keeps_the_sources() -> None:
     assert again.content_hash == made.content_hash
 
 
+def test_a_title_tidied_or_edited_before_is_kept_as_it_is() -> None:
+    """An export's title is final: its answer, cleaned, could tell another spelling."""
+    exported = record(GLAUCOMA, title="What is Glaucoma?", source_title="What is (are) Glaucoma ?")
+    assert clean(exported).title == "What is Glaucoma?"
+
+
 def test_an_untouched_title_keeps_its_hash_without_a_source_title() -> None:
     made = clean(record(GARGLE))
     assert made.source_title == made.title
