@@ -70,6 +70,7 @@ class ArticleRecord:
     links: tuple[Link, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     slug: str | None = None  # a preferred slug (an export keeps its URLs); taken ones get a suffix
+    source_title: str | None = None  # the source's own title, when `title` was tidied (an export)
 
 
 @dataclass
@@ -101,6 +102,7 @@ class CleanArticle:
     content_hash: str
     signature: bytes
     slug: str | None = None
+    source_title: str | None = None  # the title as the source wrote it, before tidying
 
 
 @dataclass
@@ -129,6 +131,7 @@ class Article:
     content_hash: str
     meta: dict[str, Any]
     links: list[Link] = field(default_factory=list)
+    source_title: str | None = None  # the title as the source wrote it, before tidying
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; the same dict backs `--json`, export and (later) the API."""
@@ -138,6 +141,7 @@ class Article:
             "source": self.source,
             "external_id": self.external_id,
             "title": self.title,
+            "source_title": self.source_title,
             "body_html": self.body_html,
             "body_text": self.body_text,
             "teaser": self.teaser,

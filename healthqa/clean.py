@@ -19,6 +19,7 @@ import struct
 import threading
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -28,7 +29,7 @@ import numpy as np
 import rensa
 from lxml import etree
 
-from healthqa.articles import TEASER_CHARS, ArticleRecord, CleanArticle, teaser
+from healthqa.articles import ArticleRecord, CleanArticle, teaser
 
 # Invisible, space-like and non-XML characters: what each becomes (unlisted ones go).
 _ODD_CHARS = re.compile(
@@ -98,7 +99,14 @@ class DuplicatePair:
 
 def clean(record: ArticleRecord) -> CleanArticle:
     """The article as the store saves it: normalised, sanitised, repeats dropped, hashed."""
-    title = " ".join(normalise_text(record.title).split())
+    given = " ".join(normalise_text(record.title).split())
+    source_title = given
+    if record.source_title:  # an export's: what the source called it before tidying
+        source_title = " ".join(normalise_text(record.source_title).split())
+    title = given
+    if source_title == given:  # else tidied (or edited) before: an export keeps its titles
+        focus = record.topic.name if record.topic else None
+        title = tidy_title(given, record.body, focus)
     if record.body_format == "text":
         body_html, body_text = _clean_text(record.body, title)
     else:
@@ -109,12 +117,58 @@ def clean(record: ArticleRecord) -> CleanArticle:
     return CleanArticle(
         **{name: getattr(record, name) for name in copied},
         title=title,
+        source_title=source_title,
         body_html=body_html,
         body_text=body_text,
-        teaser=teaser(body_text[: 4 * TEASER_CHARS]),  # lines have single spaces: enough
-        content_hash=_content_hash(record, title, body_html),
+        teaser=teaser(lead_sentence(body_html, body_text)),
+        content_hash=_content_hash(record, title, body_html, source_title),
         signature=signature(title + "\n" + body_text),
     )
+
+
+def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
+    """A template question as a reader would write it; other titles keep their words.
+
+    MedQuAD's templates become plain questions: "What is (are) Breast Cancer ?" becomes
+    "What is breast cancer?", "Who is at risk for Glaucoma? ?" becomes "Who is at risk for
+    glaucoma?". The words of `focus` (the topic's name, where the title names it) are
+    lowercased only where `body` writes them lowercase mid-sentence more often than as the
+    title has them, so "Parkinson's", "Down syndrome", "HIV" and gene names stay as they are.
+    A title all in lowercase takes the body's spelling of its words ("als" becomes "ALS").
+    Deterministic, and idempotent: a tidy title comes back unchanged.
+    """
+    text = " ".join(title.split())
+    if not text:
+        return text
+    text = _SPACE_BEFORE_MARK.sub(r"\1", _REPEATED_MARK.sub("?", text))
+    text = _RESEARCH.sub("What research and clinical trials are being done for ", text)
+    if are := _IS_ARE.match(text):
+        subject = are["subject"]
+        verb = "are" if subject and _plural(subject) else "is"
+        text = f"What {verb} {subject}?" if subject else "What is it?"
+    if not text.endswith("?") and _asks(text):
+        text = text.rstrip(" .") + "?"
+    if body and (wanted := _wanted(text, focus)):
+        text = _recased(text, _evidence(body, wanted), focus)
+    return text[:1].upper() + text[1:]
+
+
+def lead_sentence(body_html: str, body_text: str) -> str:
+    """The first sentence of the answer's text, for its teaser: never a heading ("Key
+    Points"), nor a question the answer opens by asking ("What are the signs and symptoms of
+    X?") when a sentence follows it. `body_text` is `body_html`'s, one line a block."""
+    headings = set()
+    if "<h" in body_html:
+        root = _parse(body_html)
+        headings = {" ".join("".join(h.itertext()).split()) for h in root.iter(*_HEADINGS)}
+    lines = [line for line in body_text.split("\n") if line.strip()]
+    text = next((line for line in lines if line not in headings), lines[0] if lines else "")
+    text = _KEY_POINTS.sub("", text) or text  # a heading the text layout ran into the text
+    sentences = [text[start:end].strip() for start, end in _sentences(text)]
+    asked = 0
+    while asked < len(sentences) - 1 and sentences[asked].endswith("?"):
+        asked += 1
+    return sentences[asked] if sentences else text
 
 
 def normalise_text(text: str) -> str:
@@ -265,6 +319,159 @@ def _sentences(text: str) -> list[tuple[int, int]]:
         spans.append((start, match.end()))
         start = match.end()
     return [*spans, (start, len(text))] if text[start:].strip() else spans
+
+
+_KEY_POINTS = re.compile(r"^Key Points\s+(?:-\s+)?(?=[A-Z])")
+
+# Titles
+
+
+_REPEATED_MARK = re.compile(r"\?(?:\s*\?)+")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([?!.,;:])")
+_RESEARCH = re.compile(r"^what research \(or clinical trials\) is being done for ", re.IGNORECASE)
+_IS_ARE = re.compile(r"^what is \(are\)\s*(?P<subject>.*?)\s*\??$", re.IGNORECASE)
+_AUXILIARIES = _names("is are was were do does can could should will")
+_QUESTION_WORDS = _names("what who where when why which how")
+_HEAD_ENDS = re.compile(
+    r"\s(?:in|of|for|with|during|after|before|among|from|to|on|at|by|caused|due|related)\s",
+    re.IGNORECASE,
+)
+_SINGULAR_S = _names(
+    "diabetes prediabetes herpes measles mumps rickets shingles scabies hives rabies "
+    "news series species lupus tetanus gas mellitus insipidus"
+)
+_TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_WORD_CHARS = frozenset(string.ascii_letters + "'’")
+_LOOK_BACK = 60  # characters read before a word for the word before it
+# The last word or sentence end before a place: a word in group 1, an end in none.
+_LAST_TOKEN = re.compile(r".*(?:(?<![A-Za-z'’])([A-Za-z][A-Za-z'’]*)|[.!?:•\n]|\s-\s)", re.S)
+
+
+def _asks(title: str) -> bool:
+    """Whether a title without "?" is a question all the same: "Do you have information about
+    X", "Is X inherited", "What is X" (not "What to expect", "How vaccines work")."""
+    words = title.casefold().split()[:2]
+    if words[0] in _AUXILIARIES:
+        return True
+    return len(words) == 2 and words[0] in _QUESTION_WORDS and words[1] in _AUXILIARIES
+
+
+def _plural(subject: str) -> bool:
+    """Whether "What is (are) X" asks about several things: "Kidney Stones", "Sprains and
+    Strains", "Kidney Stones in Adults" (the words before "in", "of"...), not "Diabetes"."""
+    head = _HEAD_ENDS.split(re.sub(r"\([^)]*\)", " ", subject), maxsplit=1)[0]
+    words = head.replace("/", " ").split()
+    if not words or words[-1].isupper():  # an acronym: "HIV/AIDS", "ARDS"
+        return False
+    if "and" in words:
+        return True
+    last = words[-1].casefold()
+    if last in _SINGULAR_S or last.endswith(("ss", "is", "us", "as", "os", "'s", "’s")):
+        return False
+    return last.endswith("s") and len(last) > 3
+
+
+def _wanted(title: str, focus: str | None) -> set[str]:
+    """The words (casefolded) whose spelling `_recased` will look up."""
+    if title.islower():
+        return {word.casefold() for word in _TITLE_WORD.findall(title)}
+    where = title.casefold().rfind(focus.casefold()) if focus else -1
+    if where <= 0 or focus is None:
+        return set()
+    words = _TITLE_WORD.findall(title, where, where + len(focus))
+    return {word.casefold() for word in words if not word.islower()}  # lowercase stays so
+
+
+def _evidence(body: str, wanted: set[str]) -> dict[str, Counter[str]]:
+    """How the body spells each `wanted` word mid-sentence (casefolded word: spelling: times).
+
+    A capitalised word counts only after a lowercase word, so the words of a Title Case
+    heading ("General Information About Breast Cancer") say nothing; an acronym ("ALS",
+    "IgA") always counts. Tags of an HTML body count for nothing. Only the words wanted are
+    looked for, and only the few characters before each are read for the word before it.
+    """
+    text = re.sub(r"<[^>]*>", "\n", body) if "<" in body else body
+    folded = text.lower()  # ASCII letters only in the words wanted: same offsets
+    seen: dict[str, Counter[str]] = {}
+    for word in wanted:
+        start = folded.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if _is_word_at(folded, start, end):
+                _count(text, start, end, seen)
+            start = folded.find(word, end)
+    return seen
+
+
+def _is_word_at(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before in _WORD_CHARS or after in _WORD_CHARS)
+
+
+def _count(text: str, start: int, end: int, seen: dict[str, Counter[str]]) -> None:
+    """Count the spelling at text[start:end] if it stands mid-sentence (see `_evidence`)."""
+    token = text[start:end]
+    last = _LAST_TOKEN.match(text, max(0, start - _LOOK_BACK), start)
+    previous = last[1] if last else None  # the word before, in this sentence
+    if not previous:
+        return
+    if token.islower() or previous[0].islower() or _has_capitals(token):
+        seen.setdefault(token.casefold(), Counter())[token] += 1
+
+
+def _has_capitals(word: str) -> bool:
+    return any(letter.isupper() for letter in word[1:])
+
+
+def _recased(title: str, seen: dict[str, Counter[str]], focus: str | None) -> str:
+    """The title with the words of its `focus` (or, in an all-lowercase title, every word)
+    spelt as the body spells them; the first word is left to the caller."""
+    if title.islower():
+        return _TITLE_WORD.sub(lambda word: _found_spelling(word[0], seen), title)
+    where = title.casefold().rfind(focus.casefold()) if focus else -1
+    if where <= 0 or focus is None:
+        return title
+    words = list(_TITLE_WORD.finditer(title, where, where + len(focus)))
+    # In a Title Case name, capitals say nothing: a word the body gives no evidence for
+    # follows the word before it. In a name in sentence case, a capital is meant: kept.
+    title_case = all(match[0][0].isupper() for match in words if len(match[0]) > 3)
+    spelt, ordinary = [], False  # "ordinary": the word before was lowercase or lowercased
+    for match in words:
+        word = match[0]
+        kind = _kind(word, seen)
+        if kind == "ordinary" or (kind == "unknown" and title_case and ordinary):
+            word = word.lower()
+        spelt.append(word)
+        ordinary = word.islower()
+    parts, last = [], 0
+    for match, word in zip(words, spelt, strict=True):
+        parts += [title[last : match.start()], word]
+        last = match.end()
+    return "".join([*parts, title[last:]])
+
+
+def _kind(word: str, seen: dict[str, Counter[str]]) -> str:
+    """ "ordinary" (lowercase, or written so mid-sentence more often than capitalised),
+    "proper" (a capital the body keeps, an acronym, a gene name) or "unknown"."""
+    if word.islower():
+        return "ordinary"
+    if len(word) < 2 or _has_capitals(word):
+        return "proper"
+    forms = seen.get(word.casefold(), Counter())
+    lower, capital = forms[word.lower()], forms[word]
+    if lower > capital:
+        return "ordinary"
+    return "proper" if capital else "unknown"
+
+
+def _found_spelling(word: str, seen: dict[str, Counter[str]]) -> str:
+    """A lowercase word as the body writes it, when the body mostly capitalises it."""
+    forms = seen.get(word.casefold())
+    if not forms or len(word) < 2:
+        return word
+    best, times = max(forms.items(), key=lambda form: (form[1], form[0]))
+    return best if times > forms[word] else word
 
 
 # Plain text to blocks
@@ -558,14 +765,17 @@ def _remove(element: etree._Element) -> None:
         _remove(parent)
 
 
-def _content_hash(record: ArticleRecord, title: str, body_html: str) -> str:
+def _content_hash(record: ArticleRecord, title: str, body_html: str, source_title: str) -> str:
     """SHA-256 of canonical JSON of the article's content fields. Left out, so that an export
     imports with the same hash: `origin` (a place), `status` (the store's: retire, restore)
     and the topic's spelling, synonyms and category (the store merges topics by slug, keeping
-    the first spelling: "Ewing sarcoma" and "Ewing Sarcoma" are one topic)."""
+    the first spelling: "Ewing sarcoma" and "Ewing Sarcoma" are one topic). The source's
+    title counts only where it differs from the title, so untouched titles keep their hash."""
     names = ("source", "external_id", "source_url", "licence", "language", "question_type")
     fields = {name: getattr(record, name) for name in (*names, "meta")}
     fields |= {"title": title, "body_html": body_html, "topic": record.topic and record.topic.slug}
+    if source_title != title:
+        fields["source_title"] = source_title
     fields |= {"last_reviewed": record.last_reviewed, "next_review": record.next_review}
     fields["links"] = [[link.kind, link.title, link.teaser] for link in record.links]
     data = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)

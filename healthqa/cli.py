@@ -32,12 +32,15 @@ from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
 from healthqa.store import ArticleFilter, StoreError
 
+# Commands that may create the database; every other one only opens one that exists.
+CREATING = frozenset({"init", "import", "eval", "train"})
+
 
 class Context(Library):
     """What every command shares: the library, and whether --db was given."""
 
-    def __init__(self, db: str | None) -> None:
-        super().__init__(db)
+    def __init__(self, db: str | None, create: bool = True) -> None:
+        super().__init__(db, create=create)
         self.db_named = db is not None
 
     def limits(self) -> ingest.Limits:
@@ -50,7 +53,19 @@ class Context(Library):
 pass_context = click.make_pass_decorator(Context)
 
 
+class _Group(click.Group):
+    """A group whose commands report a database that cannot be opened in one line (exit 1),
+    wherever they first touch it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
 @click.group(
+    cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Example: healthqa --db demo.db import healthqa/demo",
 )
@@ -64,7 +79,7 @@ pass_context = click.make_pass_decorator(Context)
 def main(ctx: click.Context, db: str | None) -> None:
     """healthqa: a consumer-health question-answering knowledge base."""
     try:
-        ctx.obj = Context(db)
+        ctx.obj = Context(db, create=ctx.invoked_subcommand in CREATING)
     except config.ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     ctx.call_on_close(ctx.obj.close)
@@ -312,8 +327,9 @@ def export(obj: Context, file: str, status: str) -> None:
     target = Path(file)
     partial = target.with_name(target.name + ".partial")
     with _errors():
+        found = obj.store.iter_articles(where)  # first: no file when there is no database
         with open(partial, "w", encoding="utf-8") as out:
-            count = export_format.write(obj.store.iter_articles(where), out)
+            count = export_format.write(found, out)
         partial.replace(target)  # a crash never leaves a half-written export under the name
     click.echo(f"Exported {count:,} articles to {file}")
 
@@ -353,8 +369,9 @@ def reindex(obj: Context) -> None:
     Example: healthqa --db site.db reindex
     """
     with _errors():
+        store = obj.store  # first: no index folder beside a database that is not there
         index = LexicalIndex(obj.index_path())
-        count = rebuild(obj.store, index)
+        count = rebuild(store, index)
     click.echo(f"Indexed {count:,} published articles.")
     _embed(obj)
 
@@ -532,6 +549,7 @@ def serve(obj: Context, host: str, port: int, workers: int, get_path: str | None
     from healthqa.web import server
 
     with _errors():
+        obj.store  # noqa: B018 (a database that is not there is said now, not by the workers)
         if get_path is not None:
             status = server.get(obj, get_path, click.echo)
             sys.exit(0 if status < 400 else 1)

@@ -17,7 +17,7 @@ from healthqa.embedders import describe, embedding_off, load_embedder
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search, choose_ranking
-from healthqa.store import POSTGRES_PREFIXES, Store, open_store
+from healthqa.store import POSTGRES_PREFIXES, Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from healthqa.index.vectors import Coverage, Progress, VectorIndex
@@ -28,11 +28,16 @@ class Library:
     """Settings, and the store, index and search opened on first use.
 
     `db` overrides the `database_url` setting; `settings` (for tests) replaces loading them.
+    With `create=False` (reading: search, stats, serve...) a database file that does not
+    exist is `NoDatabase`, never a new empty one.
     """
 
-    def __init__(self, db: str | None = None, settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, db: str | None = None, settings: dict[str, Any] | None = None, create: bool = True
+    ) -> None:
         self.settings = settings if settings is not None else config.load()
         self.db: str = db or self.settings["database_url"]
+        self.create = create
         self._store: Store | None = None
         self._index: LexicalIndex | None = None
         self._search: Search | None = None
@@ -42,6 +47,12 @@ class Library:
     @property
     def store(self) -> Store:
         if self._store is None:
+            if not self.create and not database_exists(self.db):
+                raise NoDatabase(
+                    f"There is no database at {self.db}. Make one with "
+                    f"`healthqa --db {self.db} import FILE...`, or try the demo articles with "
+                    f"`healthqa --db {self.db} init --demo`."
+                )
             self._store = open_store(self.db)
         return self._store
 
@@ -186,6 +197,18 @@ def coverage_note(
         f"Semantic ranking covers {coverage.embedded:,} of {coverage.articles:,} articles; "
         f"{remedy}."
     )
+
+
+class NoDatabase(StoreError):
+    """A command that only reads was pointed at a database file that does not exist."""
+
+
+def database_exists(db: str) -> bool:
+    """Whether `db` names a database that is there: a PostgreSQL URL or memory always is (the
+    server says otherwise when connecting), a SQLite file when the file exists."""
+    if db == ":memory:" or db.startswith(POSTGRES_PREFIXES):
+        return True
+    return Path(db.removeprefix("sqlite:///")).is_file()
 
 
 def index_path(db: str, configured: str) -> Path | None:

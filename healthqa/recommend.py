@@ -273,10 +273,8 @@ def _published(store: Store, article_id: int) -> Article | None:
 
 
 def _item(article: Article, reason: str, score: float) -> Related:
-    body = article.body_text or article.title
-    return Related(
-        article.id, article.slug, article.title, related_teaser(body), reason, round(score, 4)
-    )
+    shown = article.teaser or related_teaser(article.title)  # the first sentence, not a heading
+    return Related(article.id, article.slug, article.title, shown, reason, round(score, 4))
 
 
 def _chain(pins: list[int], ranked: list[int]) -> Iterator[tuple[int, bool]]:

@@ -218,3 +218,16 @@ def _assert_accessible(page: playwright.Page) -> None:
         if v["impact"] in SERIOUS
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_a_printed_article_has_the_answer_and_no_navigation(
+    site: str, page: playwright.Page
+) -> None:
+    page.goto(site + "/articles/what-causes-leg-cramps-in-late-pregnancy")
+    page.emulate_media(media="print")
+    assert page.locator("h1").is_visible() and page.locator(".answer").is_visible()
+    for hidden in ("nav[aria-label='Main']", "nav[aria-label='Breadcrumb']", ".prev-next"):
+        assert not page.locator(hidden).is_visible(), hidden
+    licence = page.locator("dd.licence a[rel='license']")
+    after = licence.evaluate("link => getComputedStyle(link, '::after').content")
+    assert "creativecommons.org" in after  # a link's address is printed after it

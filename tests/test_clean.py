@@ -13,12 +13,14 @@ from healthqa.clean import (
     DuplicatePair,
     clean,
     drop_repeats,
+    lead_sentence,
     near_duplicates,
     normalise_text,
     plain_text,
     sanitise,
     signature,
     text_to_html,
+    tidy_title,
 )
 
 GARGLE = "Gargling warm salt water soothes a sore throat."
@@ -388,3 +390,146 @@ def test_an_answer_that_only_repeats_its_question_is_kept() -> None:
         assert cleaned.body_text == title
         again = ArticleRecord("s", "1", title, cleaned.body_html, "o", body_format="html")
         assert clean(again).body_html == cleaned.body_html
+
+
+# tidy_title: MedQuAD's question templates, in the spellings its release uses
+
+# Answers that imitate the release's: the focus said mid-sentence, as the source spells it.
+GLAUCOMA = "Open-angle glaucoma is the most common form. People with glaucoma can lose sight."
+PARKINSON = "Parkinson's disease affects movement. Many people with Parkinson's disease shake."
+STONES = "A kidney stone forms in the kidney. Kidney stones can be small. Most kidney stones pass."
+DOWN = "A baby with Down syndrome may have a heart defect. Slow down; Down syndrome is common."
+ALS = "Amyotrophic lateral sclerosis (ALS) is a disease of the nerves. ALS weakens muscles."
+THYROID = "Thyroid Diseases\nYour thyroid makes hormones. Problems of the thyroid are common."
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "focus", "tidy"),
+    [
+        ("What is (are) Glaucoma ?", GLAUCOMA, "Glaucoma", "What is glaucoma?"),
+        ("Who is at risk for Glaucoma? ?", GLAUCOMA, "Glaucoma", "Who is at risk for glaucoma?"),
+        (
+            "What are the treatments for Parkinson's Disease ?",
+            PARKINSON,
+            "Parkinson's Disease",
+            "What are the treatments for Parkinson's disease?",
+        ),
+        ("What is (are) Kidney Stones ?", STONES, "Kidney Stones", "What are kidney stones?"),
+        ("Is Down Syndrome inherited ?", DOWN, "Down Syndrome", "Is Down syndrome inherited?"),
+        (
+            "what research (or clinical trials) is being done for Glaucoma ?",
+            GLAUCOMA,
+            "Glaucoma",
+            "What research and clinical trials are being done for glaucoma?",
+        ),
+        (
+            "Do you have information about Thyroid Diseases",
+            THYROID,
+            "Thyroid Diseases",
+            "Do you have information about thyroid diseases?",
+        ),
+        (  # a gene name and a sentence-case name the answer never repeats: kept as they are
+            "What are the genetic changes related to COL4A1-related Mikulicz disease ?",
+            "",
+            "COL4A1-related Mikulicz disease",
+            "What are the genetic changes related to COL4A1-related Mikulicz disease?",
+        ),
+        (
+            "what is amyotrophic lateral sclerosis (als)?",
+            ALS,
+            None,
+            "What is amyotrophic lateral sclerosis (ALS)?",
+        ),
+        ("What is (are)  ?", GLAUCOMA, None, "What is it?"),
+        ("How to diagnose Glaucoma ?", GLAUCOMA, None, "How to diagnose Glaucoma?"),
+    ],
+)
+def test_tidy_title_reads_like_a_question(
+    title: str, body: str, focus: str | None, tidy: str
+) -> None:
+    assert tidy_title(title, body, focus) == tidy
+    assert tidy_title(tidy, body, focus) == tidy  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("subject", "verb"),
+    [
+        ("Diabetes", "is"),
+        ("Anxiety Disorders", "are"),
+        ("Kidney Disease in Children", "is"),
+        ("Sprains and Strains", "are"),
+        ("Psoriasis", "is"),
+        ("HIV/AIDS", "is"),
+        ("Mobility Aids", "are"),
+    ],
+)
+def test_tidy_title_picks_is_or_are(subject: str, verb: str) -> None:
+    assert tidy_title(f"What is (are) {subject} ?").startswith(f"What {verb} {subject}")
+
+
+def test_tidy_title_leaves_a_plain_title_alone() -> None:
+    plain = ("How do I ease a cold?", "Leg cramps in late pregnancy", "Is HRT safe?")
+    for title in (*plain, "What to expect after the birth", "How vaccines prevent disease"):
+        assert tidy_title(title, GLAUCOMA, "Glaucoma") == title
+
+
+def test_clean_tidies_the_title_and_keeps_the_sources() -> None:
+    made = clean(record(GLAUCOMA, title="What is (are) Glaucoma ?", topic=TopicRecord("Glaucoma")))
+    assert (made.title, made.source_title) == ("What is glaucoma?", "What is (are) Glaucoma ?")
+    again = clean(reimport(made))  # an export keeps the source's title beside the tidy one
+    assert (again.title, again.source_title) == (made.title, made.source_title)
+    assert again.content_hash == made.content_hash
+
+
+def test_a_title_tidied_or_edited_before_is_kept_as_it_is() -> None:
+    """An export's title is final: its answer, cleaned, could tell another spelling."""
+    exported = record(GLAUCOMA, title="What is Glaucoma?", source_title="What is (are) Glaucoma ?")
+    assert clean(exported).title == "What is Glaucoma?"
+
+
+def test_an_untouched_title_keeps_its_hash_without_a_source_title() -> None:
+    made = clean(record(GARGLE))
+    assert made.source_title == made.title
+    assert clean(dataclasses.replace(record(GARGLE), source_title=made.title)).content_hash == (
+        made.content_hash
+    )
+
+
+# teasers: the first sentence of the text
+
+
+KEY_POINTS = (
+    "Key Points\n                    - Hiccups are sudden tightenings of the breathing muscle."
+    "    - Most bouts stop on their own within minutes.\n"
+    "                Hiccups are sudden tightenings of the diaphragm."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "body_format", "expected"),
+    [
+        (KEY_POINTS, "text", "Hiccups are sudden tightenings of the breathing..."),
+        (
+            "What are the signs and symptoms of Hiccups? The Human Phenotype Ontology lists "
+            "the signs. It is a long list.",
+            "text",
+            "The Human Phenotype Ontology lists the signs.",
+        ),
+        (
+            "<h2>Summary</h2><h3>Why</h3><p>Honey calms a cough. Rest helps.</p>",
+            "html",
+            "Honey calms a cough.",
+        ),
+        ("Is it catching?", "text", "Is it catching?"),
+        ("Key Points - There is no cure yet. There is care.", "text", "There is no cure yet."),
+    ],
+)
+def test_the_teaser_is_the_first_sentence_never_a_heading(
+    body: str, body_format: str, expected: str
+) -> None:
+    assert clean(record(body, body_format)).teaser == expected
+
+
+def test_lead_sentence_skips_headings_by_their_text() -> None:
+    html = "<h2>Key Points</h2>\n<p>Key Points matter. Second.</p>"
+    assert lead_sentence(html, "Key Points\nKey Points matter. Second.") == "Key Points matter."

@@ -94,7 +94,7 @@ def test_export_then_import_gives_the_same_articles(fixtures: Path, tmp_path: Pa
         return [{k: row[k] for k in keep} for row in rows]
 
     assert content(first) == content(second)
-    for slug in ("what-causes-a-sore-throat", "what-is-are-hiccups"):
+    for slug in ("what-causes-a-sore-throat", "what-are-hiccups"):
         a = json.loads(run("articles", "show", slug, "--json", db=first).output)
         b = json.loads(run("articles", "show", slug, "--json", db=second).output)
         assert (a["title"], a["body_html"], a["links"]) == (b["title"], b["body_html"], b["links"])
@@ -119,6 +119,7 @@ def test_retire_restore_and_revisions(fixtures: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_article_is_a_clear_error(tmp_path: Path) -> None:
+    run("init", db=tmp_path / "x.db")
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "articles", "show", "nope"])
     assert result.exit_code == 1
     assert "no article with id or slug 'nope'" in result.output
@@ -278,13 +279,13 @@ def test_editors_pin_and_exclude_related_articles_across_reimports(
 ) -> None:
     db = tmp_path / "x.db"
     run("import", str(fixtures / "markdown"), str(fixtures / "medquad"), db=db)
-    slug, hiccups = "what-causes-a-sore-throat", "what-is-are-hiccups"
+    slug, hiccups = "what-causes-a-sore-throat", "what-are-hiccups"
     run("related", slug, "--pin", hiccups, "--reason", "test", db=db)
     run("related", slug, "--exclude", "how-can-i-soothe-a-sore-throat", db=db)
     run("import", str(fixtures / "markdown"), str(fixtures / "medquad"), db=db)  # again
     data = json.loads(run("related", slug, "--json", db=db).output)
     titles = [item["title"] for item in data["related"]]
-    assert titles[0] == "What is (are) Hiccups ?"
+    assert titles[0] == "What are Hiccups?"
     assert "How can I soothe a sore throat?" not in titles
     assert data["next"]["title"] == "How can I soothe a sore throat?"  # neighbours stay
     run("related", slug, "--clear", hiccups, db=db)
@@ -371,3 +372,57 @@ def test_an_interrupted_embedding_says_what_it_kept(
     result = run("import", str(fixtures / "markdown"), db=db)
     assert result.exit_code == 130
     assert "Embedding stopped: 0 of 2 articles have their vectors (kept)" in result.stderr
+
+
+READING = [
+    ["stats"],
+    ["search", "cramps"],
+    ["ask", "what helps leg cramps"],
+    ["related", "x"],
+    ["topics"],
+    ["duplicates"],
+    ["reindex"],
+    ["export", "out.jsonl"],
+    ["articles", "list"],
+    ["tokens", "list"],
+    ["serve", "--get", "/"],
+]
+
+
+@pytest.mark.parametrize("command", READING, ids=lambda c: c[0])
+def test_reading_commands_never_create_a_database(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # export's file would land here
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(main, ["--db", str(db), *command])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: There is no database at {db}. Make one with `healthqa --db {db} import "
+        f"FILE...`, or try the demo articles with `healthqa --db {db} init --demo`.\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # no file, no index folder beside it
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "x.db"
+    made = CliRunner().invoke(main, ["--db", str(missing), "import", str(tmp_path)])
+    assert made.exit_code == 1
+    assert made.output == (
+        f"Error: cannot open the database {missing}: the folder {missing.parent} does not exist\n"
+    )
+    stats = CliRunner().invoke(main, ["--db", "/nonexistent/x.db", "stats"])
+    assert stats.exit_code == 1 and stats.output.startswith("Error: There is no database at")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, just notes\n" * 100)
+    wrong = CliRunner().invoke(main, ["--db", str(text), "stats"])
+    assert wrong.exit_code == 1
+    assert wrong.output == (
+        f"Error: cannot open the database {text}: the file is not a healthqa (SQLite) database\n"
+    )
+
+
+def test_writing_commands_create_the_database(tmp_path: Path) -> None:
+    assert "Database ready" in run("init", db=tmp_path / "new.db").output
+    assert (tmp_path / "new.db").is_file()
+    assert run("stats", db=tmp_path / "new.db").exit_code == 0

@@ -171,3 +171,25 @@ def test_problems_are_all_counted_but_only_the_first_thousand_kept(
     assert summary.rejected[0].line == 2 and summary.rejected[-1].line == 1001
     data = summary.to_dict()
     assert len(data["problems"]) == 1000 and data["problems_not_listed"] == 1500
+
+
+def test_beir_titles_are_tidied_like_medquads_and_reimport_unchanged(
+    store: Store, tmp_path: Path
+) -> None:
+    """A BEIR corpus made from MedQuAD carries its templates; the one cleaning step tidies them."""
+    corpus = tmp_path / "corpus.jsonl"
+    text = "People with glaucoma can lose sight. Open-angle glaucoma is the most common form."
+    write_jsonl(
+        corpus,
+        [
+            beir_row("g1", "What is (are) Glaucoma ?", text, focus="Glaucoma"),
+            beir_row("g2", "Who is at risk for Glaucoma? ?", text, focus="Glaucoma"),
+        ],
+    )
+    import_paths(store, [str(corpus)])
+    found = {a.external_id: a for a in store.iter_articles()}
+    assert found["g1"].title == "What is glaucoma?"
+    assert found["g1"].source_title == "What is (are) Glaucoma ?"
+    assert found["g2"].title == "Who is at risk for glaucoma?"
+    again = import_paths(store, [str(corpus)])
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 2)

@@ -182,7 +182,9 @@ def test_stats_says_which_ranking_is_on(tmp_path: Path) -> None:
 
     from healthqa.cli import main
 
-    result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "stats", "--json"])
+    db = str(tmp_path / "x.db")
+    assert CliRunner().invoke(main, ["--db", db, "init"]).exit_code == 0
+    result = CliRunner().invoke(main, ["--db", db, "stats", "--json"])
     assert json.loads(result.output)["ranking"].startswith("keywords only")
 
 

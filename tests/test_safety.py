@@ -631,6 +631,7 @@ def test_cli_search_prints_the_notice_first(fixtures: Path, tmp_path: Path) -> N
 
 def test_cli_uses_the_country_setting_and_names_an_unknown_one(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
+    assert CliRunner().invoke(main, ["--db", str(db), "init"]).exit_code == 0
     env = {"HEALTHQA_SAFETY_COUNTRY": "US"}
     text = cli("ask", "38 weeks and contractions every 5 minutes", db=db, env=env)
     assert text.startswith("!! URGENT - get help now: Contractions in pregnancy")

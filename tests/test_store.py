@@ -344,11 +344,16 @@ def test_an_old_database_is_migrated_and_keeps_its_pin_order(tmp_path: Path) -> 
     again = sqlite3.connect(path)
     again.execute("DELETE FROM schema_migrations WHERE number = 5")
     again.execute("ALTER TABLE related_overrides DROP COLUMN position")
+    again.execute("DELETE FROM schema_migrations WHERE number = 7")  # and 7, before tidying
+    again.execute("ALTER TABLE articles DROP COLUMN source_title")
+    again.execute("DROP TABLE slug_aliases")
     again.commit()
     again.close()
     db = SQLiteStore(str(path))
     pins = [o.target_id for o in db.related_overrides(ids.article_ids[0])]
     assert pins == [ids.article_ids[k] for k in (3, 1, 2)]
+    # migration 7: titles stored before tidying were the source's own
+    assert db.get_article(ids.article_ids[0]).source_title == "Question 0?"
     assert db.migrate() == []
     db.close()
 
@@ -398,3 +403,26 @@ def test_vectors_are_stored_replaced_and_removed(store: Store) -> None:
         7,
     )
     assert store.stored_vectors("other").article_ids == []
+
+
+def test_a_tidied_title_keeps_the_sources_and_its_old_slug(store: Store) -> None:
+    tidy = article("a1", "What is glaucoma?", source_title="What is (are) Glaucoma ?")
+    again = article("a2", "What is glaucoma?", source_title="What is (are) Glaucoma ?")
+    ids = store.save_batch([tidy, again], "t", "r").article_ids
+    found = store.get_article(ids[0])
+    assert (found.slug, found.source_title) == ("what-is-glaucoma", "What is (are) Glaucoma ?")
+    assert found.to_dict()["source_title"] == "What is (are) Glaucoma ?"
+    # the addresses an import before tidying gave them, in the same order
+    assert store.slug_alias("what-is-are-glaucoma") == "what-is-glaucoma"
+    assert store.slug_alias("what-is-are-glaucoma-2") == "what-is-glaucoma-2"
+    assert store.slug_alias("what-is-glaucoma") is None
+    store.save_batch([article("a3", "What causes hiccups?")], "t", "r")
+    assert store.slug_alias("what-causes-hiccups") is None  # no alias when nothing changed
+
+
+def test_an_editors_title_leaves_the_sources_title_as_it_was(store: Store) -> None:
+    saved = store.save_batch([article(source_title="what causes hiccups ?")], "t", "r")
+    (first,) = saved.article_ids
+    edited = article(title="Why do I get hiccups?", source_title="Why do I get hiccups?")
+    store.update_article(first, edited, 1, "editor", "clearer")
+    assert store.get_article(first).source_title == "what causes hiccups ?"

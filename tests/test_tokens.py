@@ -107,6 +107,7 @@ def test_bad_names_and_lifetimes_are_refused(
 def test_cli_prints_a_token_once_lists_without_it_and_revokes(tmp_path: Path) -> None:
     db = str(tmp_path / "site.db")
     runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "init"]).exit_code == 0
     created = runner.invoke(main, ["--db", db, "tokens", "create", "--name", "alice"])
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip()

@@ -81,10 +81,25 @@ def test_article_structured_data(client: Any) -> None:
     assert data["@type"] == "MedicalWebPage"
     assert data["name"] == "What causes leg cramps in late pregnancy?"
     assert data["url"] == f"http://testserver{LEG_CRAMPS}"
-    assert data["about"] == {"@type": "MedicalCondition", "name": "Pregnancy discomforts"}
-    assert data["lastReviewed"] == "2026-11-01"
-    assert data["publisher"]["name"] == data["sourceOrganization"]["name"]
-    assert data["dateModified"]
+    # the demo's topic kind ("Pregnancy") names no schema.org type: a Thing
+    assert data["about"] == {"@type": "Thing", "name": "Pregnancy discomforts"}
+    assert data["lastReviewed"] == data["dateModified"] == "2026-11-01"  # not the import's
+    assert data["publisher"] == {
+        "@type": "Organization",
+        "name": "healthqa",
+        "url": "http://testserver/",
+    }
+    assert data["sourceOrganization"]["name"] == "healthqa sample content"
+    assert data["description"] == root.xpath("//meta[@name='description']/@content")[0]
+    assert data["description"].startswith("Leg cramps")
+    assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    crumbs = data["breadcrumb"]["itemListElement"]
+    assert [(c["position"], c["name"]) for c in crumbs] == [
+        (1, "Home"),
+        (2, "Pregnancy discomforts"),
+        (3, "What causes leg cramps in late pregnancy?"),
+    ]
+    assert crumbs[2]["item"] == data["url"]
 
 
 def test_an_overdue_article_says_so(client: Any) -> None:
@@ -203,7 +218,9 @@ def test_an_urgent_notice_comes_first_on_the_page(template: str) -> None:
             "review_overdue": False,
             "url": "/articles/t",
             "teaser": "t",
+            "attribution": {"source": "S", "source_url": None, "site": None, "licence": None},
         },
+        "description": "d",
         "canonical": "/articles/t",
         "jsonld": "{}",
         "previous": None,
@@ -277,3 +294,117 @@ def test_pages_never_link_to_a_stored_address_that_is_not_http(tmp_path: Path) -
             assert "markdown" in " ".join(texts(root, "//dd"))  # the source is still named
             hrefs = [a.get("href") for a in root.xpath("//a[@href]")]
             assert hrefs and all(h.startswith(("/", "#", "http", "tel:")) for h in hrefs), hrefs
+
+
+def test_an_address_from_before_titles_were_tidied_moves_permanently(
+    fixtures: Any, tmp_path: Any
+) -> None:
+    from conftest import web_library
+    from fastapi.testclient import TestClient
+
+    from healthqa.imports import import_paths
+    from healthqa.store import open_store
+    from healthqa.web import create_app
+
+    db = open_store(str(tmp_path / "tidy.db"))
+    import_paths(db, [str(fixtures / "medquad")], workers=0)
+    db.close()
+    with TestClient(create_app(web_library(tmp_path / "tidy.db"))) as made:
+        moved = made.get("/articles/what-is-are-hiccups", follow_redirects=False)
+        assert (moved.status_code, moved.headers["location"]) == (301, "/articles/what-are-hiccups")
+        root = page(made, "/articles/what-are-hiccups")
+        assert texts(root, "//h1") == ["What are Hiccups?"]
+        (script,) = root.xpath("//script[@type='application/ld+json']/text()")
+        data = json.loads(script)
+        assert data["about"] == {"@type": "MedicalCondition", "name": "Hiccups"}  # "Disease"
+        assert "dateModified" not in data and "lastReviewed" not in data  # no content date
+        assert data["isBasedOn"] == "https://example.org/hiccups"
+        assert data["sourceOrganization"] == {
+            "@type": "Organization",
+            "name": "TinyHealth",
+            "url": "https://example.org/",
+        }
+        page(made, "/articles/what-is-are-yawning", 404)
+
+
+def test_an_article_credits_its_source_and_licence(
+    client: Any, fixtures: Any, tmp_path: Any
+) -> None:
+    root = page(client, LEG_CRAMPS)
+    facts = dict(zip(texts(root, "//dl/dt"), texts(root, "//dl/dd"), strict=True))
+    assert facts["Licence"].startswith("CC BY 4.0. Sample content written by the healthqa team")
+    assert root.xpath("//dd[@class='licence']/a[@rel='license']/@href") == [
+        "https://creativecommons.org/licenses/by/4.0/"
+    ]
+    data = client.get("/api/v1/articles/" + LEG_CRAMPS.rsplit("/", 1)[1]).json()
+    assert data["article"]["attribution"]["licence_url"] == (
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+
+
+def test_a_medquad_article_names_its_source_in_full_and_links_its_site() -> None:
+    from healthqa.articles import Article
+    from healthqa.ingest.medquad import LICENCE
+    from healthqa.web.views import attribution
+
+    found = Article(
+        id=1, slug="s", source="CancerGov", external_id="x", title="t", body_html="", body_text="",
+        teaser="", source_url="https://www.cancer.gov/types/breast/patient/breast-treatment-pdq",
+        licence=LICENCE, language="en", topic=None, question_type=None, created="", updated="",
+        last_reviewed=None, next_review=None, status="published", revision=1, content_hash="",
+        meta={},
+    )  # fmt: skip
+    assert attribution(found) == {
+        "source": "National Cancer Institute",
+        "source_url": "https://www.cancer.gov/types/breast/patient/breast-treatment-pdq",
+        "site": {"name": "cancer.gov", "url": "https://www.cancer.gov/"},
+        "licence": LICENCE,
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+    }
+
+
+def test_an_article_page_has_a_breadcrumb(client: Any) -> None:
+    root = page(client, LEG_CRAMPS)
+    (crumbs,) = root.xpath("//nav[@aria-label='Breadcrumb']")
+    assert texts(crumbs, ".//li") == [
+        "Home",
+        "Pregnancy discomforts",
+        "What causes leg cramps in late pregnancy?",
+    ]
+    assert crumbs.xpath(".//a/@href") == ["/", "/topics/pregnancy-discomforts", LEG_CRAMPS]
+    assert crumbs.xpath(".//a[@aria-current='page']/@href") == [LEG_CRAMPS]
+
+
+@pytest.mark.parametrize("path", ["/search?q=cramps", "/ask?q=leg+cramps", "/search", "/ask"])
+def test_search_and_ask_pages_are_not_indexed(client: Any, path: str) -> None:
+    assert page(client, path).xpath("//meta[@name='robots']/@content") == ["noindex"]
+
+
+@pytest.mark.parametrize("path", ["/", LEG_CRAMPS, "/topics"])
+def test_other_pages_may_be_indexed(client: Any, path: str) -> None:
+    assert not page(client, path).xpath("//meta[@name='robots']")
+
+
+def test_the_stylesheet_prints_the_answer_without_navigation_and_with_addresses(
+    client: Any,
+) -> None:
+    css = client.get("/static/site.css").text
+    printed = css[css.index("@media print") :]
+    for hidden in (".site-header nav", ".breadcrumb", "form", ".prev-next"):
+        assert hidden in printed.split("display: none")[0]
+    assert 'a[href^="http"]::after { content: " (" attr(href) ")"' in printed
+
+
+def test_a_long_topic_list_shows_one_letter_at_a_time(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from healthqa.web import views
+
+    monkeypatch.setattr(views, "TOPICS_ON_ONE_PAGE", 3)  # the demo has 7 topics
+    root = page(client, "/topics")
+    assert texts(root, "//h1") == ["Topics A to Z: A"]
+    assert root.xpath("//a[@aria-current='page']/text()") == ["A"]
+    assert texts(root, "//main//section//li/a") == ["After the birth"]
+    assert texts(root, "//ul[@class='letters']//a") == ["A", "F", "M", "P"]
+    monkeypatch.setattr(views, "TOPICS_ON_ONE_PAGE", 300)
+    assert len(page(client, "/topics").xpath("//main//section//li/a")) == 7

@@ -50,6 +50,7 @@ def _row(article: Article) -> dict[str, Any]:
         "external_id": row["external_id"],
         "slug": row["slug"],
         "title": row["title"],
+        "source_title": row["source_title"],
         "body_html": row["body_html"],
         "source_url": row["source_url"],
         "licence": row["licence"],
@@ -91,6 +92,7 @@ def _record(value: dict[str, Any], name: str, number: int) -> ArticleRecord | Pr
             links=tuple(Link(x["kind"], x["title"], x.get("teaser", "")) for x in value["links"]),
             meta=value.get("meta") or {},
             slug=value.get("slug"),
+            source_title=value.get("source_title"),
         )
     except FieldError as exc:
         return Problem(name, "bad field", exc.detail, line=number, field=exc.field)

@@ -248,6 +248,10 @@ class Store(ABC):
         """The article with this id or slug (any status), with its links; else `NotFound`."""
 
     @abstractmethod
+    def slug_alias(self, slug: str) -> str | None:
+        """The current slug of the article `slug` named before its title was tidied, if any."""
+
+    @abstractmethod
     def list_articles(
         self, where: ArticleFilter | None = None, limit: int = 50, offset: int = 0
     ) -> list[Article]: ...

@@ -184,6 +184,21 @@ MIGRATIONS = (
             "UPDATE articles SET source_hash = content_hash",
         ),
     ),
+    Migration(
+        7,
+        "the title as the source wrote it, and the slugs its untidied title would have had",
+        (
+            # Titles are tidied on import ("What is (are) Glaucoma ?" becomes "What is
+            # glaucoma?"); the source's own stays here. Titles stored before were the source's.
+            "ALTER TABLE articles ADD COLUMN source_title TEXT",
+            "UPDATE articles SET source_title = title",
+            # An address a reader may hold from before tidying: /articles/<slug> answers 301.
+            """CREATE TABLE slug_aliases (
+                slug TEXT PRIMARY KEY,
+                article_id BIGINT NOT NULL REFERENCES articles(id)
+            )""",
+        ),
+    ),
 )
 
 

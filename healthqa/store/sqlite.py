@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from healthqa.articles import (
@@ -50,8 +51,9 @@ BUSY_TIMEOUT_MS = 10_000
 _CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.
 
 _ARTICLE_COLUMNS = """
-    a.id, a.slug, s.name AS source, a.external_id, a.title, a.body_html, a.body_text, a.teaser,
-    a.source_url, a.licence, a.language, a.question_type, a.created, a.updated,
+    a.id, a.slug, s.name AS source, a.external_id, a.title, a.source_title, a.body_html,
+    a.body_text, a.teaser, a.source_url, a.licence, a.language, a.question_type, a.created,
+    a.updated,
     a.last_reviewed, a.next_review, a.status, a.revision, a.content_hash, a.meta,
     t.id AS topic_id, t.slug AS topic_slug, t.name AS topic_name,
     t.synonyms AS topic_synonyms, t.category AS topic_category
@@ -69,17 +71,20 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str) -> None:
         self.url = path
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
         # One connection serves every thread of a web server: a transaction holds this lock
         # so that two threads' transactions never interleave on it.
         self._lock = threading.RLock()
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        self.migrate()
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_cannot_open(path, exc)) from None
 
     def close(self) -> None:
         self._conn.close()
@@ -328,6 +333,14 @@ class SQLiteStore(Store):
         article.links = self._links(db, article.id)
         return article
 
+    def slug_alias(self, slug: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT a.slug FROM slug_aliases x JOIN articles a ON a.id = x.article_id "
+            "WHERE x.slug = ?",
+            (slug,),
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def _links(self, db: sqlite3.Connection, article_id: int) -> list[Link]:
         rows = db.execute(
             "SELECT kind, title, teaser, target_id FROM links WHERE article_id = ? "
@@ -521,9 +534,12 @@ class _BatchWriter:
         self.links: list[tuple[Any, ...]] = []
 
     def insert(self, article: CleanArticle, source_id: int) -> int:
+        base = article.slug or slugify(article.title)
+        slug = _free_slug(self.db, base)
         values = _content_columns(article) | {
             "topic_id": self.topic_id(article.topic),
-            "slug": _free_slug(self.db, article.slug or slugify(article.title)),
+            "slug": slug,
+            "source_title": article.source_title or article.title,
             "source_id": source_id,
             "external_id": article.external_id,
             "source_hash": article.content_hash,
@@ -537,8 +553,19 @@ class _BatchWriter:
             f"INSERT INTO articles ({names}) VALUES ({marks}) RETURNING id", tuple(values.values())
         )
         article_id = int(cursor.fetchone()[0])
+        self._alias(article_id, base, article.source_title)
         self._record(article_id, 1, article, "created")
         return article_id
+
+    def _alias(self, article_id: int, base: str, source_title: str | None) -> None:
+        """Keep the slug the source's own title gives, when tidying changed it: the address
+        an import before tidying gave the article (with the suffix `_free_slug` gave then)."""
+        old = slugify(source_title) if source_title else base
+        if old != base:
+            alias = _free_slug(self.db, old, "slug_aliases")
+            self.db.execute(
+                "INSERT INTO slug_aliases (slug, article_id) VALUES (?, ?)", (alias, article_id)
+            )
 
     def update(
         self, article_id: int, article: CleanArticle, number: int, status: str, by_source: bool
@@ -556,6 +583,7 @@ class _BatchWriter:
         }
         if by_source:
             values["source_hash"] = article.content_hash
+            values["source_title"] = article.source_title or article.title
         assignments = ", ".join(f"{name} = ?" for name in values)
         self.db.execute(
             f"UPDATE articles SET {assignments} WHERE id = ?", (*values.values(), article_id)
@@ -748,12 +776,12 @@ def _log(db: sqlite3.Connection, article_id: int, kind: str, now: str) -> None:
     db.execute(sql, (article_id, kind, now))
 
 
-def _free_slug(db: sqlite3.Connection, base: str) -> str:
-    """`base`, or `base-2`, `base-3`... whichever is not taken yet."""
+def _free_slug(db: sqlite3.Connection, base: str, table: str = "articles") -> str:
+    """`base`, or `base-2`, `base-3`... whichever is not taken yet in `table`."""
     taken = {
         row[0]
         for row in db.execute(  # `base` and every slug starting `base-` ("." follows "-")
-            "SELECT slug FROM articles WHERE slug = ? OR (slug >= ? AND slug < ?)",
+            f"SELECT slug FROM {table} WHERE slug = ? OR (slug >= ? AND slug < ?)",
             (base, f"{base}-", f"{base}."),
         )
     }
@@ -797,6 +825,7 @@ def _article(row: sqlite3.Row) -> Article:
         revision=row["revision"],
         content_hash=row["content_hash"],
         meta=json.loads(row["meta"]),
+        source_title=row["source_title"],
     )
 
 
@@ -816,6 +845,16 @@ _MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
 def _storable(value: int | str) -> bool:
     """An id the database can be asked about; a larger one names nothing (and would overflow)."""
     return isinstance(value, int) and 0 <= value <= _MAX_ID
+
+
+def _cannot_open(path: str, exc: sqlite3.DatabaseError) -> str:
+    """Why the database file cannot be opened, in words a reader can act on."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        return f"cannot open the database {path}: the folder {folder} does not exist"
+    if "not a database" in str(exc):
+        return f"cannot open the database {path}: the file is not a healthqa (SQLite) database"
+    return f"cannot open the database {path}: {exc}"
 
 
 def _now() -> str:

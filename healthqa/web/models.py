@@ -15,6 +15,7 @@ class TopicRef(BaseModel):
     name: str
     slug: str
     url: str = Field(description="Path of the topic's page.")
+    category: str | None = Field(None, description="The kind of topic, as the source says.")
 
 
 class ArticleSummary(BaseModel):
@@ -32,9 +33,24 @@ class ArticleSummary(BaseModel):
     review_overdue: bool = Field(description="The next review date has passed.")
 
 
+class SourceSite(BaseModel):
+    name: str = Field(description="The source's web site, as its host name.")
+    url: str
+
+
+class Attribution(BaseModel):
+    source: str = Field(description="The source's full name.")
+    source_url: str | None = Field(description="The page the answer was taken from.")
+    site: SourceSite | None
+    licence: str | None = Field(description="The licence, as the source states it.")
+    licence_url: str | None = Field(description="The licence's terms, when recognised.")
+
+
 class ArticleFull(ArticleSummary):
     body_html: str = Field(description="The answer, as sanitised HTML.")
+    source_title: str | None = Field(description="The title as the source wrote it.")
     licence: str | None
+    attribution: Attribution
     language: str
     updated: str
     revision: int
@@ -65,6 +81,7 @@ class Urgency(BaseModel):
 
 class ArticlePage(BaseModel):
     article: ArticleFull
+    description: str = Field(description="The answer's first sentence, for a summary.")
     urgency: Urgency | None
     previous: RelatedItem | None
     next: RelatedItem | None

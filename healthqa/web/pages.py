@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from healthqa.ingest import is_web_url
+from healthqa.store import NotFound
 from healthqa.web import views
 from healthqa.web.site import Site
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-SITE_NAME = "healthqa"
+SITE_NAME = views.SITE_NAME
 
 
 def long_date(value: str | None) -> str:
@@ -62,16 +63,23 @@ async def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", views.home(_site(request)))
 
 
-async def article(request: Request, slug: str) -> HTMLResponse:
-    return render(
-        request, "article.html", views.article_page(_site(request), slug, base_url(request))
-    )
+async def article(request: Request, slug: str) -> Response:
+    site = _site(request)
+    try:
+        page = views.article_page(site, slug, base_url(request))
+    except NotFound:
+        moved = site.library.store.slug_alias(slug)
+        if moved is None:
+            raise
+        return RedirectResponse(views.article_url(moved), status_code=301)
+    return render(request, "article.html", page)
 
 
 async def topics(
     request: Request, letter: Annotated[str | None, Query(max_length=1)] = None
 ) -> HTMLResponse:
-    return render(request, "topics.html", views.topics_index(_site(request), letter))
+    index = views.topics_index(_site(request), letter, views.TOPICS_ON_ONE_PAGE)
+    return render(request, "topics.html", index)
 
 
 async def topic(request: Request, slug: str) -> HTMLResponse:

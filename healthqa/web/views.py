@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from healthqa.answers import ask, no_answer
-from healthqa.articles import Article, Topic, article_path
+from healthqa.articles import Article, Topic, article_path, teaser
+from healthqa.clean import lead_sentence
 from healthqa.recommend import Related, neighbours, related, topic_order_key
 from healthqa.safety import Numbers, assess, assess_article, review_status
 from healthqa.store import ArticleFilter, NotFound
@@ -22,9 +25,41 @@ from healthqa.web.snippets import snippet
 from healthqa.web.spelling import did_you_mean
 
 PER_PAGE = 10
+TOPICS_ON_ONE_PAGE = 300  # more, and /topics shows one letter at a time
 RELATED_LIMIT = 12
 FEATURED = 6
 MAX_ID = 2**63 - 1
+SITE_NAME = "healthqa"
+DESCRIPTION = 160  # characters of the first sentence in a page's description
+# schema.org types for the topic kinds sources name (MedQuAD: "Disease", "Other").
+TOPIC_TYPES = {
+    "disease": "MedicalCondition",
+    "condition": "MedicalCondition",
+    "drug": "Drug",
+    "medicine": "Drug",
+    "test": "MedicalTest",
+}
+# The full names of the sources MedQuAD (and corpora made from it) name by an abbreviation.
+SOURCE_NAMES = {
+    "CancerGov": "National Cancer Institute",
+    "CDC": "Centers for Disease Control and Prevention",
+    "GARD": "Genetic and Rare Diseases Information Center",
+    "GHR": "Genetics Home Reference",
+    "MPlusHealthTopics": "MedlinePlus",
+    "MPlusDrugs": "MedlinePlus",
+    "MPlusHerbsSupplements": "MedlinePlus",
+    "MPlusADAM": "MedlinePlus",
+    "NHLBI": "National Heart, Lung, and Blood Institute",
+    "NIDDK": "National Institute of Diabetes and Digestive and Kidney Diseases",
+    "NIHSeniorHealth": "NIHSeniorHealth",
+    "NINDS": "National Institute of Neurological Disorders and Stroke",
+}
+# Licences whose terms have a known address, found by their name in the licence text.
+LICENCES = (
+    (r"\bCC BY-SA 4\.0\b", "https://creativecommons.org/licenses/by-sa/4.0/"),
+    (r"\bCC BY 4\.0\b", "https://creativecommons.org/licenses/by/4.0/"),
+    (r"\bCC0\b", "https://creativecommons.org/publicdomain/zero/1.0/"),
+)
 
 
 class BadInput(ValueError):
@@ -73,14 +108,20 @@ def _home(site: Site) -> dict[str, Any]:
     return {"letters": _letters(topics), "featured": featured}
 
 
-def topics_index(site: Site, letter: str | None = None) -> dict[str, Any]:
-    """Every topic (or those starting with `letter`), grouped by first letter."""
+def topics_index(
+    site: Site, letter: str | None = None, one_page: int | None = None
+) -> dict[str, Any]:
+    """Every topic (or those starting with `letter`), grouped by first letter. With more
+    than `one_page` topics and no letter, the first letter's only: a long list of thousands
+    of names helps nobody on a phone."""
     if letter is not None and (len(letter) != 1 or not letter.isalpha()):
         raise BadInput("letter must be one letter, A to Z", "letter")
     chosen = letter.upper() if letter else None
     found = site.cached(
         "topics", lambda: [_topic(t) for t in site.library.store.topics()], expires=False
     )
+    if chosen is None and one_page is not None and len(found) > one_page:
+        chosen = min((_initial(t["name"]) for t in found if t["article_count"]), default=None)
     groups: dict[str, list[dict[str, Any]]] = {}
     for topic in found:
         first = _initial(topic["name"])
@@ -127,7 +168,7 @@ def article_page(site: Site, key: str | int, base_url: str = "") -> dict[str, An
     view = site.cached(("article", str(key)), lambda: _article_page(site, key))
     page = dict(view)
     page["canonical"] = base_url.rstrip("/") + view["article"]["url"]
-    page["jsonld"] = _jsonld(view["article"], page["canonical"])
+    page["jsonld"] = _jsonld(page, base_url.rstrip("/"))
     return page
 
 
@@ -140,6 +181,7 @@ def _article_page(site: Site, key: str | int) -> dict[str, Any]:
     notice = assess_article(article, _numbers(site))
     return {
         "article": article_dict(article),
+        "description": teaser(lead_sentence(article.body_html, article.body_text), DESCRIPTION),
         "urgency": notice.to_dict() if notice else None,
         "previous": _related(around.previous) if around.previous else None,
         "next": _related(around.next) if around.next else None,
@@ -260,10 +302,38 @@ def article_dict(article: Article) -> dict[str, Any]:
     """An article as pages and the API show it."""
     return summary(article) | {
         "body_html": article.body_html,
+        "source_title": article.source_title,
         "licence": article.licence,
+        "attribution": attribution(article),
         "language": article.language,
         "updated": article.updated,
         "revision": article.revision,
+    }
+
+
+def attribution(article: Article) -> dict[str, Any]:
+    """Who wrote the answer, where it was published and under which licence, for the page's
+    credit line and the API: the source's full name, its page and site, the licence's text
+    and (for a licence we recognise) the address of its terms."""
+    site = None
+    if article.source_url:
+        parts = urlsplit(article.source_url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            site = {
+                "name": parts.hostname.removeprefix("www."),
+                "url": f"{parts.scheme}://{parts.netloc}/",
+            }
+    licence_url = None
+    for pattern, url in LICENCES:
+        if article.licence and re.search(pattern, article.licence):
+            licence_url = url
+            break
+    return {
+        "source": SOURCE_NAMES.get(article.source, article.source),
+        "source_url": article.source_url,
+        "site": site,
+        "licence": article.licence,
+        "licence_url": licence_url,
     }
 
 
@@ -276,7 +346,12 @@ def summary(article: Article) -> dict[str, Any]:
         "url": article_url(article.slug),
         "title": article.title,
         "teaser": article.teaser,
-        "topic": {"name": topic.name, "slug": topic.slug, "url": topic_url(topic.slug)}
+        "topic": {
+            "name": topic.name,
+            "slug": topic.slug,
+            "url": topic_url(topic.slug),
+            "category": topic.category,
+        }
         if topic
         else None,
         "question_type": article.question_type,
@@ -320,26 +395,54 @@ def _initial(name: str) -> str:
     return first if first.isalpha() else "#"
 
 
-def _jsonld(article: dict[str, Any], url: str) -> str:
-    """schema.org MedicalWebPage data for the page, safe to place inside a <script> tag."""
+def _jsonld(page: dict[str, Any], base: str) -> str:
+    """schema.org MedicalWebPage data for the page, safe to place inside a <script> tag.
+
+    The site publishes the page; the source wrote the answer (`sourceOrganization`,
+    `isBasedOn`). Dates are the content's (`lastReviewed`), never the import's: an article
+    without a review date has no `dateModified`. `about` is typed only for a topic whose kind
+    the source named (a "Disease" is a MedicalCondition); any other topic is a Thing.
+    """
+    article, credit = page["article"], page["article"]["attribution"]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "name": article["title"],
-        "url": url,
-        "dateModified": article["updated"],
+        "description": page["description"],
+        "url": page["canonical"],
         "inLanguage": article["language"],
-        "publisher": {"@type": "Organization", "name": article["source"]},
-        "sourceOrganization": {"@type": "Organization", "name": article["source"]},
+        "publisher": {"@type": "Organization", "name": SITE_NAME, "url": base + "/"},
+        "sourceOrganization": {"@type": "Organization", "name": credit["source"]},
+        "breadcrumb": _breadcrumb(article, base),
     }
-    if article["source_url"]:
-        data["sourceOrganization"]["url"] = article["source_url"]
+    if credit["site"]:
+        data["sourceOrganization"]["url"] = credit["site"]["url"]
+    if credit["source_url"]:
+        data["isBasedOn"] = credit["source_url"]
+    if credit["licence_url"]:
+        data["license"] = credit["licence_url"]
     if article["topic"]:
-        data["about"] = {"@type": "MedicalCondition", "name": article["topic"]["name"]}
+        kind = TOPIC_TYPES.get((article["topic"].get("category") or "").casefold(), "Thing")
+        data["about"] = {"@type": kind, "name": article["topic"]["name"]}
     if article["last_reviewed"]:
-        data["lastReviewed"] = article["last_reviewed"]
+        data["lastReviewed"] = data["dateModified"] = article["last_reviewed"]
     text = json.dumps(data, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _breadcrumb(article: dict[str, Any], base: str) -> dict[str, Any]:
+    """Home > topic > article, as the page's breadcrumb shows it."""
+    steps = [("Home", base + "/")]
+    if article["topic"]:
+        steps.append((article["topic"]["name"], base + article["topic"]["url"]))
+    steps.append((article["title"], base + article["url"]))
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": number, "name": name, "item": url}
+            for number, (name, url) in enumerate(steps, start=1)
+        ],
+    }
 
 
 def _iso(value: date | None) -> str | None:
