@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from healthqa import entailment
 from healthqa.answers import ask
 from healthqa.evaluate.beir import BeirBenchmark
+from healthqa.evaluate.liveqa import Guess, HalfScores, LiveQAQuestion, score_analysis
 from healthqa.evaluate.measures import Scores, score_run
 from healthqa.evaluate.mediqa import (
     QAQuestion,
@@ -156,3 +157,16 @@ def rqe_report(
         scores["healthqa lexical"] = {"accuracy": score_rqe(pairs, lexical)}
     scores["majority label"] = {"accuracy": score_rqe(pairs, dict.fromkeys(ids, majority))}
     return predictions, scores
+
+
+def questions_report(search: Search, questions: Sequence[LiveQAQuestion]) -> dict[str, HalfScores]:
+    """The ask pipeline's question analysis (`Search.analyse`, with this store's topics) scored
+    against LiveQA's focus and type annotations, on each half."""
+    names = {topic.name: (topic.name, *topic.synonyms) for topic in search.store.topics()}
+
+    def guess(text: str) -> Guess:
+        analysis = search.analyse(text)
+        found = names.get(analysis.focus, (analysis.focus,)) if analysis.focus else ()
+        return Guess(found, analysis.types or ("information",))
+
+    return score_analysis(questions, guess)
