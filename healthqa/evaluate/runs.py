@@ -161,12 +161,15 @@ def rqe_report(
 
 def questions_report(search: Search, questions: Sequence[LiveQAQuestion]) -> dict[str, HalfScores]:
     """The ask pipeline's question analysis (`Search.analyse`, with this store's topics) scored
-    against LiveQA's focus and type annotations, on each half."""
+    against LiveQA's focus and type annotations, on each half. The focus's names are the
+    topic's name and synonyms and the question's words that named it (its subject line's,
+    when no topic was found)."""
     names = {topic.name: (topic.name, *topic.synonyms) for topic in search.store.topics()}
 
     def guess(text: str) -> Guess:
         analysis = search.analyse(text)
         found = names.get(analysis.focus, (analysis.focus,)) if analysis.focus else ()
-        return Guess(found, analysis.types or ("information",))
+        said = (analysis.focus_words,) if analysis.focus_words else ()
+        return Guess((*found, *said), analysis.types or ("information",))
 
     return score_analysis(questions, guess)
