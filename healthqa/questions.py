@@ -44,7 +44,10 @@ _TYPES: dict[str, tuple[str, str]] = {
     ),
     "treatment": (
         r"\btreat|\bcure|therap|surgery|get rid|relie(f|ve)|remed|what (can|should) i do|"
-        r"help (with|for)|manage|\bease\b|medicines? for|drugs? for",
+        r"help (with|for)|manage|\bease\b|medicines? for|drugs? for|medications?\b|\bheal\b|"
+        r"how (to|can i|do i|can we|could i|can he|can she) (reduce|remove|stop|lower|lose|solve|"
+        r"overcome|fix|improve|increase|raise|get|control|deal)|suggest|solution|options?\b|"
+        r"what (else )?(can|should|could) (i|we|he|she) (take|use|give)|exercises?\b",
         r"\btreat|therap|surgery|medicines?|relie(f|ve)|\bease\b|(?<!get )\bhelps?\b|\btry\b"
         r"|stretch|\brest\b",
     ),
@@ -53,7 +56,8 @@ _TYPES: dict[str, tuple[str, str]] = {
         r"\bprevent|avoid|reduce|lower|vaccin",
     ),
     "diagnosis": (
-        r"diagnos|\btests?\b|\bscan\b|screen|x-?ray|blood work|biopsy",
+        r"(?<!was )(?<!been )(?<!were )(?<!got )(?<!being )diagnos(?!ed (with|as)\b)|\btests?\b"
+        r"|testing|\bexam\b|\bscan\b|screen|x-?ray|blood work|biopsy",
         r"diagnos|\btests?\b|scan|screen|examin",
     ),
     "outlook": (
@@ -94,6 +98,18 @@ _TYPE_WORDS = frozenset(
     prognosis outlook survival expectancy recovery""".split()
 )
 _WHAT_IS = re.compile(r"\bwhat (?:is|are)\b")
+# Asking for material about a subject, rather than one kind of answer.
+_INFORMATION = re.compile(
+    r"\b(information|info|literature|materials?|brochures?|pamphlets?)\b|"
+    r"(learn|know|tell me|read) (more |something )?about",
+    re.I,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_ASKS = re.compile(
+    r"\?\s*$|^\W*(what|why|how|when|where|which|who|is|are|can|could|should|would|will|do|"
+    r"does|did|may|might|please|any|tell|i (want|would like|need) to know|i need)\b",
+    re.I,
+)
 _SENTENCES = re.compile(r"[.?]")  # the subject line is the text before the first '.' or '?'
 
 
@@ -159,16 +175,20 @@ def analyse(
 
 
 def question_types(question: str) -> tuple[str, ...]:
-    """The kinds of answer `question` asks for, in the order it shows them; ("information",)
-    for a bare "what is/are"; () when nothing says."""
-    found = sorted(
-        (match.start(), name)
-        for name, cue in QUESTION_CUES.items()
-        if (match := cue.search(question))
-    )
+    """The kinds of answer `question` asks for; ("information",) for a bare "what is/are";
+    () when nothing says. Types cued in a sentence that asks (one ending in '?', or opening
+    like a question or a request) come first, then the others, each in the order written:
+    "I was diagnosed last year. How is it treated?" asks for treatment, not diagnosis."""
+    asking = [m.span() for m in _SENTENCE.finditer(question) if _ASKS.search(m.group())]
+    found = []
+    for name, cue in (*QUESTION_CUES.items(), ("information", _INFORMATION)):
+        matches = list(cue.finditer(question))
+        asked = [m for m in matches if any(a <= m.start() < b for a, b in asking)]
+        if matches:
+            found.append((not asked, (asked or matches)[0].start(), name))
     if not found and _WHAT_IS.search(" ".join(words(question))):
         return ("information",)
-    return tuple(name for _, name in found)
+    return tuple(name for *_, name in sorted(found))
 
 
 def _tokens(question: str) -> list[_Token]:
