@@ -24,10 +24,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from healthqa.evaluate.mediqa import QAAnswer, QAQuestion, RQEPair
 from healthqa.index.analysis import terms
 from healthqa.questions import Analysis, analyse
+
+if TYPE_CHECKING:  # the re-ranker serves readers and imports this: serving never loads evaluate
+    from healthqa.evaluate.mediqa import QAAnswer, QAQuestion, RQEPair
 
 # --- Parameters -------------------------------------------------------------------------------
 

@@ -1,4 +1,7 @@
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -185,3 +188,16 @@ def test_a_short_common_word_is_not_spelt_into_a_topic() -> None:
 )
 def test_type_labels(question: str, types: tuple[str, ...]) -> None:
     assert analyse(question).types == types
+
+
+def test_serving_code_loads_no_evaluation_or_training_code() -> None:
+    serving = "healthqa.questions healthqa.answers healthqa.search healthqa.rerank healthqa.web.app"
+    script = (
+        f"import sys, importlib; [importlib.import_module(m) for m in {serving.split()!r}]; "
+        "print(sorted(m for m in sys.modules if m.startswith(('healthqa.evaluate', "
+        "'healthqa.tune'))))"
+    )
+    env = {**os.environ, "HEALTHQA_EMBEDDING_MODEL": "none"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
