@@ -201,3 +201,11 @@ def test_serving_code_loads_no_evaluation_or_training_code() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@given(st.text(max_size=300))
+def test_the_analysis_never_raises_and_keeps_the_questions_terms(text: str) -> None:
+    analysis = readers_focus(text)
+    assert analysis.terms == tuple(terms(text))
+    assert analysis.focus is None or isinstance(analysis.focus, str)
+    assert len(analysis.focus_terms) == len(analysis.focus_words.split())
