@@ -1,11 +1,17 @@
-"""Question analysis: what kind of answer a question asks for, and about whom.
+"""Question analysis: what kind of answer a question asks for, about what, and about whom.
 
-The question type ("cause", "treatment", ...) and the population ("pregnancy", "child",
+One analysis, computed once per question and passed down: ask, the MEDIQA answer filter,
+question entailment and the re-ranker's features all read the same `Analysis`, with one set of
+type labels (`TYPES`, and "information").
+
+The question types ("cause", "treatment", ...) and the population ("pregnancy", "child",
 "older adult") come from cue phrases, kept below as data a reviewer can read. A question may
-show several types ("what causes it and how is it treated"); they are listed in the order
-found. The focus (the condition, medicine or test asked about) is found by `FocusFinder`: the
-longest, rarest run of the question's words that names a topic of the collection, by its name
-or an "also called" name ("charley horse" finds the topic "Muscle cramps" when it lists it).
+show several types ("what causes it and how is it treated"); those asked in a sentence that
+asks come first. The focus (the condition, medicine or test asked about) is found by
+`FocusFinder` among the topics of the collection, by a topic's name, an "also called" name or
+an everyday name, in any word order and typos and all, preferring the subject to what is merely
+mentioned; without a topic, it is the question's subject line less question-type words.
+docs/quality.md measures both against LiveQA's annotated consumer questions.
 
 The cues for answers, `PASSAGE_CUES`, say what a passage that answers that type of question
 tends to contain; the ask pipeline prefers such passages.
@@ -117,8 +123,8 @@ _SENTENCES = re.compile(r"[.?]")  # the subject line is the text before the firs
 class Analysis:
     """What a question asks, found once and passed down to whatever needs it.
 
-    `types`: the kinds of answer asked for, in the order the question shows them (first is
-    main); "information" alone for a bare "what is ...", empty when nothing says. `population`:
+    `types`: the kinds of answer asked for, main first (`question_types`); "information"
+    alone for a bare "what is ...", empty when nothing says. `population`:
     who it is about ("pregnancy", "child", "older adult"), or None. `focus`: the topic of the
     collection the question is about, or None. `focus_words`: the question's own words that
     name its subject ("charley horse"; without a topic, its subject line less question-type
