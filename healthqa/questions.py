@@ -162,7 +162,9 @@ def analyse(
 
     Given a finder, the focus is the topic it finds (`FocusFinder.find`: `weight`, `min_weight`
     and `correct`, a speller, are passed to it); else, or when it finds none, `focus` is None
-    and `focus_words` are the subject line's words less question-type words.
+    and `focus_words` are the subject line's words less question-type words, or, given
+    `weight` and a subject line of more than 3 such words, its rarest word and the weighty
+    words beside it.
     """
     tokens = _tokens(question)
     found = focus.find_in(question, tokens, weight, min_weight, correct) if focus else None
@@ -170,6 +172,8 @@ def analyse(
         topic, named = found
     else:
         topic, named = None, _subject(tokens)
+        if weight is not None and len(named) > 3:
+            named = _rarest_run(named, weight)
     return Analysis(
         types=question_types(question),
         population=next((n for n, cue in POPULATION_CUES.items() if cue.search(question)), None),
@@ -205,6 +209,30 @@ def _tokens(question: str) -> list[_Token]:
         for place, word in enumerate(words(sentence))
         if word not in STOP and len(word) < 40
     ]
+
+
+def _rarest_run(tokens: list[_Token], weight: Callable[[str], float]) -> list[_Token]:
+    """Of a long subject line, its rarest word with the weighty words written right next to
+    it, three words at most ("battling anal fissure" of "I have been battling Anal fissure
+    for close to two years now")."""
+    start = end = max(range(len(tokens)), key=lambda i: weight(tokens[i].term))
+    while end - start < 2:
+        if start > 0 and _next_to(tokens[start - 1], tokens[start], weight):
+            start -= 1
+        elif end + 1 < len(tokens) and _next_to(tokens[end], tokens[end + 1], weight):
+            end += 1
+        else:
+            break
+    return tokens[start : end + 1]
+
+
+def _next_to(before: _Token, after: _Token, weight: Callable[[str], float]) -> bool:
+    """Are the two written side by side, and both weighty?"""
+    return (
+        before.sentence == after.sentence
+        and before.place + 1 == after.place
+        and min(weight(before.term), weight(after.term)) >= FocusFinder.MODIFIER_WEIGHT
+    )
 
 
 def _subject(tokens: list[_Token]) -> list[_Token]:

@@ -209,3 +209,11 @@ def test_the_analysis_never_raises_and_keeps_the_questions_terms(text: str) -> N
     assert analysis.terms == tuple(terms(text))
     assert analysis.focus is None or isinstance(analysis.focus, str)
     assert len(analysis.focus_terms) == len(analysis.focus_words.split())
+
+
+def test_a_long_subject_line_without_a_topic_is_narrowed_to_its_rarest_words() -> None:
+    question = "I have been battling anal fissure for two years now and it refused to heal"
+    rare = {stem: 4.0 for stem in terms("anal fissure")}
+    analysis = analyse(question, READERS, lambda term: rare.get(term, 0.1), 0.0)
+    assert (analysis.focus, analysis.focus_words) == (None, "anal fissure")
+    assert analyse(question).focus_words == "battling anal fissure two years refused"  # no weights
