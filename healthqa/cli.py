@@ -705,6 +705,48 @@ def eval_rqe(obj: Context, file: str, run_file: str | None, as_json: bool) -> No
     _print_scores(scores, ("accuracy",), as_json, f"{len(pairs)} pairs")
 
 
+@eval_.command("questions")
+@click.argument("path", type=click.Path(exists=True))
+@click.option(
+    "--topics",
+    "topics_path",
+    type=click.Path(exists=True),
+    help="Import this collection first: the topics a focus is found among (e.g. MedQuAD).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@pass_context
+def eval_questions(obj: Context, path: str, topics_path: str | None, as_json: bool) -> None:
+    """Score question analysis (focus and type) against LiveQA 2017's annotated questions.
+
+    PATH is a LiveQA training XML file or a folder of them. The focus is found among the
+    topics of the database (--db), or of a new temporary one; --topics imports a collection
+    into it first (importing is idempotent). Prints, for the held-in half (develop on it),
+    the held-out half (report it only) and all questions: how often a focus was found, matched
+    an annotated focus exactly or by containment, and how often the main type (or any type)
+    was an annotated one. docs/quality.md says how focuses match and how types map.
+
+    Example: healthqa eval questions ../shared/data/liveqa2017-train
+    --topics ../shared/data/medquad.tar.gz
+    """
+    from healthqa.evaluate.liveqa import load_liveqa
+    from healthqa.evaluate.runs import questions_report
+
+    with _errors(), _eval_context(obj) as ctx:
+        questions = load_liveqa(Path(path))
+        if topics_path:
+            summary = _run_import(ctx, [topics_path], None, "eval", quiet=True)
+            _exit_if_rejected(summary)
+        report = questions_report(ctx.search, questions)
+    if as_json:
+        _print_json({name: half.to_dict() for name, half in report.items()})
+        return
+    keys = ("focus_found", "focus_exact", "focus_contained", "type_main", "type_any")
+    click.echo(f"{'half':<10}{'questions':>10}{'focused':>9}" + "".join(f"{k:>17}" for k in keys))
+    for name, half in report.items():
+        values = "".join(f"{getattr(half, key):>17.3f}" for key in keys)
+        click.echo(f"{name:<10}{half.questions:>10}{half.with_focus:>9}{values}")
+
+
 def _eval_reranker(obj: Context) -> Reranker | None:
     """The trained re-ranker with its embedder, for the MEDIQA evaluations (no database)."""
     from healthqa.embedders import load_embedder

@@ -12,20 +12,25 @@ Two MEDIQA 2019 tasks, scored by `healthqa.evaluate.mediqa`:
   focus) that the CHQ covers, discounted when the two ask different kinds of question (treatment,
   cause, symptoms, ...); `entails` compares it with a threshold.
 
-The focus of a consumer question is its subject line: the text before the first '.' or '?'
-("about uveitis. IS THE UVEITIS, AN AUTOIMMUNE DISEASE?" -> uveitis), less question-type words.
-Everything here is deterministic: the same input gives the same scores.
+Questions are analysed once each by `healthqa.questions.analyse`, the analysis ask uses: its
+types (treatment, cause, symptoms, ...) and its focus, which without a collection's topics is
+the subject line: the text before the first '.' or '?' ("about uveitis. IS THE UVEITIS, AN
+AUTOIMMUNE DISEASE?" -> uveitis), less question-type words. Everything here is deterministic:
+the same input gives the same scores.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from healthqa.evaluate.mediqa import QAAnswer, QAQuestion, RQEPair
-from healthqa.index.analysis import stem, terms, words
+from healthqa.index.analysis import terms
+from healthqa.questions import Analysis, analyse
+
+if TYPE_CHECKING:  # the re-ranker serves readers and imports this: serving never loads evaluate
+    from healthqa.evaluate.mediqa import QAAnswer, QAQuestion, RQEPair
 
 # --- Parameters -------------------------------------------------------------------------------
 
@@ -51,62 +56,43 @@ ENTAILMENT_THRESHOLD = 0.38
 # not tuned (the training pairs' negatives are random questions, which rarely differ only in type).
 TYPE_MISMATCH_FACTOR = 0.5
 
-# --- Question types ---------------------------------------------------------------------------
-
-_TYPE_CUES = {
-    "treatment": "treat treatment treatments therapy therapies cure cures remedy remedies manage "
-    "management medication medications medicine drug drugs surgery relieve relief heal",
-    "cause": "cause causes caused causing why reason reasons trigger triggers",
-    "symptom": "symptom symptoms sign signs",
-    "diagnosis": "test tests testing diagnose diagnosed diagnosis screening exam",
-    "prevention": "prevent prevention preventing avoid",
-    "prognosis": "prognosis outlook survival expectancy recovery",
-}
-_CUE_TYPES = {stem(cue): kind for kind, cues in _TYPE_CUES.items() for cue in cues.split()}
-_CUE_TERMS = frozenset(_CUE_TYPES)
-_WHAT_IS = re.compile(r"\bwhat (?:is|are)\b")
-_SUBJECT = re.compile(r"^[^.?]*")
+# --- Question analysis ------------------------------------------------------------------------
 
 
-def question_types(text: str) -> frozenset[str]:
-    """The kinds of answer a question asks for, from cue words: treatment, cause, symptom,
-    diagnosis, prevention, prognosis; "information" for a bare "what is/are"; empty when none."""
-    kinds = {_CUE_TYPES[stem(word)] for word in words(text) if stem(word) in _CUE_TYPES}
-    if not kinds and _WHAT_IS.search(" ".join(words(text))):
-        kinds.add("information")
-    return frozenset(kinds)
+def _analysed(question: str | Analysis) -> Analysis:
+    """The question's analysis: the one `healthqa.questions.analyse` finds (no topics here, so
+    the focus is the subject line less question-type words), computed once by the caller when
+    it already has it."""
+    return question if isinstance(question, Analysis) else analyse(question)
 
 
-def focus_terms(text: str) -> list[str]:
-    """The terms of the subject line (the text before the first '.' or '?'), less question-type
-    words; those of the whole question when the subject line has none left, and none when the
-    question holds nothing but question-type words."""
-    match = _SUBJECT.match(text)
-    subject = [term for term in terms(match.group() if match else text) if term not in _CUE_TERMS]
-    return subject or [term for term in terms(text) if term not in _CUE_TERMS]
-
-
-def _types_agree(asked: frozenset[str], offered: frozenset[str]) -> bool:
-    """Whether an answer of the `offered` kinds can serve a question of the `asked` kinds: yes
-    when either side says nothing or they share a kind; a bare "information" question is served
-    by any answer about the subject."""
-    return not asked or not offered or bool(asked & offered) or asked == {"information"}
+def types_agree(asked: Iterable[str], offered: Iterable[str]) -> bool:
+    """Whether an answer of the `offered` kinds (`Analysis.types`) can serve a question of the
+    `asked` kinds: yes when either side says nothing or they share a kind; a bare
+    "information" question is served by any answer about the subject, and any question by an
+    answer that says when to see a doctor ("how do I stop hiccups that won't go away?" is
+    served by "Hiccups lasting two days need a check-up")."""
+    asked, offered = set(asked), set(offered)
+    if not asked or not offered or asked == {"information"}:
+        return True
+    return bool(asked & offered) or "when to see a doctor" in offered
 
 
 # --- Task 3: answers ---------------------------------------------------------------------------
 
 
 def answer_scores(
-    question: str, answers: Sequence[str], focus_weight: float = FOCUS_WEIGHT
+    question: str | Analysis, answers: Sequence[str], focus_weight: float = FOCUS_WEIGHT
 ) -> list[float]:
     """How well each answer answers the question (higher is better; the best is at most
     1 + focus_weight): BM25 of the question's terms over these answers, divided by the best,
     plus `focus_weight` times the share of the question's focus terms found in the answer's
     heading (the text before its first ':', as CHiQA's answers start "Title (Section): ...")."""
+    analysis = _analysed(question)
     documents = [terms(answer) for answer in answers]
-    bm25 = _bm25(terms(question), documents)
+    bm25 = _bm25(analysis.terms, documents)
     best = max(bm25, default=0.0)
-    focus = set(focus_terms(question))
+    focus = set(analysis.focus_terms)
     return [
         (score / best if best > 0 else 0.0) + focus_weight * _coverage(focus, _heading(answer))
         for score, answer in zip(bm25, answers, strict=True)
@@ -155,7 +141,7 @@ def rank_and_label(
     """(answer id, text) pairs, in the system's order -> every answer id, best first, labelled 1
     when its score is at least `fraction` of the best score of the question (so the best is
     always labelled 1), else 0. Ties keep the given order. Correct answers come first."""
-    scores = answer_scores(question, [text for _, text in answers], focus_weight)
+    scores = answer_scores(analyse(question), [text for _, text in answers], focus_weight)
     order = sorted(range(len(answers)), key=lambda i: -scores[i])  # stable: ties keep order
     best = max(scores, default=0.0)
     return [(answers[i][0], int(best > 0 and scores[i] >= fraction * best)) for i in order]
@@ -185,22 +171,25 @@ def _chiqa_order(question: QAQuestion) -> list[QAAnswer]:
 # --- Task 2: question entailment ----------------------------------------------------------------
 
 
-def entailment_score(chq: str, faq: str) -> float:
+def entailment_score(chq: str | Analysis, faq: str | Analysis) -> float:
     """0..1: how far the consumer question `chq` covers the FAQ. The mean of the share of the
     FAQ's terms found in the CHQ and the share of the FAQ's focus terms found there (0 when the
     CHQ misses the focus entirely), times TYPE_MISMATCH_FACTOR when the FAQ asks a different kind
-    of question (see `question_types`)."""
-    asked = set(terms(chq))
-    focus = _coverage(focus_terms(faq), asked)
+    of question (`Analysis.types`, see `types_agree`). Either side may be given analysed."""
+    consumer, frequent = _analysed(chq), _analysed(faq)
+    asked = set(consumer.terms)
+    focus = _coverage(frequent.focus_terms, asked)
     if focus == 0:
         return 0.0
-    score = (_coverage(terms(faq), asked) + focus) / 2
-    if not _types_agree(question_types(chq), question_types(faq)):
+    score = (_coverage(frequent.terms, asked) + focus) / 2
+    if not types_agree(consumer.types, frequent.types):
         score *= TYPE_MISMATCH_FACTOR
     return score
 
 
-def entails(chq: str, faq: str, threshold: float = ENTAILMENT_THRESHOLD) -> bool:
+def entails(
+    chq: str | Analysis, faq: str | Analysis, threshold: float = ENTAILMENT_THRESHOLD
+) -> bool:
     """Whether every answer to `faq` also answers `chq`, by `entailment_score` >= the threshold."""
     return entailment_score(chq, faq) >= threshold
 
@@ -209,4 +198,11 @@ def rqe_predictions(
     pairs: Sequence[RQEPair], threshold: float = ENTAILMENT_THRESHOLD
 ) -> dict[str, bool]:
     """Task 2 predictions for `score_rqe` / `write_rqe_run`: pair id -> entailed."""
-    return {pair.id: entails(pair.chq, pair.faq, threshold) for pair in pairs}
+    analysed: dict[str, Analysis] = {}  # a CHQ or FAQ asked in several pairs is analysed once
+    for text in (text for pair in pairs for text in (pair.chq, pair.faq)):
+        if text not in analysed:
+            analysed[text] = analyse(text)
+    return {
+        pair.id: entailment_score(analysed[pair.chq], analysed[pair.faq]) >= threshold
+        for pair in pairs
+    }

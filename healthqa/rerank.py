@@ -35,7 +35,7 @@ import numpy as np
 
 from healthqa import entailment
 from healthqa.embedders import Embedder
-from healthqa.index.analysis import terms
+from healthqa.questions import Analysis, analyse
 
 if TYPE_CHECKING:
     from healthqa.articles import Article
@@ -199,12 +199,13 @@ def answer_features(
 
 
 def _answer_matrix(question: str, candidates: Sequence[Text], cosines: np.ndarray) -> np.ndarray:
-    keywords = entailment.answer_scores(question, [f"{c.title}: {c.body}" for c in candidates], 0)
+    asked = analyse(question)  # once for all the candidates
+    keywords = entailment.answer_scores(asked, [f"{c.title}: {c.body}" for c in candidates], 0)
     rows = []
     for rank, (candidate, cosine, keyword) in enumerate(
         zip(candidates, cosines, keywords, strict=True), 1
     ):
-        lexical = _question_row(question, candidate.title)
+        lexical = _question_row(asked, candidate.title)
         rows.append([float(cosine), float(cosine - cosines.max()), *lexical, keyword, 1.0 / rank])
     return np.array(rows, dtype=np.float64)
 
@@ -221,16 +222,14 @@ def question_features(embedder: Embedder, pairs: Sequence[tuple[str, str]]) -> n
     return np.array(rows, dtype=np.float64)
 
 
-def _question_row(question: str, title: str) -> list[float]:
-    focus = set(entailment.focus_terms(question))
-    title_terms = set(terms(title))
-    agree = entailment._types_agree(
-        entailment.question_types(question), entailment.question_types(title)
-    )
+def _question_row(question: str | Analysis, title: str) -> list[float]:
+    asked = question if isinstance(question, Analysis) else analyse(question)
+    offered = analyse(title)
+    focus, title_terms = set(asked.focus_terms), set(offered.terms)
     return [
-        entailment.entailment_score(question, title),
+        entailment.entailment_score(asked, offered),
         len(focus & title_terms) / len(focus) if focus else 0.0,
-        float(agree),
+        float(entailment.types_agree(asked.types, offered.types)),
     ]
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from healthqa.articles import Article
@@ -163,11 +163,15 @@ class Search:
         return self._focus[1]
 
     def analyse(self, question: str) -> Analysis:
-        """Question analysis with the focus found among this collection's topics."""
-        analysis = analyse(question)
+        """Question analysis with the focus found among this collection's topics, misspelt
+        words read as the index's speller corrects them."""
         unseen = self.idf("")  # the idf of a term no article has: the largest there is
-        focus = self.focus.find(question, lambda term: self.idf(term) / unseen, MIN_FOCUS_WEIGHT)
-        return replace(analysis, focus=focus)
+        weight = lambda term: self.idf(term) / unseen  # noqa: E731
+        return analyse(question, self.focus, weight, MIN_FOCUS_WEIGHT, self._misspelt)
+
+    def _misspelt(self, term: str) -> str | None:
+        """The word the speller says `term` misspells, if no article uses `term` itself."""
+        return self.speller.correct(term) if not self.index.doc_freq("body", term) else None
 
     def idf(self, term: str) -> float:
         """How rare `term` is among the articles (BM25's idf over answer bodies)."""

@@ -18,13 +18,13 @@ from healthqa.entailment import (
     answer_scores,
     entailment_score,
     entails,
-    focus_terms,
     mediqa_qa_predictions,
-    question_types,
     rank_and_label,
     rqe_predictions,
+    types_agree,
 )
 from healthqa.evaluate import load_mediqa_qa, load_rqe, score_mediqa_qa, score_rqe
+from healthqa.questions import analyse
 
 EVAL = Path(__file__).parent / "fixtures" / "eval"
 MEDIQA = ("data", "mediqa2019")
@@ -36,7 +36,11 @@ ANSWERS = [
     "Hiccups: sudden catches of breath made by the diaphragm.",
 ]
 
-# --- Question analysis ------------------------------------------------------------------------
+# --- Question analysis: the one ask uses (healthqa.questions), without topics -------------------
+
+
+def focus_terms(question: str) -> list[str]:
+    return list(analyse(question).focus_terms)
 
 
 def test_the_focus_is_the_subject_line_without_question_type_words() -> None:
@@ -48,12 +52,21 @@ def test_the_focus_is_the_subject_line_without_question_type_words() -> None:
     assert focus_terms("Treatment. how is it treated?") == []  # only question-type words
 
 
-def test_question_types_come_from_cue_words() -> None:
-    assert question_types("How is asthma treated?") == {"treatment"}
-    assert question_types("What causes gout and what are its symptoms?") == {"cause", "symptom"}
-    assert question_types("What is gout?") == {"information"}
-    assert question_types("Is yawning contagious?") == frozenset()
-    assert question_types("How is lupus diagnosed? Is there a blood test?") == {"diagnosis"}
+def test_question_types_come_from_the_one_analysis() -> None:
+    assert analyse("How is asthma treated?").types == ("treatment",)
+    assert analyse("What causes gout and what are its symptoms?").types == ("cause", "symptoms")
+    assert analyse("What is gout?").types == ("information",)
+    assert analyse("Is yawning contagious?").types == ()
+    assert analyse("How is lupus diagnosed? Is there a blood test?").types == ("diagnosis",)
+
+
+def test_types_agree_unless_both_ask_different_kinds() -> None:
+    assert types_agree(("cause",), ("cause", "treatment"))
+    assert types_agree((), ("treatment",)) and types_agree(("cause",), ())
+    assert types_agree(("information",), ("treatment",))  # "what is X" is served by any answer
+    assert types_agree(("treatment",), ("when to see a doctor",))  # it serves any question
+    assert not types_agree(("cause",), ("treatment",))
+    assert not types_agree(("treatment",), ("information",))
 
 
 # --- Task 3: answers ---------------------------------------------------------------------------
@@ -118,6 +131,11 @@ def test_a_paraphrase_is_entailed_and_another_question_type_is_not() -> None:
     assert entailment_score(CHQ, treatment) == pytest.approx(
         TYPE_MISMATCH_FACTOR * entailment_score(UNTYPED_CHQ, treatment)
     )
+
+
+def test_an_analysis_given_is_used_as_is() -> None:
+    assert entailment_score(analyse(CHQ), analyse(CHQ)) == entailment_score(CHQ, CHQ) == 1.0
+    assert answer_scores(analyse(HICCUPS), ANSWERS) == answer_scores(HICCUPS, ANSWERS)
 
 
 def test_the_faqs_focus_must_be_in_the_consumer_question() -> None:

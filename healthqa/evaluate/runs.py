@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from healthqa import entailment
 from healthqa.answers import ask
 from healthqa.evaluate.beir import BeirBenchmark
+from healthqa.evaluate.liveqa import Guess, HalfScores, LiveQAQuestion, score_analysis
 from healthqa.evaluate.measures import Scores, score_run
 from healthqa.evaluate.mediqa import (
     QAQuestion,
@@ -181,3 +182,19 @@ def subjects_report(
         right = same_subject(names, question.subjects)
         results.append(SubjectResult(question, top.topic, top.title, top.confidence, right))
     return results, score_subjects(results)
+
+
+def questions_report(search: Search, questions: Sequence[LiveQAQuestion]) -> dict[str, HalfScores]:
+    """The ask pipeline's question analysis (`Search.analyse`, with this store's topics) scored
+    against LiveQA's focus and type annotations, on each half. The focus's names are the
+    topic's name and synonyms and the question's words that named it (its subject line's,
+    when no topic was found)."""
+    names = {topic.name: (topic.name, *topic.synonyms) for topic in search.store.topics()}
+
+    def guess(text: str) -> Guess:
+        analysis = search.analyse(text)
+        found = names.get(analysis.focus, (analysis.focus,)) if analysis.focus else ()
+        said = (analysis.focus_words,) if analysis.focus_words else ()
+        return Guess((*found, *said), analysis.types or ("information",))
+
+    return score_analysis(questions, guess)
