@@ -452,16 +452,10 @@ def _format_answer(number: int, answer: Answer) -> str:
     return "\n".join(lines)
 
 
-_NOTICE_HEADINGS = {
-    "emergency": "EMERGENCY - call {call} now",
-    "urgent": "URGENT - get help {when}",
-    "soon": "See a doctor soon",
-}
-
-
 def format_notice(urgency: Urgency) -> str:
     """An urgent-symptom notice as the terminal shows it: level, title, what to do, source."""
-    heading = _NOTICE_HEADINGS[urgency.level].format(call=urgency.call, when=urgency.when)
+    level, _, rest = urgency.heading.partition(": ")
+    heading = f"{level.upper()} - {rest}" if rest else level
     lines = [f"!! {heading}: {urgency.title}"]
     lines += textwrap.wrap(urgency.advice, 96, initial_indent="   ", subsequent_indent="   ")
     lines.append(f"   Source: {urgency.source}, {urgency.source_url}")

@@ -144,9 +144,19 @@ class Urgency:
     rules: tuple[str, ...] = ()
     when: str = "now"  # "now" (the source says immediately), "today" or "soon"
 
+    @property
+    def heading(self) -> str:
+        """How soon, in words, before the title: "Emergency: call 999 now"."""
+        if self.level == "emergency":
+            return f"Emergency: call {self.call} now" if self.call else "Emergency: get help now"
+        if self.level == "urgent":
+            return f"Urgent: get help {self.when if self.when in ('now', 'today') else 'today'}"
+        return "See a doctor soon"
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["rules"] = list(self.rules)
+        data["heading"] = self.heading
         return data
 
 

@@ -255,6 +255,10 @@ def test_urgent_questions_get_the_notice_first_on_ask_and_search(client: Any) ->
         main = root.xpath("//main")[0]
         assert main.xpath("./*")[0] is notice  # before anything else on the page
         assert "999" in notice.text_content()  # the emergency_number setting's default
+        # how soon is said in words, not by colour alone
+        assert texts(notice, ".//p[@class='urgency-heading']") == ["Emergency: call 999 now"]
+    calf = page(client, "/ask?q=34+weeks+pregnant+my+calf+is+swollen+red+and+hurts")
+    assert texts(calf, "//p[@class='urgency-heading']") == ["Urgent: get help today"]
     calm = page(client, "/ask?q=no+bleeding+just+mild+cramps")
     assert not calm.xpath("//section[@id='urgency']")
 

@@ -76,6 +76,7 @@ class Urgency(BaseModel):
     source_url: str | None
     source: str | None = Field(description="The guidance the notice follows, by name.")
     when: Literal["now", "today", "soon"] = Field(description="How soon to get help.")
+    heading: str = Field(description='How soon, in words: "Urgent: get help today".')
     rules: list[str] = Field(description="Every rule that fired, the deciding one first.")
 
 
