@@ -584,7 +584,8 @@ def _parse(html: str) -> etree._Element:
 
 
 def _serialise(root: etree._Element) -> str:
-    return etree.tostring(root, encoding="unicode", method="html")[5:-6].strip()
+    text: str = etree.tostring(root, encoding="unicode", method="html")
+    return text[5:-6].strip()
 
 
 def _text(root: etree._Element) -> str:
@@ -829,4 +830,5 @@ def _candidates(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _codes(first: np.ndarray, second: np.ndarray, count: int) -> np.ndarray:
     keep = first != second
     low, high = np.minimum(first, second)[keep], np.maximum(first, second)[keep]
-    return low.astype(np.int64) * count + high
+    codes: np.ndarray = low.astype(np.int64) * count + high
+    return codes

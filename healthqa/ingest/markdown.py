@@ -30,6 +30,7 @@ from typing import Any
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from markdown_it import MarkdownIt
 
 from healthqa.articles import ArticleRecord, Link, TopicRecord
@@ -152,7 +153,7 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-class _YAMLHandler(frontmatter.YAMLHandler):
+class _YAMLHandler(YAMLHandler):
     def load(self, fm: str, **kwargs: object) -> Any:
         return yaml.load(fm, Loader=_Loader)  # a SafeLoader, with the changes above
 

@@ -51,7 +51,7 @@ class PostgresStore(SQLiteStore):
         self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
 
 
-class _Row(tuple):
+class _Row(tuple[Any, ...]):
     """A row that answers `row[0]` and `row["name"]`, like sqlite3.Row."""
 
     names: dict[str, int]

@@ -77,7 +77,8 @@ class Site:
         found = self._cache.get(full)
         if found is not None and (not expires or now - found[0] < self.ttl_seconds):
             self._cache.move_to_end(full)
-            return found[1]
+            kept: T = found[1]
+            return kept
         value = compute()
         self._cache[full] = (now, value)
         self._cache.move_to_end(full)
