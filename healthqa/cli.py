@@ -880,6 +880,8 @@ def _train_retrieval(obj: Context, data: Path, reranker: Reranker, plot_file: st
     for source, found in build_queries(search, data):
         click.echo(f"  {source}: {len(found):,} questions linked to articles", err=True)
         queries += found
+    if not queries:
+        raise click.ClickException(f"{data}: no training question could be linked to an article")
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 200 == 0:

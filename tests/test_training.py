@@ -3,6 +3,10 @@ calibration and lines, on a tiny invented collection with the deterministic fake
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_store import article
@@ -84,7 +88,7 @@ def _synthetic(n: int = 400) -> Examples:
     y = np.zeros(n * 5)
     y[np.arange(n) * 5 + right] = 1.0
     x[:, 3] += 2.0 * y  # the cosine column carries the signal
-    queries = [Query(f"q:{i}", "t", frozenset()) for i in range(n)]
+    queries = [Query(f"liveqa:{i}", "t", frozenset()) for i in range(n)]
     return Examples(x, y, np.repeat(np.arange(n), 5), queries)
 
 
@@ -95,7 +99,11 @@ def test_fitting_ranks_better_than_the_first_stage_and_calibrates() -> None:
     assert figures["top1 reranked"] > figures["top1 first stage"]
     assert figures["ece calibrated (cross-fitted)"] < 0.12
     assert 0.05 <= fitted.min_confidence < fitted.good_match <= 0.95
-    assert sum(b.questions for b in fitted.reliability) == figures["questions"]
+    assert (
+        sum(b.questions for b in fitted.reliability)
+        == figures["consumer questions calibrated on"]
+        == 400
+    )
 
 
 def test_platt_scaling_repairs_an_overconfident_score() -> None:
@@ -119,3 +127,70 @@ def test_the_answer_line_separates_right_from_wrong() -> None:
 def test_no_check_questions_give_neutral_figures(p: np.ndarray) -> None:
     assert ece(p, p) == 0.0
     assert best_line(p, p) == 0.3
+
+
+# --- The command --------------------------------------------------------------------------------
+
+HICCUPS = (
+    "Hiccups are sudden tightenings of the breathing muscle under the lungs. Most bouts stop "
+    "on their own within minutes. Hiccups are sudden tightenings of the diaphragm. The sound "
+    "comes from the vocal cords snapping shut."
+)
+
+
+def _data_folder(root: Path) -> Path:
+    """A data folder laid out as ../shared/data, from the team's tiny fixtures."""
+    from conftest import FIXTURES, make_tar
+
+    medquad = FIXTURES / "medquad"
+    members = {
+        f"MedQuAD/{path.relative_to(medquad)}": path.read_bytes()
+        for path in sorted(medquad.rglob("*.xml"))
+    }
+    root.mkdir()
+    make_tar(root / "medquad.tar.gz", members)
+    (root / "mediqa2019").mkdir()
+    for fixture, name in (
+        ("qa-judged.xml", "MEDIQA2019-Task3-QA-TrainingSet2-Alexa.xml"),
+        ("rqe-labelled.xml", "MEDIQA2019-Task2-RQE-TrainingSet-AMIA2016.xml"),
+    ):
+        shutil.copy(FIXTURES / "eval" / fixture, root / "mediqa2019" / name)
+    (root / "liveqa2017-train").mkdir()
+    (root / "liveqa2017-train" / "tiny.xml").write_text(
+        "<NLM-QUESTIONS><NLM-QUESTION questionid='Q1'><SUBJECT>hiccups</SUBJECT>"
+        "<MESSAGE>why won't my hiccups stop?</MESSAGE><SUB-QUESTIONS><SUB-QUESTION>"
+        f"<ANSWERS><ANSWER>{HICCUPS}</ANSWER></ANSWERS>"
+        "</SUB-QUESTION></SUB-QUESTIONS></NLM-QUESTION></NLM-QUESTIONS>",
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_train_data_builds_the_set_fits_and_ask_then_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+    from healthqa.embedders import register, unregister
+
+    register("fake", lambda threads: WordEmbedder())
+    monkeypatch.setenv("HEALTHQA_EMBEDDING_MODEL", "fake")
+    monkeypatch.setenv("HEALTHQA_EMBEDDING_TEXT", "title")
+    try:
+        data = _data_folder(tmp_path / "data")
+        out = tmp_path / "reranker.json"
+        db = str(tmp_path / "x.db")
+        args = ["--db", db, "train", "--data", str(data), "--out", str(out)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "liveqa: 1 questions linked" in result.output
+        saved = json.loads(out.read_text())
+        assert saved["retrieval"]["features"] == list(RETRIEVAL_FEATURES)
+        monkeypatch.setenv("HEALTHQA_RERANKER_PATH", str(out))
+        asked = CliRunner().invoke(main, ["--db", db, "ask", "why do I hiccup?", "--json"])
+        assert asked.exit_code == 0, asked.output
+        stats = CliRunner().invoke(main, ["--db", db, "stats", "--json"])
+        assert "reranked" in json.loads(stats.output)["ranking"]
+    finally:
+        unregister("fake")
