@@ -487,6 +487,8 @@ def read(path: Path) -> Reranker:
             raise RerankerError(f"{path}: made by another version of healthqa: train again")
         answers, questions = (_model(data.pop(name)) for name in ("answers", "questions"))
         retrieval = data.get("retrieval")
+        if retrieval and tuple(retrieval["features"]) != RETRIEVAL_FEATURES:
+            raise RerankerError(f"{path}: its retrieval model has other features: train again")
         a, b = data.get("calibration", (1.0, 0.0))
         return Reranker(
             answers,

@@ -43,7 +43,8 @@ def _search(store: Store) -> Search:
 
 
 def _reranker() -> Reranker:
-    blank = Model(RETRIEVAL_FEATURES, [0.0] * 13, [1.0] * 13, [0.0] * 13, 0.0)
+    n = len(RETRIEVAL_FEATURES)
+    blank = Model(RETRIEVAL_FEATURES, [0.0] * n, [1.0] * n, [0.0] * n, 0.0)
     return Reranker(blank, blank, "fake", "title", embedder=WordEmbedder())
 
 
