@@ -17,6 +17,11 @@ the same in other words ("calves knot up" against "leg cramps") counts. Below MI
 the result says there is no good answer rather than showing a weak one. Both lines were read
 off how often the top answer was judged right on liveqa-med-dev (docs/quality.md,
 "Confidence"): scores, not probabilities.
+
+With a trained re-ranker that has a retrieval model (`healthqa train --data`), the confidence
+is instead its calibrated probability that the answer is right, the answers are ordered by it,
+and the two lines (no answer below, "Good match" from) are the ones the training chose on its
+held-in questions (docs/quality.md, "Confidence"; docs/decisions.md section 19).
 """
 
 from __future__ import annotations
@@ -82,13 +87,32 @@ NO_ANSWER = (
 )
 
 
-def confidence_label(confidence: float) -> str:
-    """An answer's confidence in plain words, as the page, the API and the CLI all show it."""
-    if confidence >= GOOD_MATCH:
+def confidence_label(
+    confidence: float, least: float = MIN_CONFIDENCE, good: float = GOOD_MATCH
+) -> str:
+    """An answer's confidence in plain words, as the page, the API and the CLI all show it;
+    `least` and `good` are the lines in use (`Lines`)."""
+    if confidence >= good:
         return "Good match"
-    if confidence >= MIN_CONFIDENCE:
+    if confidence >= least:
         return "Possible match"
     return "Weak match"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Below `least` there is no good answer; from `good` an answer is a "Good match"."""
+
+    least: float = MIN_CONFIDENCE
+    good: float = GOOD_MATCH
+
+
+def lines(search: Search) -> Lines:
+    """The trained re-ranker's lines when its calibrated probability is the confidence; else
+    the defaults."""
+    if search.calibrated and search.reranker is not None:
+        return Lines(search.reranker.min_confidence, search.reranker.good_match)
+    return Lines()
 
 
 @dataclass
@@ -104,6 +128,7 @@ class AskResult:
     dose_note: str | None = None
     disclaimer: str = DISCLAIMER
     advice: str | None = None  # what to do instead, when there is no good answer
+    lines: Lines = field(default_factory=Lines)
 
     @property
     def shown(self) -> list[Answer]:
@@ -114,7 +139,7 @@ class AskResult:
             return []
         shown: dict[str, Answer] = {}
         for answer in self.answers:  # the same question twice (MedQuAD's sources overlap): once
-            if answer.confidence >= MIN_CONFIDENCE:
+            if answer.confidence >= self.lines.least:
                 shown.setdefault(title_key(answer.title), answer)
         return list(shown.values())
 
@@ -125,7 +150,7 @@ class AskResult:
             "question": self.question,
             "urgency": self.urgency.to_dict() if self.urgency else None,
             "no_answer": self.no_answer,
-            "answers": [_card(answer) for answer in self.shown],
+            "answers": [_card(answer, self.lines) for answer in self.shown],
             "disclaimer": self.disclaimer,
             "dose_note": self.dose_note,
             "advice": self.advice,
@@ -141,11 +166,11 @@ def _advice(numbers: Numbers | None) -> str:
     return NO_ANSWER.format(emergency=(numbers or Numbers()).emergency)
 
 
-def _card(answer: Answer) -> dict[str, Any]:
+def _card(answer: Answer, lines: Lines) -> dict[str, Any]:
     return asdict(answer) | {
         "url": article_path(answer.slug),
         "review_overdue": answer.review == "overdue",
-        "confidence_label": confidence_label(answer.confidence),
+        "confidence_label": confidence_label(answer.confidence, lines.least, lines.good),
     }
 
 
@@ -165,7 +190,7 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     """
     weights = _term_weights(search, question)
     alternatives = search.vocabulary.alternatives(list(weights))
-    result = AskResult(question, search.analyse(question))
+    result = AskResult(question, search.analyse(question), lines=lines(search))
     result.urgency = assess(question, numbers)
     result.dose_note = dose_note(question)
     # The focus bonus is a share of a BM25 score; fused (hybrid) scores are compressed ranks, on
@@ -183,11 +208,15 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
         # horse" by "cramp").
         present |= {term for term, words in alternatives.items() if words & present}
         confidence = max(_coverage(weights, present), meaning.get(found.article.id, 0.0))
+        if search.calibrated:  # the re-ranker's calibrated probability that it is right
+            confidence = found.score
         result.answers.append(_answer(found.article, passage, confidence))
-    # Answers keep the retrieval order: sorting by confidence ranked worse on liveqa-med-dev
-    # (MRR@10 0.423 against 0.432). Confidence decides whether there is an answer at all.
+    # Without the re-ranker, answers keep the retrieval order: sorting by coverage ranked worse
+    # on liveqa-med-dev (MRR@10 0.423 against 0.432). With it, its probability is the order.
+    if search.calibrated:
+        result.answers.sort(key=lambda answer: -answer.confidence)
     best = max((answer.confidence for answer in result.answers), default=0.0)
-    result.no_answer = best < MIN_CONFIDENCE
+    result.no_answer = best < result.lines.least
     result.advice = _advice(numbers) if result.no_answer else None
     return result
 

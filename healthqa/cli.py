@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import click
 
 from healthqa import config, ingest, tokens
-from healthqa.answers import Answer, ask, confidence_label
+from healthqa.answers import Answer, Lines, ask, confidence_label
 from healthqa.articles import Article
 from healthqa.imports import ImportSummary, import_paths
 from healthqa.index.lexical import LexicalIndex
@@ -429,12 +429,12 @@ def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
     if result.advice:  # no good answer: no weak match is shown instead (issue 5)
         click.echo(result.advice)
     for number, answer in enumerate(result.shown, start=1):
-        click.echo(_format_answer(number, answer))
+        click.echo(_format_answer(number, answer, result.lines))
     click.echo(f"\n{DISCLAIMER}")
 
 
-def _format_answer(number: int, answer: Answer) -> str:
-    label = confidence_label(answer.confidence)
+def _format_answer(number: int, answer: Answer, drawn: Lines) -> str:
+    label = confidence_label(answer.confidence, drawn.least, drawn.good)
     lines = [f"\n{number}. {answer.title}  ({label}, confidence {answer.confidence:.0%})"]
     for passage in answer.passages:
         if passage.text:
@@ -759,18 +759,25 @@ def _eval_reranker(obj: Context) -> Reranker | None:
 
 @main.command("train")
 @click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A data folder laid out as ../shared/data (liveqa2017-train/, mediqa2019/, "
+    "medquad.tar.gz): trains the retrieval model too, and takes the MEDIQA training files "
+    "from it.",
+)
+@click.option(
     "--qa",
     "qa_file",
     type=click.Path(exists=True, dir_okay=False),
-    required=True,
-    help="A MEDIQA 2019 Task 3 training file (judged answers).",
+    help="A MEDIQA 2019 Task 3 training file (judged answers); default: the one in --data.",
 )
 @click.option(
     "--rqe",
     "rqe_file",
     type=click.Path(exists=True, dir_okay=False),
-    required=True,
-    help="A MEDIQA 2019 Task 2 training file (labelled question pairs).",
+    help="A MEDIQA 2019 Task 2 training file (labelled question pairs); default: the one in "
+    "--data.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Where to write (default: setting).")
 @click.option(
@@ -780,24 +787,46 @@ def _eval_reranker(obj: Context) -> Reranker | None:
     help="First fine-tune the embedding model on the same files and save it in this folder "
     "(needs the train extra); set embedding_model to the folder to use it.",
 )
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=False),
+    help="With --data, write the reliability diagram of the held-in check questions (PNG).",
+)
 @pass_context
-def train(obj: Context, qa_file: str, rqe_file: str, out: str | None, tune_dir: str | None) -> None:
-    """Train the re-ranker on MEDIQA 2019 training files and write it (needs the semantic extra).
+def train(
+    obj: Context,
+    data_dir: str | None,
+    qa_file: str | None,
+    rqe_file: str | None,
+    out: str | None,
+    tune_dir: str | None,
+    plot_file: str | None,
+) -> None:
+    """Train the re-ranker and write it (needs the semantic extra).
 
-    It embeds with the configured model the kind of text the vector index embeds
-    (embedding_text), fits the answer and question-entailment models, and writes a small JSON
-    file that ask, search and the MEDIQA evaluations then use. With --tune-model it first
-    fine-tunes the embedding model on the files' question pairs (a few minutes on a CPU) and
-    fits the re-ranker with the tuned model.
+    With --data, it first imports the folder's MedQuAD into the database (--db) when that has
+    no articles, embeds what is not embedded, builds a retrieval-shaped training set (LiveQA
+    training questions linked to the articles with their reference answers, MedQuAD questions,
+    MEDIQA's entailed pairs; docs/quality.md) and fits the retrieval model that ask and search
+    then use by default, with its calibrated confidence. The answer and question-entailment
+    models for the MEDIQA tasks are fitted on the MEDIQA training files (--qa, --rqe, or those
+    in --data). With --tune-model it first fine-tunes the embedding model on those files.
 
-    Example: healthqa train --qa Task3-QA-TrainingSet.xml --rqe Task2-RQE-TrainingSet.xml
-    --tune-model healthqa-model
+    Example: healthqa --db medquad.db train --data ../shared/data
     """
     from healthqa.embedders import MiniLM, load_embedder
     from healthqa.index.vectors import EMBEDDED_TEXTS
     from healthqa.rerank import train as train_reranker
 
     settings = obj.settings
+    data = Path(data_dir) if data_dir else None
+    mediqa = (data or Path(".")) / "mediqa2019"
+    qa = Path(qa_file) if qa_file else mediqa / "MEDIQA2019-Task3-QA-TrainingSet2-Alexa.xml"
+    rqe = Path(rqe_file) if rqe_file else mediqa / "MEDIQA2019-Task2-RQE-TrainingSet-AMIA2016.xml"
+    if not qa.is_file() or not rqe.is_file():
+        raise click.UsageError("give --data, or both --qa and --rqe (MEDIQA training files)")
+    started = time.monotonic()
     with _errors():
         embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
         if embedder is None:
@@ -808,18 +837,71 @@ def train(obj: Context, qa_file: str, rqe_file: str, out: str | None, tune_dir: 
         if tune_dir:
             if not isinstance(embedder, MiniLM):
                 raise click.ClickException("only a MiniLM model folder can be tuned")
-            _tune_model(embedder.folder, Path(qa_file), Path(rqe_file), Path(tune_dir))
+            _tune_model(embedder.folder, qa, rqe, Path(tune_dir))
             embedder = load_embedder(tune_dir, settings["embedding_threads"])
             assert embedder is not None
         kind = settings["embedding_text"]
         if kind not in EMBEDDED_TEXTS:
             raise config.ConfigError(f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}")
-        reranker, accuracy = train_reranker(embedder, Path(qa_file), Path(rqe_file), kind)
+        reranker, accuracy = train_reranker(embedder, qa, rqe, kind)
+        if data is not None:
+            _train_retrieval(obj, data, reranker, plot_file)
         path = Path(out or settings["reranker_path"])
         reranker.save(path)
-    click.echo(f"Wrote {path} ({embedder.model_id}, {kind} texts)")
+    click.echo(
+        f"Wrote {path} ({embedder.model_id}, {kind} texts) in {time.monotonic() - started:.0f} s"
+    )
     for name, value in accuracy.items():
         click.echo(f"  {name} model: accuracy {value:.3f} on its training data")
+
+
+def _train_retrieval(obj: Context, data: Path, reranker: Reranker, plot_file: str | None) -> None:
+    """Build the retrieval-shaped set from `data` over the database's collection, fit the
+    retrieval model into `reranker` and print its held-in figures."""
+    from healthqa.search import Search
+    from healthqa.training import build_queries, examples, fit_retrieval, near_duplicates
+
+    if not obj.store.count_articles():
+        summary = _run_import(obj, [str(data / "medquad.tar.gz")], None, "train", quiet=True)
+        _exit_if_rejected(summary)
+    _embed(obj, quiet=True)
+    if obj.vectors is None or obj.vectors.embedder.model_id != reranker.model_id:
+        raise click.ClickException(
+            "the retrieval model needs the database's vectors: embeddings are off"
+        )
+    search = Search(obj.store, obj.index, obj.vectors)  # the first stage, without a re-ranker
+    queries = []
+    for source, found in build_queries(search, data):
+        click.echo(f"  {source}: {len(found):,} questions linked to articles", err=True)
+        queries += found
+    if not queries:
+        raise click.ClickException(f"{data}: no training question could be linked to an article")
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 200 == 0:
+            click.echo(f"  features of {done:,}/{total:,} questions", err=True)
+
+    fitted = fit_retrieval(examples(search, reranker, queries, near_duplicates(search), progress))
+    reranker.retrieval = fitted.model
+    reranker.calibration = fitted.calibration
+    reranker.min_confidence, reranker.good_match = fitted.min_confidence, fitted.good_match
+    reranker.trained_on["retrieval"] = f"{data.name}: {len(queries)} questions"
+    click.echo(
+        f"  retrieval model on {int(fitted.figures['questions'])} held-in check questions: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in fitted.figures.items() if k != "questions")
+    )
+    click.echo(
+        f"  lines: no answer below {fitted.min_confidence:.2f}, Good match from "
+        f"{fitted.good_match:.2f}"
+    )
+    click.echo("  confidence band   questions   mean confidence   right")
+    for b in fitted.reliability:
+        band = f"{b.low:.1f} to {b.high:.1f}"
+        click.echo(f"  {band}   {b.questions:>9}   {b.mean_confidence:>15.2f}   {b.right:>5.0%}")
+    if plot_file:
+        from healthqa.evaluate.plot import plot_reliability
+
+        plot_reliability(fitted.reliability, Path(plot_file), "held-in check questions")
 
 
 def _tune_model(base: Path, qa_file: Path, rqe_file: Path, out: Path) -> None:

@@ -28,14 +28,15 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from healthqa import entailment
-from healthqa.embedders import Embedder
-from healthqa.questions import Analysis, analyse
+from healthqa.embedders import Embedder, embed_question
+from healthqa.questions import _TYPE_WORDS, Analysis, analyse
 
 if TYPE_CHECKING:
     from healthqa.articles import Article
@@ -52,6 +53,25 @@ ANSWER_FEATURES = (
     "first_stage",
 )
 QUESTION_FEATURES = ("cosine", "entailment", "focus", "types_agree")
+# The retrieval model's features of (question, article found by the first stage); see
+# `retrieval_matrix`. Trained by `healthqa.training` on retrieval-shaped data.
+RETRIEVAL_FEATURES = (
+    "first_stage",
+    "lexical",
+    "lexical_rank",
+    "cosine",
+    "cosine_gap",
+    "focus_topic",
+    "focus_title",
+    "question_in_title",
+    "title_in_question",
+    "types_agree",
+    "overview",
+    "population_match",
+    "population_clash",
+)
+TITLE_CACHE = 50_000  # title vectors kept per model (~75 MB at most)
+_TITLE_VECTORS: dict[str, dict[str, np.ndarray]] = {}
 L2 = 1.0  # ridge penalty of the logistic regressions (on standardised features); not tuned
 FORMAT = 1
 
@@ -93,6 +113,13 @@ class Reranker:
     model_id: str
     embedded_text: str
     trained_on: dict[str, str] = field(default_factory=dict)
+    # The retrieval model (None in files from before it): the probability that an article the
+    # first stage found answers the question, and the calibration of the top one's (Platt:
+    # sigmoid(a * logit + b)), with the confidence lines chosen on held-in questions.
+    retrieval: Model | None = None
+    calibration: tuple[float, float] = (1.0, 0.0)
+    min_confidence: float = 0.3
+    good_match: float = 0.7
     embedder: Embedder | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +143,10 @@ class Reranker:
         self, search: Search, question: str, found: Sequence[Candidate], articles: Sequence[Article]
     ) -> list[float]:
         """`answer_scores` for articles the first stage found, with their stored vectors."""
+        if self.retrieval is not None and found:
+            cosines = self.title_cosines(question, [a.title for a in articles])
+            x = retrieval_matrix(search, search.analyse(question), found, articles, cosines)
+            return [float(p) for p in self.calibrated(self.retrieval.probability(x))]
         vectors = search.vectors
         if vectors is None or not found:
             return [c.score for c in found]
@@ -125,6 +156,27 @@ class Reranker:
         texts = [Text(a.title, a.body_text) for a in articles]
         x = _answer_matrix(question, texts, cosines)
         return [float(p) for p in self.answers.probability(x)]
+
+    def title_cosines(self, question: str, titles: Sequence[str]) -> np.ndarray:
+        """The cosine of the question with each title, titles embedded once per process (a
+        title is ~15 tokens: the 30 of a cold question cost a few ms), so the retrieval model
+        needs no stored vectors and works over keyword ranking too."""
+        embedder = self._embedder()
+        query = embed_question(embedder, question)
+        cache = _TITLE_VECTORS.setdefault(embedder.model_id, {})
+        missing = [title for title in dict.fromkeys(titles) if title not in cache]
+        if missing:
+            if len(cache) + len(missing) > TITLE_CACHE:
+                cache.clear()
+            cache.update(zip(missing, embedder.embed(missing), strict=True))
+        return np.array([float(cache[title] @ query) for title in titles])
+
+    def calibrated(self, probabilities: np.ndarray) -> np.ndarray:
+        """The retrieval model's probabilities as calibrated probabilities that an answer is
+        right (a monotone map: the order stays)."""
+        a, b = self.calibration
+        p = np.clip(probabilities, 1e-6, 1 - 1e-6)
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(a * np.log(p / (1 - p)) + b, -30, 30))))
 
     def label_and_rank(
         self, question: str, answers: Sequence[tuple[str, str]]
@@ -208,6 +260,71 @@ def _answer_matrix(question: str, candidates: Sequence[Text], cosines: np.ndarra
         lexical = _question_row(asked, candidate.title)
         rows.append([float(cosine), float(cosine - cosines.max()), *lexical, keyword, 1.0 / rank])
     return np.array(rows, dtype=np.float64)
+
+
+def retrieval_matrix(
+    search: Search,
+    asked: Analysis,
+    found: Sequence[Candidate],
+    articles: Sequence[Article],
+    cosines: np.ndarray,
+) -> np.ndarray:
+    """RETRIEVAL_FEATURES of each article the first stage found (in its order):
+
+    - `first_stage`, `lexical_rank`: 1 / rank in the first stage and in the keyword ranking
+      (0 when keywords did not find it); `lexical`: its BM25 score over the best one's;
+    - `cosine`: its title's embedding cosine with the question (`Reranker.title_cosines`),
+      `cosine_gap` that less the best one's;
+    - `focus_topic`: its topic is the question's focus (by name); `focus_title`: the share of
+      the question's focus terms in its title;
+    - `question_in_title`, `title_in_question`: the idf-weighted share of the question's terms
+      found in the title, and of the title's subject terms (less question-type words) found in
+      the question: is the article about what is asked, and only that;
+    - `types_agree`: its title asks the kind of question asked; `overview`: its title is a
+      "what is" question;
+    - `population_match`, `population_clash`: the question and the title are about the same
+      group of people (a child, pregnancy, older adults), or about two different ones.
+    """
+    best_lexical = max((c.lexical_score for c in found), default=0.0) or 1.0
+    best_cosine = float(cosines.max()) if len(cosines) else 0.0
+    focus = (asked.focus or "").casefold()
+    focus_terms = set(asked.focus_terms)
+    question_terms = set(asked.terms)
+    weight = {term: search.idf(term) for term in question_terms}
+    total = sum(weight.values()) or 1.0
+    rows = []
+    for candidate, article, cosine in zip(found, articles, cosines, strict=True):
+        offered_types, title_terms, population = _title(article.title)
+        subject = title_terms - _TYPE_WORDS
+        names = {article.topic.name.casefold()} if article.topic else set()
+        if article.topic:
+            names |= {name.casefold() for name in article.topic.synonyms}
+        subject_weight = sum(search.idf(term) for term in subject) or 1.0
+        rows.append(
+            [
+                1.0 / candidate.rank,
+                candidate.lexical_score / best_lexical,
+                1.0 / candidate.lexical_rank if candidate.lexical_rank else 0.0,
+                float(cosine),
+                float(cosine) - best_cosine,
+                float(bool(focus) and focus in names),
+                len(focus_terms & title_terms) / len(focus_terms) if focus_terms else 0.0,
+                sum(weight[t] for t in question_terms & title_terms) / total,
+                sum(search.idf(t) for t in subject & question_terms) / subject_weight,
+                float(entailment.types_agree(asked.types, offered_types)),
+                float(offered_types == ("information",)),
+                float(population is not None and population == asked.population),
+                float(population is not None and population != asked.population),
+            ]
+        )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(RETRIEVAL_FEATURES))
+
+
+@lru_cache(maxsize=65_536)
+def _title(title: str) -> tuple[tuple[str, ...], frozenset[str], str | None]:
+    """An article title's question types, terms and population, analysed once per process."""
+    offered = analyse(title)
+    return offered.types, frozenset(offered.terms), offered.population
 
 
 def question_features(embedder: Embedder, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -324,7 +441,7 @@ def train(
         embedder.model_id,
         kind,
         {path.name: _sha1(path) for path in (qa_file, rqe_file)},
-        embedder,
+        embedder=embedder,
     )
     pair_y = np.array([float(bool(p.label)) for p in pairs])
     fraction = answers_model.threshold
@@ -369,12 +486,20 @@ def read(path: Path) -> Reranker:
         if data.pop("format") != FORMAT:
             raise RerankerError(f"{path}: made by another version of healthqa: train again")
         answers, questions = (_model(data.pop(name)) for name in ("answers", "questions"))
+        retrieval = data.get("retrieval")
+        if retrieval and tuple(retrieval["features"]) != RETRIEVAL_FEATURES:
+            raise RerankerError(f"{path}: its retrieval model has other features: train again")
+        a, b = data.get("calibration", (1.0, 0.0))
         return Reranker(
             answers,
             questions,
             str(data["model_id"]),
             str(data["embedded_text"]),
             dict(data["trained_on"]),
+            _model(retrieval) if retrieval else None,
+            (float(a), float(b)),
+            float(data.get("min_confidence", 0.3)),
+            float(data.get("good_match", 0.7)),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, RerankerError):

@@ -132,7 +132,7 @@ class Search:
         self.index = index
         self.vectors = vectors
         self.reranker = reranker
-        self.ranking = default_ranking(vectors)
+        self.ranking = default_ranking(vectors, reranker)
         self._speller: tuple[int, Speller] | None = None
         self._vocabulary: tuple[int, Vocabulary] | None = None
         self._focus: tuple[int, FocusFinder] | None = None
@@ -206,6 +206,16 @@ class Search:
             for rank, (i, score) in enumerate(ranked, 1)
         ]
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether `results` scores are calibrated probabilities that the answer is right (the
+        re-ranker's retrieval model ranks them)."""
+        return (
+            self.ranking == "reranked"
+            and self.reranker is not None
+            and self.reranker.retrieval is not None
+        )
+
     def results(self, text: str, limit: int = 10) -> list[Result]:
         if self.ranking != "reranked" or self.reranker is None:
             listed = [
@@ -235,10 +245,14 @@ class Search:
         return ranked, total
 
 
-def default_ranking(vectors: VectorIndex | None) -> str:
-    """Hybrid when there are vectors: it measured best on liveqa-med-dev (docs/quality.md);
-    the re-ranker, trained on MEDIQA's answers, ranked worse there and is chosen by setting."""
-    return "keywords" if vectors is None else "hybrid"
+def default_ranking(vectors: VectorIndex | None, reranker: Reranker | None = None) -> str:
+    """Re-ranked when there are vectors and a re-ranker with a retrieval model (trained on
+    retrieval-shaped data by `healthqa train --data`, docs/decisions.md section 19); else
+    hybrid when there are vectors (a re-ranker trained on MEDIQA's answers alone ranked worse
+    than hybrid, and is chosen by setting); else keywords."""
+    if vectors is None:
+        return "keywords"
+    return "reranked" if reranker is not None and reranker.retrieval is not None else "hybrid"
 
 
 def choose_ranking(search: Search, ranking: str) -> None:

@@ -234,3 +234,50 @@ def test_the_same_question_from_two_sources_is_one_card(store: Store) -> None:
     assert len(result.answers) == 3  # the ranking keeps both: evaluation scores every article
     titles = [answer.title for answer in result.shown]
     assert len({t.casefold().rstrip(" ?") for t in titles}) == len(titles) == 2
+
+
+def _calibrated(search: Search) -> Search:
+    """The same collection with a re-ranker whose retrieval model trusts an article whose title
+    covers the question (a hand-set model through the real interface)."""
+    from healthqa.embedders import WordEmbedder
+    from healthqa.index.vectors import VectorIndex
+    from healthqa.rerank import RETRIEVAL_FEATURES, Model, Reranker
+
+    weights = [6.0 if name == "question_in_title" else 0.0 for name in RETRIEVAL_FEATURES]
+    n = len(RETRIEVAL_FEATURES)
+    retrieval = Model(RETRIEVAL_FEATURES, [0.0] * n, [1.0] * n, weights, -3.0)
+    embedder = WordEmbedder()
+    reranker = Reranker(
+        retrieval, retrieval, embedder.model_id, "title", {}, retrieval, (1.0, 0.0), 0.45, 0.8
+    )
+    reranker.embedder = embedder
+    vectors = VectorIndex(search.store, embedder, "title")
+    vectors.sync()
+    return Search(search.store, search.index, vectors, reranker)
+
+
+def test_with_a_trained_re_ranker_confidence_is_its_probability_and_orders_the_cards(
+    search: Search,
+) -> None:
+    calibrated = _calibrated(search)
+    assert calibrated.ranking == "reranked" and calibrated.calibrated
+    question = "what causes a sore throat?"
+    result = ask(calibrated, question)
+    scores = {r.article.id: r.score for r in calibrated.results(question, 3)}
+    assert [a.confidence for a in result.answers] == sorted(
+        (a.confidence for a in result.answers), reverse=True
+    )
+    assert all(a.confidence == round(scores[a.article_id], 3) for a in result.answers)
+    assert result.answers[0].title == "What causes a sore throat?"
+    for card in result.to_dict()["answers"]:  # the re-ranker's own lines label the cards
+        assert card["confidence"] >= 0.45
+        good = card["confidence"] >= 0.8
+        assert card["confidence_label"] == ("Good match" if good else "Possible match")
+    declined = ask(calibrated, "how do I replace a car gearbox")
+    assert declined.no_answer and declined.to_dict()["answers"] == []
+
+
+def test_the_lines_of_a_label_can_be_given() -> None:
+    assert confidence_label(0.5, 0.45, 0.8) == "Possible match"
+    assert confidence_label(0.85, 0.45, 0.8) == "Good match"
+    assert confidence_label(0.4, 0.45, 0.8) == "Weak match"

@@ -191,11 +191,14 @@ def test_type_labels(question: str, types: tuple[str, ...]) -> None:
 
 
 def test_serving_code_loads_no_evaluation_or_training_code() -> None:
-    serving = "healthqa.questions healthqa.answers healthqa.search healthqa.rerank healthqa.web.app"
+    serving = (
+        "healthqa.questions healthqa.answers healthqa.search healthqa.rerank healthqa.library "
+        "healthqa.web.app"
+    )
     script = (
         f"import sys, importlib; [importlib.import_module(m) for m in {serving.split()!r}]; "
         "print(sorted(m for m in sys.modules if m.startswith(('healthqa.evaluate', "
-        "'healthqa.tune'))))"
+        "'healthqa.tune', 'healthqa.training'))))"
     )
     env = {**os.environ, "HEALTHQA_EMBEDDING_MODEL": "none"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)

@@ -198,3 +198,25 @@ def test_the_mediqa_evaluations_stay_lexical_without_a_re_ranker(tmp_path: Path)
         main, args
     )
     assert set(json.loads(result.output)) == {"healthqa", "CHiQA order, all correct"}
+
+
+def test_a_retrieval_model_round_trips_and_one_with_other_features_is_refused(
+    trained: Reranker, tmp_path: Path
+) -> None:
+    from healthqa.rerank import RETRIEVAL_FEATURES, Model
+
+    n = len(RETRIEVAL_FEATURES)
+    trained.retrieval = Model(RETRIEVAL_FEATURES, [0.0] * n, [1.0] * n, [0.5] * n, -1.0)
+    trained.calibration, trained.min_confidence, trained.good_match = (0.8, 0.1), 0.35, 0.75
+    path = tmp_path / "r.json"
+    trained.save(path)
+    again = read(path)
+    assert again.retrieval == trained.retrieval
+    assert (again.calibration, again.min_confidence, again.good_match) == ((0.8, 0.1), 0.35, 0.75)
+    p = again.calibrated(np.array([0.2, 0.5, 0.9]))
+    assert list(np.argsort(p)) == [0, 1, 2]  # calibration keeps the order
+    data = json.loads(path.read_text())
+    data["retrieval"]["features"] = ["cosine"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(RerankerError, match="train again"):
+        read(path)

@@ -3,8 +3,9 @@ accuracy of a question analysis against their annotations.
 
 Each <NLM-QUESTION> holds a consumer's SUBJECT line and MESSAGE, and one or more
 <SUB-QUESTION>s, each annotated with a FOCUS (the disease, drug, test... asked about) and a
-TYPE (one of 23). A question is read as "SUBJECT. MESSAGE", as MEDIQA writes the same NLM
-questions, and keeps the focuses and types of all its sub-questions.
+TYPE (one of 23), with reference ANSWERs. A question is read as "SUBJECT. MESSAGE", as MEDIQA
+writes the same NLM questions, and keeps the focuses, types and answer texts of all its
+sub-questions (the answers link questions to articles for training: `healthqa.training`).
 
 How a found focus is matched, and how LiveQA's types map onto healthqa's, is data below
 (`TYPE_MAP`, `focus_matches`) and a table in docs/quality.md.
@@ -64,6 +65,7 @@ class LiveQAQuestion:
     text: str  # "SUBJECT. MESSAGE"
     focuses: tuple[str, ...]  # each sub-question's FOCUS, in order, without repeats
     types: tuple[str, ...]  # each sub-question's TYPE, lower case, in order, without repeats
+    answers: tuple[str, ...] = ()  # the reference answers' texts, in order, without repeats
 
     @property
     def held_out(self) -> bool:
@@ -104,11 +106,13 @@ def _question(element: Element, path: Path) -> LiveQAQuestion:
     annotations = list(element.iterfind("SUB-QUESTIONS/SUB-QUESTION/ANNOTATIONS"))
     focuses = [_text(f) for a in annotations for f in a.iterfind("FOCUS")]
     types = [_text(t).lower() for a in annotations for t in a.iterfind("TYPE")]
+    answers = (" ".join(_text(a).split()) for a in element.iterfind(".//ANSWERS/ANSWER"))
     return LiveQAQuestion(
         id=f"{path.stem}:{qid}",
         text=text,
         focuses=tuple(dict.fromkeys(" ".join(f.split()) for f in focuses if f)),
         types=tuple(dict.fromkeys(t for t in types if t)),
+        answers=tuple(dict.fromkeys(a for a in answers if a)),
     )
 
 
