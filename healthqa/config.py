@@ -133,9 +133,9 @@ SETTINGS = (
         "ranking",
         str,
         "",
-        "How ask and search rank: keywords, semantic, hybrid or reranked; empty: reranked when "
-        "the re-ranker has a retrieval model (healthqa train --data), else hybrid when the "
-        "semantic extra is installed, else keywords (docs/quality.md compares them). "
+        "How ask and search rank: keywords, semantic, hybrid or reranked (the re-ranker that "
+        "healthqa train makes); empty: hybrid when the semantic extra is installed, else "
+        "keywords (docs/quality.md compares them). "
         "keywords also turns embedding off: no model is loaded.",
     ),
     Setting(

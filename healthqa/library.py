@@ -7,7 +7,6 @@ so a command and a page can never disagree about where the data lives or how it 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -160,8 +159,6 @@ class Library:
         if not words.startswith("hybrid"):
             return words
         path = self.settings["reranker_path"]
-        if not ranking and _has_retrieval(Path(path)):
-            ranking = "reranked"  # the default when the re-ranker has a retrieval model
         if ranking and ranking != "hybrid":
             words = f"{ranking} ({words.removeprefix('hybrid: ')})"
         trained = "present" if Path(path).is_file() else "none: healthqa train makes one"
@@ -188,14 +185,6 @@ class Library:
         self._search = None
         self._vectors = None
         self._reranker = None
-
-
-def _has_retrieval(path: Path) -> bool:
-    """Whether the re-ranker file at `path` has a retrieval model (`healthqa train --data`)."""
-    try:
-        return bool(json.loads(path.read_text(encoding="utf-8")).get("retrieval"))
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def coverage_note(

@@ -15,7 +15,7 @@ from healthqa.articles import Article
 from healthqa.imports import import_paths
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
-from healthqa.search import Search
+from healthqa.search import Search, choose_ranking
 from healthqa.store import Store, open_store
 
 BODY = (
@@ -253,7 +253,9 @@ def _calibrated(search: Search) -> Search:
     reranker.embedder = embedder
     vectors = VectorIndex(search.store, embedder, "title")
     vectors.sync()
-    return Search(search.store, search.index, vectors, reranker)
+    made = Search(search.store, search.index, vectors, reranker)
+    choose_ranking(made, "reranked")  # chosen by setting: it is not the default
+    return made
 
 
 def test_with_a_trained_re_ranker_confidence_is_its_probability_and_orders_the_cards(

@@ -189,6 +189,9 @@ def test_train_data_builds_the_set_fits_and_ask_then_uses_it(
         saved = json.loads(out.read_text())
         assert saved["retrieval"]["features"] == list(RETRIEVAL_FEATURES)
         monkeypatch.setenv("HEALTHQA_RERANKER_PATH", str(out))
+        stats = CliRunner().invoke(main, ["--db", db, "stats", "--json"])
+        assert json.loads(stats.output)["ranking"].startswith("hybrid")  # the default stays
+        monkeypatch.setenv("HEALTHQA_RANKING", "reranked")  # the re-ranker is chosen by setting
         asked = CliRunner().invoke(main, ["--db", db, "ask", "why do I hiccup?", "--json"])
         assert asked.exit_code == 0, asked.output
         stats = CliRunner().invoke(main, ["--db", db, "stats", "--json"])
