@@ -25,7 +25,7 @@ def test_the_page_and_the_api_render_one_dict(demo_db: Path) -> None:
     site = Site(web_library(demo_db))
     page = views.article_page(site, "what-causes-leg-cramps-in-late-pregnancy", "https://x.org")
     assert page["canonical"] == "https://x.org/articles/what-causes-leg-cramps-in-late-pregnancy"
-    keys = {"article", "description", "urgency", "previous", "next", "related", "canonical"}
+    keys = {"article", "description", "urgency", "previous", "next", "related", "also", "canonical"}
     assert set(page) == keys | {"jsonld"}
     assert "</script" not in page["jsonld"]
     with pytest.raises(NotFound):

@@ -199,6 +199,22 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        8,
+        "readers' answers to 'Was this page helpful?'",
+        (
+            # No reader account and nothing about the reader: the answer, an optional comment
+            # and when. Rate limits are the web app's (per client, in memory).
+            """CREATE TABLE feedback (
+                id {id},
+                article_id BIGINT NOT NULL REFERENCES articles(id),
+                helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+                comment TEXT NOT NULL DEFAULT '',
+                created TEXT NOT NULL
+            )""",
+            "CREATE INDEX feedback_article ON feedback (article_id)",
+        ),
+    ),
 )
 
 

@@ -38,6 +38,8 @@ from healthqa.store.base import (
     Change,
     Conflict,
     Duplicate,
+    Feedback,
+    FeedbackCount,
     NotFound,
     RelatedOverride,
     Store,
@@ -404,6 +406,16 @@ class SQLiteStore(Store):
         )
         return [ArticleSummary(*row) for row in rows]
 
+    def same_question(self, article_id: int) -> list[ArticleSummary]:
+        rows = self._conn.execute(
+            "SELECT a.id, a.slug, a.title, a.question_type, s.name FROM articles a "
+            "JOIN articles me ON me.title_key = a.title_key "
+            "JOIN sources s ON s.id = a.source_id "
+            "WHERE me.id = ? AND a.id <> me.id AND a.status = 'published' ORDER BY a.id",
+            (article_id,),
+        )
+        return [ArticleSummary(*row) for row in rows]
+
     def topics(self) -> list[Topic]:
         rows = self._conn.execute(
             """SELECT t.id, t.slug, t.name, t.synonyms, t.category,
@@ -477,6 +489,30 @@ class SQLiteStore(Store):
         }
         counts["database"] = self.url
         return counts
+
+    # Readers' feedback -----------------------------------------------------------------------
+
+    def add_feedback(self, article_id: int, helpful: bool, comment: str, created: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO feedback (article_id, helpful, comment, created) VALUES (?, ?, ?, ?)",
+                (article_id, 1 if helpful else 0, comment, created),
+            )
+
+    def feedback_counts(self, article_id: int | None = None) -> list[FeedbackCount]:
+        sql, params = build_feedback_counts_query(article_id)
+        return [FeedbackCount(*row) for row in self._conn.execute(sql, params)]
+
+    def feedback(self, article_id: int | None = None, limit: int = 100) -> list[Feedback]:
+        where, params = (
+            ("article_id = ?", [article_id]) if article_id is not None else ("comment <> ''", [])
+        )
+        rows = self._conn.execute(
+            f"SELECT article_id, helpful, comment, created FROM feedback WHERE {where} "
+            "ORDER BY created DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [Feedback(r[0], bool(r[1]), r[2], r[3]) for r in rows]
 
     # Vectors ------------------------------------------------------------------------------
 
@@ -712,6 +748,19 @@ def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str,
         params.append(date.today().isoformat())
     columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
     return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
+
+
+def build_feedback_counts_query(article_id: int | None) -> tuple[str, list[Any]]:
+    """Yes, no and comment counts per article; the least helpful (most "no" answers) first."""
+    where, params = ("WHERE f.article_id = ?", [article_id]) if article_id is not None else ("", [])
+    sql = f"""SELECT a.id, a.slug, a.title,
+                 SUM(CASE WHEN f.helpful = 1 THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN f.helpful = 0 THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN f.comment <> '' THEN 1 ELSE 0 END)
+              FROM feedback f JOIN articles a ON a.id = f.article_id {where}
+              GROUP BY a.id, a.slug, a.title
+              ORDER BY 5 DESC, 4, a.id"""
+    return sql, params
 
 
 def _content_columns(article: CleanArticle) -> dict[str, Any]:

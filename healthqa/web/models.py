@@ -79,6 +79,14 @@ class Urgency(BaseModel):
     rules: list[str] = Field(description="Every rule that fired, the deciding one first.")
 
 
+class SameQuestion(BaseModel):
+    id: int
+    slug: str
+    url: str
+    title: str
+    source: str = Field(description="The source's full name.")
+
+
 class ArticlePage(BaseModel):
     article: ArticleFull
     description: str = Field(description="The answer's first sentence, for a summary.")
@@ -86,6 +94,9 @@ class ArticlePage(BaseModel):
     previous: RelatedItem | None
     next: RelatedItem | None
     related: list[RelatedItem]
+    also: list[SameQuestion] = Field(
+        description="Other articles asking the same question; lists show the question once."
+    )
     canonical: str
 
 
@@ -142,13 +153,19 @@ class SearchPage(BaseModel):
     query: str
     page: int
     per_page: int
-    total: int = Field(description="How many articles match in all.")
+    total: int = Field(
+        description="How many questions match well: each question once, scoring at least half "
+        "the best, looking at most 100 deep."
+    )
     pages: int
     results: list[SearchResult]
     did_you_mean: str | None
     previous_page: int | None
     next_page: int | None
     urgency: Urgency | None
+    corrected: str | None = Field(
+        description="The words as searched, when a misspelt word was corrected."
+    )
 
 
 class Passage(BaseModel):

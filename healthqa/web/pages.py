@@ -90,8 +90,10 @@ async def search(
     request: Request,
     q: Annotated[str, Query(max_length=2000)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    correct: bool = True,
 ) -> HTMLResponse:
-    return render(request, "search.html", views.search_page(_site(request), q, page))
+    found = views.search_page(_site(request), q, page, correct)
+    return render(request, "search.html", found | {"correct": correct})
 
 
 async def ask(request: Request, q: Annotated[str, Query(max_length=2000)] = "") -> HTMLResponse:

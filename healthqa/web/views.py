@@ -15,16 +15,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from healthqa.answers import ask, no_answer
-from healthqa.articles import Article, Topic, article_path, teaser
+from healthqa.articles import Article, Topic, article_path, teaser, title_key
 from healthqa.clean import lead_sentence
-from healthqa.recommend import Related, neighbours, related, topic_order_key
-from healthqa.safety import Numbers, assess, assess_article, review_status
+from healthqa.recommend import (
+    Related,
+    distinct_questions,
+    neighbours,
+    related,
+    topic_order_key,
+)
+from healthqa.safety import Numbers, assess, assess_article, demote_overdue, review_status
+from healthqa.search import Result, question_query
 from healthqa.store import ArticleFilter, NotFound
+from healthqa.store.base import ArticleSummary
 from healthqa.web.site import Site
 from healthqa.web.snippets import snippet
-from healthqa.web.spelling import did_you_mean
+from healthqa.web.spelling import corrected_text, did_you_mean
 
 PER_PAGE = 10
+SCAN = 100  # the search page looks this deep: ten pages of results
+RELEVANCE_FLOOR = 0.5  # of the best score; below it a result shares little but a word
 TOPICS_ON_ONE_PAGE = 300  # more, and /topics shows one letter at a time
 RELATED_LIMIT = 12
 FEATURED = 6
@@ -145,6 +155,7 @@ def _topic_page(site: Site, slug: str) -> dict[str, Any]:
     if topic is None or topic.article_count == 0:
         raise NotFound(f"no topic {slug!r}")
     members = sorted(site.library.store.topic_articles(topic.id), key=topic_order_key)
+    members = distinct_questions(members)  # each question once; its page links the others
     groups: dict[str, list[dict[str, Any]]] = {}
     for member in members:
         label = question_type_label(member.question_type)
@@ -186,6 +197,18 @@ def _article_page(site: Site, key: str | int) -> dict[str, Any]:
         "previous": _related(around.previous) if around.previous else None,
         "next": _related(around.next) if around.next else None,
         "related": [_related(item) for item in related(store, index, article.id, RELATED_LIMIT)],
+        "also": [_also(other) for other in store.same_question(article.id)],
+    }
+
+
+def _also(other: ArticleSummary) -> dict[str, Any]:
+    """Another article asking the same question, named by its source ("also from ...")."""
+    return {
+        "id": other.id,
+        "slug": other.slug,
+        "title": other.title,
+        "url": article_url(other.slug),
+        "source": SOURCE_NAMES.get(other.source, other.source),
     }
 
 
@@ -202,22 +225,53 @@ def related_list(site: Site, article_id: int, limit: int = RELATED_LIMIT) -> dic
     return {"article_id": article_id, "related": longer}
 
 
-def search_page(site: Site, query: str, page: int = 1) -> dict[str, Any]:
-    """One page of results for `query`, with snippets, the total and a spelling suggestion."""
+def search_page(site: Site, query: str, page: int = 1, correct: bool = True) -> dict[str, Any]:
+    """One page of results for `query`, with snippets, the count and spelling help.
+
+    Results are the keyword search's (`Search.page`'s ranking), looked at up to `SCAN` deep,
+    kept while they score at least `RELEVANCE_FLOOR` of the best, and each question shown once
+    (the first of the articles sharing a `title_key`). `total` counts those: a count a reader
+    can trust, not every article that uses one of the words. With `correct` off, misspelt
+    words are searched as typed.
+    """
     text = query.strip()
     if not text:
-        return _search_result(query, page, [], 0, None) | {"urgency": None}
-    found, total = site.library.search.page(text, PER_PAGE, (page - 1) * PER_PAGE)
+        return _search_result(query, page, [], 0, None) | {"urgency": None, "corrected": None}
+    found = _distinct(_floored(_ranked(site, text, correct)))
+    start = (page - 1) * PER_PAGE
     results = [
         summary(r.article)
         | {"score": round(r.score, 4), "snippet_html": snippet(r.article.body_text, text)}
-        for r in found
+        for r in found[start : start + PER_PAGE]
     ]
-    suggestion = did_you_mean(site, text) if total == 0 else None
+    suggestion = did_you_mean(site, text) if not found else None
     notice = assess(text, _numbers(site))
-    return _search_result(query, page, results, total, suggestion) | {
-        "urgency": notice.to_dict() if notice else None
+    return _search_result(query, page, results, len(found), suggestion) | {
+        "urgency": notice.to_dict() if notice else None,
+        "corrected": corrected_text(site, text) if correct and found else None,
     }
+
+
+def _ranked(site: Site, text: str, correct: bool) -> list[Result]:
+    """The keyword ranking the search page uses (`Search.page`), with or without correction."""
+    search = site.library.search
+    if correct:
+        return search.page(text, SCAN)[0]
+    hits, _ = search.index.search_page(question_query(text, None, search.vocabulary), SCAN, 0)
+    found = [Result(search.store.get_article(hit.article_id), hit.score) for hit in hits]
+    return demote_overdue(found, lambda result: result.article, lambda result: result.score)
+
+
+def _floored(results: list[Result]) -> list[Result]:
+    best = max((r.score for r in results), default=0.0)
+    return [r for r in results if r.score >= RELEVANCE_FLOOR * best]
+
+
+def _distinct(results: list[Result]) -> list[Result]:
+    shown: dict[str, Result] = {}
+    for result in results:
+        shown.setdefault(title_key(result.article.title), result)
+    return list(shown.values())
 
 
 def _search_result(
