@@ -30,7 +30,7 @@ from healthqa.library import Library, coverage_note
 from healthqa.recommend import neighbours, related
 from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
-from healthqa.store import ArticleFilter, StoreError
+from healthqa.store import ArticleFilter, NotFound, StoreError
 
 # Commands that may create the database; every other one only opens one that exists.
 CREATING = frozenset({"init", "import", "eval", "train"})
@@ -210,10 +210,12 @@ def articles_list(
 def articles_show(obj: Context, key: str, as_json: bool) -> None:
     """Show one article with its previous/next and recommended links.
 
+    An address from before titles were tidied (what-is-are-glaucoma) finds the article too.
+
     Example: healthqa articles show what-causes-leg-cramps-in-late-pregnancy
     """
     with _errors():
-        article = obj.store.get_article(key)
+        article = _article_or_alias(obj, key)
     notice = assess_article(article, Numbers.from_settings(obj.settings))
     if as_json:
         extra = {"review": review_status(article), "urgency": notice.to_dict() if notice else None}
@@ -222,6 +224,18 @@ def articles_show(obj: Context, key: str, as_json: bool) -> None:
     if notice:
         click.echo(format_notice(notice) + "\n")
     click.echo(_format_article(article))
+
+
+def _article_or_alias(obj: Context, key: str) -> Article:
+    """The article `key` names, or the one an old slug of it names (said on stderr)."""
+    try:
+        return obj.store.get_article(key)
+    except NotFound:
+        moved = obj.store.slug_alias(key)
+        if moved is None:
+            raise
+        click.echo(f"{key} is now {moved}", err=True)
+        return obj.store.get_article(moved)
 
 
 @articles.command("revisions")

@@ -172,3 +172,24 @@ def test_hostile_input_never_breaks_the_api(client: Any) -> None:
         for endpoint in ("search", "ask"):
             response = client.get(f"/api/v1/{endpoint}", params={"q": q})
             assert response.status_code == 200, (endpoint, q, response.text)
+
+
+def test_an_old_slug_moves_permanently_in_the_api_too(fixtures: Any, tmp_path: Any) -> None:
+    from conftest import web_library
+    from fastapi.testclient import TestClient
+
+    from healthqa.imports import import_paths
+    from healthqa.store import open_store
+    from healthqa.web import create_app
+
+    db = open_store(str(tmp_path / "tidy.db"))
+    import_paths(db, [str(fixtures / "medquad")], workers=0)
+    db.close()
+    with TestClient(create_app(web_library(tmp_path / "tidy.db"))) as made:
+        moved = made.get("/api/v1/articles/what-is-are-hiccups", follow_redirects=False)
+        assert moved.status_code == 301
+        assert moved.headers["location"] == "/api/v1/articles/what-are-hiccups"
+        assert made.get("/api/v1/articles/what-is-are-hiccups").json()["article"]["title"] == (
+            "What are Hiccups?"
+        )
+        assert made.get("/api/v1/articles/what-is-are-nothing").status_code == 404
