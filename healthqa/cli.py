@@ -965,6 +965,55 @@ def tokens_revoke(obj: Context, key: str) -> None:
 # Helpers ----------------------------------------------------------------------------------
 
 
+@main.group("feedback")
+def feedback_() -> None:
+    """What readers answered to "Was this page helpful?" on article pages.
+
+    Example: healthqa feedback report --limit 20
+    """
+
+
+@feedback_.command("report")
+@click.option("--article", "key", metavar="ID_OR_SLUG", help="One article's answers only.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="How many articles and comments to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def feedback_report(obj: Context, key: str | None, limit: int, as_json: bool) -> None:
+    """Articles readers found least helpful first (yes, no, comments), then the latest comments.
+
+    Example: healthqa feedback report --article what-is-glaucoma
+    """
+    with _errors():
+        article_id = _article_or_alias(obj, key).id if key else None
+        counts = obj.store.feedback_counts(article_id)[:limit]
+        comments = obj.store.feedback(article_id, limit)
+    if as_json:
+        _print_json(
+            {"articles": [c.to_dict() for c in counts], "comments": [c.to_dict() for c in comments]}
+        )
+        return
+    if not counts:
+        click.echo("No feedback yet.", err=True)
+        return
+    click.echo(f"{'yes':>5} {'no':>5} {'notes':>5}  article")
+    for count in counts:
+        click.echo(
+            f"{count.yes:>5} {count.no:>5} {count.comments:>5}  {count.article_id:>7} {count.slug}"
+        )
+    for item in comments:
+        if item.comment:
+            said = "helpful" if item.helpful else "not helpful"
+            click.echo(
+                f"\n{item.created[:16]}  article {item.article_id}, {said}:\n  {item.comment}"
+            )
+
+
 def demo_path() -> Path:
     """The folder of bundled demo articles (Markdown), inside the installed package."""
     return Path(__file__).parent / "demo"

@@ -426,3 +426,31 @@ def test_an_editors_title_leaves_the_sources_title_as_it_was(store: Store) -> No
     edited = article(title="Why do I get hiccups?", source_title="Why do I get hiccups?")
     store.update_article(first, edited, 1, "editor", "clearer")
     assert store.get_article(first).source_title == "what causes hiccups ?"
+
+
+def test_feedback_is_kept_per_article_and_counted_least_helpful_first(store: Store) -> None:
+    ids = store.save_batch([article("a1"), article("a2", "What stops hiccups?")], "t", "r")
+    first, second = ids.article_ids
+    store.add_feedback(first, True, "", "2026-12-01T10:00:00+00:00")
+    store.add_feedback(second, False, "Too short.", "2026-12-01T11:00:00+00:00")
+    store.add_feedback(second, True, "", "2026-12-01T12:00:00+00:00")
+    counts = store.feedback_counts()
+    assert [(c.article_id, c.yes, c.no, c.comments) for c in counts] == [
+        (second, 1, 1, 1),
+        (first, 1, 0, 0),
+    ]
+    assert [f.comment for f in store.feedback()] == ["Too short."]  # comments only
+    assert [f.helpful for f in store.feedback(second)] == [True, False]  # newest first
+    assert store.feedback_counts(first)[0].slug == "what-causes-hiccups"
+
+
+def test_same_question_finds_the_other_answers_to_one_title(store: Store) -> None:
+    made = [
+        article("a1"),
+        article("a2", "What causes Hiccups ?", source="Other"),
+        article("a3", "What stops hiccups?"),
+    ]
+    first, second, _ = store.save_batch(made, "t", "r").article_ids
+    assert [(s.id, s.source) for s in store.same_question(first)] == [(second, "Other")]
+    store.set_status(second, "retired", "t", "r")
+    assert store.same_question(first) == []

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from healthqa.ingest import is_web_url
 from healthqa.store import NotFound
 from healthqa.web import views
+from healthqa.web.feedback import THANKS, post_feedback
 from healthqa.web.site import Site
 
 HERE = Path(__file__).parent
@@ -63,7 +64,11 @@ async def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", views.home(_site(request)))
 
 
-async def article(request: Request, slug: str) -> Response:
+async def article(
+    request: Request,
+    slug: str,
+    feedback: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     site = _site(request)
     try:
         page = views.article_page(site, slug, base_url(request))
@@ -72,7 +77,7 @@ async def article(request: Request, slug: str) -> Response:
         if moved is None:
             raise
         return RedirectResponse(views.article_url(moved), status_code=301)
-    return render(request, "article.html", page)
+    return render(request, "article.html", page | {"thanks": feedback == THANKS})
 
 
 async def topics(
@@ -122,9 +127,19 @@ ROUTES: list[tuple[str, Any, str]] = [
 ]
 
 
+# Forms a page posts (each works without JavaScript and answers with a redirect).
+POST_ROUTES: list[tuple[str, Any, str]] = [
+    ("/articles/{slug}/feedback", post_feedback, "feedback"),
+]
+
+
 def routes() -> list[APIRoute]:
-    """The pages' routes, from `ROUTES` (kept out of the OpenAPI document)."""
-    return [
+    """The pages' routes, from `ROUTES` and `POST_ROUTES` (kept out of the OpenAPI document)."""
+    posts = [
+        APIRoute(path, endpoint, methods=["POST"], name=name, include_in_schema=False)
+        for path, endpoint, name in POST_ROUTES
+    ]
+    return posts + [
         APIRoute(
             path,
             endpoint,
