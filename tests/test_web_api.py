@@ -193,3 +193,24 @@ def test_an_old_slug_moves_permanently_in_the_api_too(fixtures: Any, tmp_path: A
             "What are Hiccups?"
         )
         assert made.get("/api/v1/articles/what-is-are-nothing").status_code == 404
+
+
+def test_suggestions_offer_topics_then_titles_for_each_word_typed(client: Any) -> None:
+    found = client.get("/api/v1/suggest", params={"q": "leg cra"}).json()
+    texts = [s["text"] for s in found["suggestions"]]
+    assert "What causes leg cramps in late pregnancy?" in texts
+    assert all(s["url"].startswith(("/articles/", "/topics/")) for s in found["suggestions"])
+    topics = client.get("/api/v1/suggest", params={"q": "meno"}).json()["suggestions"]
+    assert topics[0] == {"text": "Menopause", "kind": "topic", "url": "/topics/menopause"}
+    assert len(topics) <= 8
+    assert client.get("/api/v1/suggest", params={"q": "m"}).json()["suggestions"] == []
+    assert client.get("/api/v1/suggest", params={"q": "zzzq"}).json()["suggestions"] == []
+
+
+def test_the_suggestion_script_is_the_sites_own_and_pages_work_without_it(client: Any) -> None:
+    script = client.get("/static/suggest.js")
+    assert script.status_code == 200 and "/api/v1/suggest" in script.text
+    page = client.get("/")
+    assert '<script src="/static/suggest.js" defer></script>' in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert 'action="/search"' in page.text  # the form works on its own

@@ -128,6 +128,13 @@ async def search(
     return views.search_page(s, q, page, correct)
 
 
+async def suggest(
+    s: SiteDep, q: Annotated[str, Query(max_length=200, description="What has been typed.")]
+) -> dict[str, Any]:
+    """Up to 8 topic names and article titles for the search box, as a reader types."""
+    return views.suggestions(s, q)
+
+
 async def ask(
     s: SiteDep, q: Question, limit: Annotated[int, Query(ge=1, le=10)] = 3
 ) -> dict[str, Any]:
@@ -147,6 +154,7 @@ ROUTES: list[tuple[str, Any, type, str]] = [
     ("/topics", list_topics, models.TopicList, "topics"),
     ("/topics/{slug}", get_topic, models.TopicPage, "topic"),
     ("/search", search, models.SearchPage, "search"),
+    ("/suggest", suggest, models.Suggestions, "suggest"),
     ("/ask", ask, models.AskPage, "ask"),
     ("/stats", stats, models.Stats, "stats"),
 ]

@@ -168,6 +168,17 @@ class SearchPage(BaseModel):
     )
 
 
+class Suggestion(BaseModel):
+    text: str
+    kind: Literal["topic", "article"]
+    url: str
+
+
+class Suggestions(BaseModel):
+    query: str
+    suggestions: list[Suggestion] = Field(description="Topics first, then article titles.")
+
+
 class Passage(BaseModel):
     text: str
     items: list[str] = Field(description="A quoted list, item by item.")

@@ -33,6 +33,8 @@ from healthqa.web.snippets import snippet
 from healthqa.web.spelling import corrected_text, did_you_mean
 
 PER_PAGE = 10
+SUGGESTIONS = 8
+_WORD = re.compile(r"[^\W_]+")
 SCAN = 100  # the search page looks this deep: ten pages of results
 RELEVANCE_FLOOR = 0.5  # of the best score; below it a result shares little but a word
 TOPICS_ON_ONE_PAGE = 300  # more, and /topics shows one letter at a time
@@ -289,6 +291,44 @@ def _search_result(
         "previous_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pages else None,
     }
+
+
+def suggestions(site: Site, typed: str, limit: int = SUGGESTIONS) -> dict[str, Any]:
+    """Topic names, then article titles (each question once), that have a word starting with
+    each word typed: "glau" -> "Glaucoma", "What is glaucoma?". Two letters at least."""
+    wanted = _WORD.findall(typed.casefold())
+    found: list[dict[str, Any]] = []
+    if len("".join(wanted)) >= 2:
+        for entry in site.cached("suggestions", lambda: _suggestion_entries(site), expires=False):
+            if all(any(word.startswith(w) for word in entry[0]) for w in wanted):
+                found.append(entry[1])
+                if len(found) >= limit:
+                    break
+    return {"query": typed, "suggestions": found}
+
+
+def _suggestion_entries(site: Site) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    store = site.library.store
+    topics = sorted(store.topics(), key=lambda t: -t.article_count)
+    entries = [
+        (
+            tuple(_WORD.findall(" ".join([t.name, *t.synonyms]).casefold())),
+            {"text": t.name, "kind": "topic", "url": topic_url(t.slug)},
+        )
+        for t in topics
+        if t.article_count
+    ]
+    titles: dict[str, Article] = {}
+    for article in store.iter_articles(ArticleFilter(status="published")):
+        titles.setdefault(title_key(article.title), article)
+    entries += [
+        (
+            tuple(_WORD.findall(a.title.casefold())),
+            {"text": a.title, "kind": "article", "url": article_url(a.slug)},
+        )
+        for a in sorted(titles.values(), key=lambda a: (len(a.title), a.title))
+    ]
+    return entries
 
 
 def ask_page(site: Site, question: str, limit: int = 3) -> dict[str, Any]:
