@@ -475,3 +475,22 @@ def test_a_corrected_search_says_so_and_links_the_words_as_typed(client: Any) ->
     assert not page(client, "/search?q=pregnancy+cramps").xpath("//p[@class='corrected']")
     api = client.get("/api/v1/search?q=pregnancy+crampz").json()
     assert api["corrected"] == "pregnancy cramps"
+
+
+def test_a_merged_topics_old_address_moves_to_the_topic_it_joined(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for key, topic in (("t1", "Kidney Stones"), ("t2", "kidney stone")):
+        (folder / f"{key}.md").write_text(
+            f'---\nid: {key}\ntitle: "About {key}"\ntopic: {topic}\n---\nStones form.\n'
+        )
+    db = tmp_path / "merged.db"
+    store = open_store(str(db))
+    import_paths(store, [str(folder)], workers=0)
+    store.close()
+    with TestClient(create_app(web_library(db)), raise_server_exceptions=False) as client:
+        root = page(client, "/topics/kidney-stones")
+        assert texts(root, "//p[@class='also-called']") == ["Also called: kidney stone"]
+        moved = client.get("/topics/kidney-stone", follow_redirects=False)
+        assert (moved.status_code, moved.headers["location"]) == (301, "/topics/kidney-stones")
+        assert client.get("/topics/no-such-topic").status_code == 404

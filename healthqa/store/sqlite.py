@@ -47,7 +47,7 @@ from healthqa.store.base import (
     StoreError,
     Token,
 )
-from healthqa.store.migrations import MIGRATIONS, statements
+from healthqa.store.migrations import MIGRATIONS, statements, topic_key
 
 BUSY_TIMEOUT_MS = 10_000
 _CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.
@@ -107,6 +107,8 @@ class SQLiteStore(Store):
                     continue
                 for statement in statements(migration, self.DIALECT):
                     db.execute(statement)
+                if migration.run is not None:
+                    migration.run(db)
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     (migration.number, migration.name, _now()),
@@ -564,7 +566,7 @@ class _BatchWriter:
         self.author = author
         self.reason = reason
         self.now = _now()
-        self.topics: dict[str, tuple[int, list[str], str | None]] = {}
+        self.topics: dict[str, tuple[int, str, list[str], str | None]] = {}
         self.revisions: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
         self.links: list[tuple[Any, ...]] = []
@@ -640,18 +642,24 @@ class _BatchWriter:
         """The topic's id, created or given new synonyms as needed (cached for the batch)."""
         if topic is None:
             return None
-        cached = self.topics.get(topic.slug)
+        key = topic_key(topic.name)  # "Tumors" and "tumor" are one topic
+        cached = self.topics.get(key)
         if cached is None:
-            cached = _topic_row(self.db, topic)
-        topic_id, synonyms, category = cached
-        merged = synonyms + [s for s in topic.synonyms if s not in synonyms]
+            cached = _topic_row(self.db, topic, key)
+        topic_id, name, synonyms, category = cached
+        known = {n.casefold() for n in [name, *synonyms]}
+        merged = list(synonyms)
+        for other in (topic.name, *topic.synonyms):  # its other names: "also called"
+            if other.casefold() not in known:
+                known.add(other.casefold())
+                merged.append(other)
         if merged != synonyms or (topic.category and not category):
             category = category or topic.category
             self.db.execute(
                 "UPDATE topics SET synonyms = ?, category = ? WHERE id = ?",
                 (json.dumps(merged), category, topic_id),
             )
-        self.topics[topic.slug] = (topic_id, merged, category)
+        self.topics[key] = (topic_id, name, merged, category)
         return topic_id
 
     def flush(self) -> None:
@@ -687,17 +695,23 @@ def _active_token(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
     return row
 
 
-def _topic_row(db: sqlite3.Connection, topic: TopicRecord) -> tuple[int, list[str], str | None]:
+def _topic_row(
+    db: sqlite3.Connection, topic: TopicRecord, key: str
+) -> tuple[int, str, list[str], str | None]:
+    """The topic with this slug or key (id, name, synonyms, category), created if none."""
     row = db.execute(
-        "SELECT id, synonyms, category FROM topics WHERE slug = ?", (topic.slug,)
+        "SELECT id, name, synonyms, category FROM topics WHERE slug = ? OR name_key = ? "
+        "ORDER BY CASE WHEN slug = ? THEN 0 ELSE 1 END, id LIMIT 1",
+        (topic.slug, key, topic.slug),
     ).fetchone()
     if row is not None:
-        return int(row[0]), json.loads(row[1]), row[2]
+        return int(row[0]), row[1], json.loads(row[2]), row[3]
     cursor = db.execute(
-        "INSERT INTO topics (slug, name, synonyms, category) VALUES (?, ?, ?, ?) RETURNING id",
-        (topic.slug, topic.name, json.dumps(list(topic.synonyms)), topic.category),
+        "INSERT INTO topics (slug, name, name_key, synonyms, category) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        (topic.slug, topic.name, key, json.dumps(list(topic.synonyms)), topic.category),
     )
-    return int(cursor.fetchone()[0]), list(topic.synonyms), topic.category
+    return int(cursor.fetchone()[0]), topic.name, list(topic.synonyms), topic.category
 
 
 def _source_id(db: sqlite3.Connection, name: str) -> int:

@@ -87,8 +87,16 @@ async def topics(
     return render(request, "topics.html", index)
 
 
-async def topic(request: Request, slug: str) -> HTMLResponse:
-    return render(request, "topic.html", views.topic_page(_site(request), slug))
+async def topic(request: Request, slug: str) -> Response:
+    site = _site(request)
+    try:
+        page = views.topic_page(site, slug)
+    except NotFound:
+        moved = views.topic_moved(site, slug)  # a topic merged into one of the same name
+        if moved is None:
+            raise
+        return RedirectResponse(views.topic_url(moved), status_code=301)
+    return render(request, "topic.html", page)
 
 
 async def search(

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from healthqa.answers import ask, no_answer
-from healthqa.articles import Article, Topic, article_path, teaser, title_key
+from healthqa.articles import Article, Topic, article_path, slugify, teaser, title_key
 from healthqa.clean import lead_sentence
 from healthqa.recommend import (
     Related,
@@ -174,6 +174,15 @@ def _topic_page(site: Site, slug: str) -> dict[str, Any]:
         "topic": _topic(topic),
         "groups": [{"question_type": label, "articles": items} for label, items in groups.items()],
     }
+
+
+def topic_moved(site: Site, slug: str) -> str | None:
+    """The slug of the topic that `slug` was merged into (its old name is now "also
+    called"), or None."""
+    for topic in site.library.store.topics():
+        if topic.article_count and any(slugify(name) == slug for name in topic.synonyms):
+            return topic.slug
+    return None
 
 
 def article_page(site: Site, key: str | int, base_url: str = "") -> dict[str, Any]:
