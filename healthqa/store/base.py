@@ -122,6 +122,7 @@ class ArticleSummary:
     title: str
     question_type: str | None
     source: str = ""
+    teaser: str = ""
 
 
 @dataclass(frozen=True)

@@ -410,7 +410,7 @@ class SQLiteStore(Store):
 
     def same_question(self, article_id: int) -> list[ArticleSummary]:
         rows = self._conn.execute(
-            "SELECT a.id, a.slug, a.title, a.question_type, s.name FROM articles a "
+            "SELECT a.id, a.slug, a.title, a.question_type, s.name, a.teaser FROM articles a "
             "JOIN articles me ON me.title_key = a.title_key "
             "JOIN sources s ON s.id = a.source_id "
             "WHERE me.id = ? AND a.id <> me.id AND a.status = 'published' ORDER BY a.id",

@@ -85,6 +85,7 @@ class SameQuestion(BaseModel):
     url: str
     title: str
     source: str = Field(description="The source's full name.")
+    teaser: str = Field(description="The answer's first words: one source may answer twice.")
 
 
 class ArticlePage(BaseModel):

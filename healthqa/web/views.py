@@ -220,6 +220,7 @@ def _also(other: ArticleSummary) -> dict[str, Any]:
         "title": other.title,
         "url": article_url(other.slug),
         "source": SOURCE_NAMES.get(other.source, other.source),
+        "teaser": other.teaser,
     }
 
 
