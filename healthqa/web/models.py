@@ -167,6 +167,9 @@ class SearchPage(BaseModel):
     corrected: str | None = Field(
         description="The words as searched, when a misspelt word was corrected."
     )
+    more: bool = Field(
+        description="More match as well as these: the search looked 100 deep and all matched."
+    )
 
 
 class Suggestion(BaseModel):

@@ -248,8 +248,11 @@ def search_page(site: Site, query: str, page: int = 1, correct: bool = True) -> 
     """
     text = query.strip()
     if not text:
-        return _search_result(query, page, [], 0, None) | {"urgency": None, "corrected": None}
-    found = _distinct(_floored(_ranked(site, text, correct)))
+        empty = {"urgency": None, "corrected": None, "more": False}
+        return _search_result(query, page, [], 0, None) | empty
+    ranked = _ranked(site, text, correct)
+    kept = _floored(ranked)
+    found = _distinct(kept)
     start = (page - 1) * PER_PAGE
     results = [
         summary(r.article)
@@ -261,6 +264,7 @@ def search_page(site: Site, query: str, page: int = 1, correct: bool = True) -> 
     return _search_result(query, page, results, len(found), suggestion) | {
         "urgency": notice.to_dict() if notice else None,
         "corrected": corrected_text(site, text) if correct and found else None,
+        "more": len(ranked) == SCAN and len(kept) == SCAN,  # the floor was not reached
     }
 
 
