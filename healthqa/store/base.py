@@ -303,6 +303,10 @@ class Store(ABC):
         """The published articles of one topic, without bodies, in id order."""
 
     @abstractmethod
+    def titles(self) -> list[ArticleSummary]:
+        """Every published article without its body, in id order (for suggestions)."""
+
+    @abstractmethod
     def same_question(self, article_id: int) -> list[ArticleSummary]:
         """The other published articles asking the same question (the same `title_key`), in
         id order, with their sources: MedQuAD's sources overlap."""

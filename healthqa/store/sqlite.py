@@ -408,6 +408,13 @@ class SQLiteStore(Store):
         )
         return [ArticleSummary(*row) for row in rows]
 
+    def titles(self) -> list[ArticleSummary]:
+        rows = self._conn.execute(
+            "SELECT id, slug, title, question_type FROM articles WHERE status = 'published' "
+            "ORDER BY id"
+        )
+        return [ArticleSummary(*row) for row in rows]
+
     def same_question(self, article_id: int) -> list[ArticleSummary]:
         rows = self._conn.execute(
             "SELECT a.id, a.slug, a.title, a.question_type, s.name, a.teaser FROM articles a "

@@ -322,25 +322,23 @@ def suggestions(site: Site, typed: str, limit: int = SUGGESTIONS) -> dict[str, A
 
 
 def _suggestion_entries(site: Site) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Topics by name (largest first), then titles (each question once, shortest first)."""
     store = site.library.store
-    topics = sorted(store.topics(), key=lambda t: -t.article_count)
+    topics = sorted((t for t in store.topics() if t.article_count), key=lambda t: -t.article_count)
     entries = [
         (
-            tuple(_WORD.findall(" ".join([t.name, *t.synonyms]).casefold())),
+            tuple(_WORD.findall(t.name.casefold())),
             {"text": t.name, "kind": "topic", "url": topic_url(t.slug)},
         )
         for t in topics
-        if t.article_count
     ]
-    titles: dict[str, Article] = {}
-    for article in store.iter_articles(ArticleFilter(status="published")):
-        titles.setdefault(title_key(article.title), article)
+    titles = distinct_questions(store.titles())
     entries += [
         (
             tuple(_WORD.findall(a.title.casefold())),
             {"text": a.title, "kind": "article", "url": article_url(a.slug)},
         )
-        for a in sorted(titles.values(), key=lambda a: (len(a.title), a.title))
+        for a in sorted(titles, key=lambda a: (len(a.title), a.title))
     ]
     return entries
 
