@@ -442,6 +442,10 @@ def test_every_list_shows_a_question_once_and_the_article_links_the_others(
         topic = texts(page(client, "/topics/glaucoma"), "//main//ul[@class='link-list']//a")
         assert [t.casefold().rstrip(" ?") for t in topic].count("what is glaucoma") == 1
         assert len(topic) == 3
+        listed = texts(page(client, "/topics"), "//main//li[a[text()='Glaucoma']]")
+        assert listed == ["Glaucoma (3)"]  # questions, not articles
+        counted = client.get("/api/v1/topics/glaucoma").json()["topic"]
+        assert (counted["article_count"], counted["question_count"]) == (6, 3)
         first = page(client, "/articles/what-is-glaucoma")
         also = texts(first, "//section[@id='also']//a")
         assert also == [  # each says which answer it is: one source may answer twice

@@ -303,6 +303,10 @@ class Store(ABC):
         """The published articles of one topic, without bodies, in id order."""
 
     @abstractmethod
+    def question_counts(self) -> dict[int, int]:
+        """Topic id -> how many different questions (`title_key`s) its published articles ask."""
+
+    @abstractmethod
     def titles(self) -> list[ArticleSummary]:
         """Every published article without its body, in id order (for suggestions)."""
 

@@ -29,7 +29,8 @@ _WORD = re.compile(r"[^\W_]+")
 def topic_key(name: str) -> str:
     """A topic's name with case, plural and word order ignored: "Gastrointestinal Stromal
     Tumors", "gastrointestinal stromal tumor" and "Stromal tumor, gastrointestinal" are one."""
-    return " ".join(sorted(_singular(word) for word in _WORD.findall(name.casefold())))
+    words = sorted(_singular(word) for word in _WORD.findall(name.casefold()))
+    return " ".join(words) or name.strip()  # a name of no words is its own key
 
 
 def _singular(word: str) -> str:

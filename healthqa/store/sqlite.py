@@ -408,6 +408,13 @@ class SQLiteStore(Store):
         )
         return [ArticleSummary(*row) for row in rows]
 
+    def question_counts(self) -> dict[int, int]:
+        rows = self._conn.execute(
+            "SELECT topic_id, COUNT(DISTINCT title_key) FROM articles "
+            "WHERE status = 'published' AND topic_id IS NOT NULL GROUP BY topic_id"
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
     def titles(self) -> list[ArticleSummary]:
         rows = self._conn.execute(
             "SELECT id, slug, title, question_type FROM articles WHERE status = 'published' "

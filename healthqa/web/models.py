@@ -121,6 +121,9 @@ class TopicOut(BaseModel):
     synonyms: list[str] = Field(description='Its "also called" names.')
     category: str | None
     article_count: int
+    question_count: int = Field(
+        description="Different questions: articles asking the same question count once."
+    )
 
 
 class TopicList(BaseModel):

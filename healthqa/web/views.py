@@ -129,9 +129,7 @@ def topics_index(
     if letter is not None and (len(letter) != 1 or not letter.isalpha()):
         raise BadInput("letter must be one letter, A to Z", "letter")
     chosen = letter.upper() if letter else None
-    found = site.cached(
-        "topics", lambda: [_topic(t) for t in site.library.store.topics()], expires=False
-    )
+    found = site.cached("topics", lambda: _topics_with_questions(site), expires=False)
     if chosen is None and one_page is not None and len(found) > one_page:
         chosen = min((_initial(t["name"]) for t in found if t["article_count"]), default=None)
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -171,7 +169,7 @@ def _topic_page(site: Site, slug: str) -> dict[str, Any]:
             }
         )
     return {
-        "topic": _topic(topic),
+        "topic": _topic(topic, len(members)),
         "groups": [{"question_type": label, "articles": items} for label, items in groups.items()],
     }
 
@@ -480,7 +478,12 @@ def _related(item: Related) -> dict[str, Any]:
     return asdict(item) | {"id": item.article_id, "url": article_url(item.slug)}
 
 
-def _topic(topic: Topic) -> dict[str, Any]:
+def _topics_with_questions(site: Site) -> list[dict[str, Any]]:
+    counts = site.library.store.question_counts()
+    return [_topic(t, counts.get(t.id, 0)) for t in site.library.store.topics()]
+
+
+def _topic(topic: Topic, questions: int) -> dict[str, Any]:
     return {
         "id": topic.id,
         "slug": topic.slug,
@@ -489,6 +492,7 @@ def _topic(topic: Topic) -> dict[str, Any]:
         "synonyms": list(topic.synonyms),
         "category": topic.category,
         "article_count": topic.article_count,
+        "question_count": questions,
     }
 
 
