@@ -453,6 +453,11 @@ def test_every_list_shows_a_question_once_and_the_article_links_the_others(
             "Also from MedlinePlus An eye disease.",
             "Also from NEI Glaucoma harms the optic nerve.",
         ]
+        (mplus,) = first.xpath("//section[@id='also']//a[contains(., 'MedlinePlus')]/@href")
+        assert texts(page(client, mplus), "//section[@id='also']//a")[:2] == [
+            "Also from NIHSeniorHealth (1 of 2) Glaucoma harms the eye.",  # one source, twice
+            "Also from NIHSeniorHealth (2 of 2) Glaucoma, more.",
+        ]
         for other in first.xpath("//section[@id='also']//a/@href"):
             back = texts(page(client, other), "//section[@id='also']//a")
             assert len(back) == 3  # each of the four reaches the other three

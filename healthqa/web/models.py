@@ -86,6 +86,7 @@ class SameQuestion(BaseModel):
     title: str
     source: str = Field(description="The source's full name.")
     teaser: str = Field(description="The answer's first words: one source may answer twice.")
+    part: str | None = Field(description='"2 of 5" when the source answers more than once.')
 
 
 class ArticlePage(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -206,8 +207,23 @@ def _article_page(site: Site, key: str | int) -> dict[str, Any]:
         "previous": _related(around.previous) if around.previous else None,
         "next": _related(around.next) if around.next else None,
         "related": [_related(item) for item in related(store, index, article.id, RELATED_LIMIT)],
-        "also": [_also(other) for other in store.same_question(article.id)],
+        "also": _also_list(store.same_question(article.id)),
     }
+
+
+def _also_list(others: list[ArticleSummary]) -> list[dict[str, Any]]:
+    """The other articles asking the same question; where one source answers more than once,
+    each is numbered ("2 of 5"): their first words may be the same."""
+    per_source = Counter(other.source for other in others)
+    seen: Counter[str] = Counter()
+    shown = []
+    for other in others:
+        seen[other.source] += 1
+        count = per_source[other.source]
+        shown.append(
+            _also(other) | {"part": f"{seen[other.source]} of {count}" if count > 1 else None}
+        )
+    return shown
 
 
 def _also(other: ArticleSummary) -> dict[str, Any]:
