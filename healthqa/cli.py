@@ -30,7 +30,7 @@ from healthqa.library import Library, coverage_note
 from healthqa.recommend import neighbours, related
 from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
-from healthqa.store import ArticleFilter, StoreError
+from healthqa.store import ArticleFilter, NotFound, StoreError
 
 # Commands that may create the database; every other one only opens one that exists.
 CREATING = frozenset({"init", "import", "eval", "train"})
@@ -210,10 +210,12 @@ def articles_list(
 def articles_show(obj: Context, key: str, as_json: bool) -> None:
     """Show one article with its previous/next and recommended links.
 
+    An address from before titles were tidied (what-is-are-glaucoma) finds the article too.
+
     Example: healthqa articles show what-causes-leg-cramps-in-late-pregnancy
     """
     with _errors():
-        article = obj.store.get_article(key)
+        article = _article_or_alias(obj, key)
     notice = assess_article(article, Numbers.from_settings(obj.settings))
     if as_json:
         extra = {"review": review_status(article), "urgency": notice.to_dict() if notice else None}
@@ -222,6 +224,18 @@ def articles_show(obj: Context, key: str, as_json: bool) -> None:
     if notice:
         click.echo(format_notice(notice) + "\n")
     click.echo(_format_article(article))
+
+
+def _article_or_alias(obj: Context, key: str) -> Article:
+    """The article `key` names, or the one an old slug of it names (said on stderr)."""
+    try:
+        return obj.store.get_article(key)
+    except NotFound:
+        moved = obj.store.slug_alias(key)
+        if moved is None:
+            raise
+        click.echo(f"{key} is now {moved}", err=True)
+        return obj.store.get_article(moved)
 
 
 @articles.command("revisions")
@@ -1025,6 +1039,55 @@ def tokens_revoke(obj: Context, key: str) -> None:
 
 
 # Helpers ----------------------------------------------------------------------------------
+
+
+@main.group("feedback")
+def feedback_() -> None:
+    """What readers answered to "Was this page helpful?" on article pages.
+
+    Example: healthqa feedback report --limit 20
+    """
+
+
+@feedback_.command("report")
+@click.option("--article", "key", metavar="ID_OR_SLUG", help="One article's answers only.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="How many articles and comments to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def feedback_report(obj: Context, key: str | None, limit: int, as_json: bool) -> None:
+    """Articles readers found least helpful first (yes, no, comments), then the latest comments.
+
+    Example: healthqa feedback report --article what-is-glaucoma
+    """
+    with _errors():
+        article_id = _article_or_alias(obj, key).id if key else None
+        counts = obj.store.feedback_counts(article_id)[:limit]
+        comments = obj.store.feedback(article_id, limit)
+    if as_json:
+        _print_json(
+            {"articles": [c.to_dict() for c in counts], "comments": [c.to_dict() for c in comments]}
+        )
+        return
+    if not counts:
+        click.echo("No feedback yet.", err=True)
+        return
+    click.echo(f"{'yes':>5} {'no':>5} {'notes':>5}  article")
+    for count in counts:
+        click.echo(
+            f"{count.yes:>5} {count.no:>5} {count.comments:>5}  {count.article_id:>7} {count.slug}"
+        )
+    for item in comments:
+        if item.comment:
+            said = "helpful" if item.helpful else "not helpful"
+            click.echo(
+                f"\n{item.created[:16]}  article {item.article_id}, {said}:\n  {item.comment}"
+            )
 
 
 def demo_path() -> Path:

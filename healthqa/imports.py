@@ -19,7 +19,7 @@ from typing import Any, overload
 from healthqa import clean as cleaning
 from healthqa import ingest
 from healthqa.articles import ArticleRecord, CleanArticle
-from healthqa.ingest import Limits, Problem, Skipped
+from healthqa.ingest import Limits, Problem, Skipped, page
 from healthqa.store import BatchResult, Store
 
 
@@ -226,12 +226,15 @@ def process_chunk(
 def _kept(
     results: Iterable[list[CleanArticle | Problem | Skipped]], summary: ImportSummary
 ) -> Iterator[CleanArticle]:
+    names = page.FileNames()  # two pages with one file name: the second is a problem
     for result in results:
         for item in result:
-            if isinstance(item, CleanArticle):
-                yield item
-            else:
+            if not isinstance(item, CleanArticle):
                 _count(item, summary)
+            elif (clash := names.clash(item)) is not None:
+                _count(clash, summary)
+            else:
+                yield item
 
 
 def _count(item: Problem | Skipped, summary: ImportSummary) -> None:

@@ -10,6 +10,11 @@ order they were set; their exclusions never appear; retired articles never appea
 published article, and otherwise the topic's published articles in a stable order: question
 type (what it is, causes, symptoms, diagnosis, treatment, prevention, outlook, the rest), then
 title, then id.
+
+Every list shows a question once: articles with the same `title_key` (MedQuAD's sources
+overlap, and one source may answer one question in several parts) count as one, the first in
+ranking or topic order standing for the rest, and an article's own question is never related
+to it nor its neighbour. The article page links the others ("also from SOURCE").
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from healthqa.articles import Article, teaser
+from healthqa.articles import Article, teaser, title_key
 from healthqa.index.analysis import STOP, stem, terms, words
 from healthqa.index.lexical import LexicalIndex, LexicalQuery
 from healthqa.store.base import ArticleSummary, NotFound, Store
@@ -103,15 +108,26 @@ def related(store: Store, index: LexicalIndex, article_id: int, limit: int = 12)
     scores = _scores(store, index, article)
     ranked = sorted((i for i in scores if i not in hidden), key=lambda i: (-scores[i].total, i))
     found: list[Related] = []
+    seen = {title_key(article.title)}
     for target_id, is_pin in _chain(pins, ranked):
         if len(found) >= limit:
             break
         score = scores.get(target_id, _Score())
         target = _published(store, target_id)
-        if target is not None and target.id != article.id:
+        if target is not None and target.id != article.id and title_key(target.title) not in seen:
+            seen.add(title_key(target.title))
             reason = PINNED if is_pin else _reason(article, target, score)
             found.append(_item(target, reason, score.total))
     return found
+
+
+def distinct_questions(summaries: list[ArticleSummary]) -> list[ArticleSummary]:
+    """`summaries` (in the order given) with each question once: the first of the articles
+    sharing a `title_key` stands for them all."""
+    shown: dict[str, ArticleSummary] = {}
+    for summary in summaries:
+        shown.setdefault(title_key(summary.title), summary)
+    return list(shown.values())
 
 
 def _scores(store: Store, index: LexicalIndex, article: Article) -> dict[int, _Score]:
@@ -241,7 +257,7 @@ def _linked_neighbour(store: Store, article: Article, kind: str) -> Related | No
     for link in article.links:
         if link.kind == kind and link.target_id is not None and link.target_id != article.id:
             target = _published(store, link.target_id)
-            if target is not None:
+            if target is not None and title_key(target.title) != title_key(article.title):
                 return _item(target, LINKED, 0.0)
     return None
 
@@ -250,8 +266,10 @@ def _topic_neighbours(store: Store, article: Article) -> tuple[Related | None, R
     if article.topic is None:
         return None, None
     me = ArticleSummary(article.id, article.slug, article.title, article.question_type)
-    members = [m for m in store.topic_articles(article.topic.id) if m.id != article.id]
-    ordered = sorted([*members, me], key=topic_order_key)
+    mine = title_key(article.title)
+    members = [m for m in store.topic_articles(article.topic.id) if title_key(m.title) != mine]
+    # The topic page's list: each other question once, this article standing for its own.
+    ordered = distinct_questions(sorted([*members, me], key=topic_order_key))
     position = ordered.index(me)
     reason = f"same topic: {article.topic.name}"
     before = ordered[position - 1] if position > 0 else None

@@ -231,3 +231,119 @@ def test_a_printed_article_has_the_answer_and_no_navigation(
     licence = page.locator("dd.licence a[rel='license']")
     after = licence.evaluate("link => getComputedStyle(link, '::after').content")
     assert "creativecommons.org" in after  # a link's address is printed after it
+
+
+# MedQuAD: the real collection, where sources overlap ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def medquad_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server over MedQuAD: a copy of HEALTHQA_MEDQUAD_DB (and its index) when set,
+    else an import of ../shared/data/medquad.tar.gz (about a minute); skipped without either."""
+    folder = tmp_path_factory.mktemp("medquad")
+    db = folder / "medquad.db"
+    env = os.environ | {"HEALTHQA_EMBEDDING_MODEL": "none"}
+    if given := os.environ.get("HEALTHQA_MEDQUAD_DB"):
+        shutil.copy(given, db)
+        if Path(given + ".index").is_dir():
+            shutil.copytree(given + ".index", str(db) + ".index")
+    else:
+        archive = Path(__file__).resolve().parents[2] / "shared" / "data" / "medquad.tar.gz"
+        if not archive.exists():
+            pytest.skip(f"{archive} is not here and HEALTHQA_MEDQUAD_DB is not set")
+        imported = [HEALTHQA, "--db", str(db), "import", str(archive)]
+        subprocess.run(imported, check=True, capture_output=True, env=env)
+    port = _free_port()
+    server = subprocess.Popen(
+        [HEALTHQA, "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base + "/robots.txt", server, 180)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(20)
+        if server.stderr:
+            server.stderr.close()
+
+
+def _key(title: str) -> str:
+    return " ".join(title.casefold().split()).rstrip(" ?.!")
+
+
+@pytest.mark.slow
+def test_medquad_lists_each_question_once_and_links_the_other_answers(
+    medquad_site: str, page: playwright.Page
+) -> None:
+    page.goto(medquad_site + "/topics/glaucoma")
+    titles = page.locator("main ul.link-list a").all_inner_texts()
+    assert [_key(t) for t in titles].count("what is glaucoma") == 1
+    assert len(titles) == len({_key(t) for t in titles})
+    page.locator("main a", has_text="What is glaucoma?").first.click()
+    others = page.locator("#also a")
+    assert others.count() == 5 and "Also from" in others.first.inner_text()
+    names = others.all_inner_texts()
+    assert len(names) == len(set(names))  # five links, five different names
+    seen = [_key(page.locator("h1").inner_text())]
+    for _ in range(6):  # next, next, ...: never the same question twice
+        following = page.locator("a[rel='next']")
+        if not following.count():
+            break
+        following.click()
+        seen.append(_key(page.locator("h1").inner_text()))
+    assert len(seen) == len(set(seen)), seen
+    related = [_key(t) for t in page.locator("#related a").all_inner_texts()]
+    assert len(related) == len(set(related)) and seen[-1] not in related
+
+
+@pytest.mark.slow
+def test_medquad_search_says_what_it_corrected_and_shows_each_question_once(
+    medquad_site: str, page: playwright.Page
+) -> None:
+    page.goto(medquad_site + "/search?q=diabetis+treatment")
+    said = page.locator("p.corrected")
+    assert "Showing results for diabetes treatment" in said.inner_text()
+    titles = [_key(t) for t in page.locator("ol.results h2").all_inner_texts()]
+    assert titles and len(titles) == len(set(titles))
+    said.get_by_role("link").click()
+    assert "correct=0" in page.url and not page.locator("p.corrected").count()
+
+
+@pytest.mark.slow
+def test_medquad_suggestions_come_as_you_type(
+    medquad_site: str, browser: playwright.Browser
+) -> None:
+    context = browser.new_context(viewport=PHONE)  # scripts on: the site's own suggest.js
+    page = context.new_page()
+    page.goto(medquad_site + "/")
+    page.locator("#search-q").press_sequentially("glauc", delay=50)
+    options = page.locator("datalist#search-suggestions option")
+    options.first.wait_for(state="attached")
+    assert "Glaucoma" in [o.get_attribute("value") for o in options.all()]
+    context.close()
+
+
+@pytest.mark.slow
+def test_medquad_feedback_works_without_javascript(
+    medquad_site: str, page: playwright.Page
+) -> None:
+    page.goto(medquad_site + "/articles/what-is-glaucoma")
+    page.get_by_label("Tell us more", exact=False).fill("Clear, thank you.")
+    page.locator("#feedback").get_by_role("button", name="Yes").click()
+    assert page.url.endswith("/articles/what-is-glaucoma?feedback=thanks#feedback")
+    assert "Thank you for telling us" in page.locator("#feedback").inner_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path", ["/articles/what-is-glaucoma", "/topics/glaucoma", "/search?q=diabetis+treatment"]
+)
+def test_medquad_pages_are_accessible(
+    medquad_site: str, checked_page: playwright.Page, path: str
+) -> None:
+    checked_page.goto(medquad_site + path)
+    _assert_accessible(checked_page)

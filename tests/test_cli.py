@@ -426,3 +426,15 @@ def test_writing_commands_create_the_database(tmp_path: Path) -> None:
     assert "Database ready" in run("init", db=tmp_path / "new.db").output
     assert (tmp_path / "new.db").is_file()
     assert run("stats", db=tmp_path / "new.db").exit_code == 0
+
+
+def test_articles_show_finds_an_article_by_its_slug_from_before_titles_were_tidied(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "tidy.db"
+    assert run("import", str(fixtures / "medquad"), db=db).exit_code == 0
+    result = run("articles", "show", "what-is-are-hiccups", "--json", db=db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["slug"] == "what-are-hiccups"
+    assert "what-is-are-hiccups is now what-are-hiccups" in result.stderr
+    assert run("articles", "show", "what-is-are-nothing", db=db).exit_code != 0

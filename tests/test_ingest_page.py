@@ -377,3 +377,24 @@ def test_nested_related_boxes_list_each_article_once() -> None:
         <a href="/yawn">Why we yawn</a><p>Yawning cools the brain, some...</p></section></aside>"""
     article = record(memory_input("nested.html", page))
     assert article.links == (Link("related", "Why we yawn", "Yawning cools the brain, some..."),)
+
+
+def test_two_pages_with_one_file_name_in_different_folders_are_a_problem_naming_both(
+    tmp_path: Path,
+) -> None:
+    from healthqa.imports import import_paths
+    from healthqa.store import open_store
+
+    page = (PAGES / "why-do-hiccups-happen.html").read_text()
+    for folder in ("adults", "babies"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "hiccups.html").write_text(page.replace("Hiccups", folder.title()))
+    store = open_store(":memory:")
+    summary = import_paths(store, [str(tmp_path / "adults"), str(tmp_path / "babies")], workers=0)
+    assert summary.imported == 1
+    (problem,) = summary.rejected
+    assert problem.reason == "same file name as another page"
+    assert str(tmp_path / "babies" / "hiccups.html") in problem.origin
+    assert str(tmp_path / "adults" / "hiccups.html") in problem.detail
+    again = import_paths(store, [str(tmp_path / "babies")], workers=0)  # moved: the same page
+    assert len(again.rejected) == 0 and store.count_articles() == 1

@@ -1,10 +1,11 @@
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from test_store import article
 
-from healthqa.articles import CleanArticle, Link, TopicRecord
+from healthqa.articles import CleanArticle, Link, TopicRecord, title_key
 from healthqa.imports import import_paths
 from healthqa.index.analysis import terms
 from healthqa.index.lexical import LexicalIndex
@@ -275,3 +276,33 @@ def test_demo_content_has_neighbours_and_a_full_related_list(store: Store) -> No
     assert len(found) >= 10
     assert found[0].title == "How can I ease leg cramps in pregnancy?"
     assert all(0 < len(r.teaser) <= 53 for r in found)
+
+
+def test_the_same_question_is_related_once_and_never_to_itself(site: Site) -> None:
+    store, index, ids = site
+    copies = [
+        article(f"info-{n}", "What are Hiccups ?", body=f"Hiccups, part {n}.", topic=HICCUPS)
+        for n in (2, 3)
+    ]
+    copies.append(article("serious-2", "Are hiccups serious", body="Rarely.", topic=HICCUPS))
+    store.save_batch(copies, "t", "r")
+    sync(store, index)
+    titles = [r.title.casefold().rstrip(" ?") for r in related(store, index, ids["info"])]
+    assert "what are hiccups" not in titles  # its own question: "also from", not related
+    assert titles.count("are hiccups serious") == 1
+    others = store.same_question(ids["info"])
+    assert [o.title for o in others] == ["What are Hiccups ?", "What are Hiccups ?"]
+    assert {o.source for o in others} == {"Tiny"}
+
+
+def test_next_never_leads_to_the_same_question(site: Site) -> None:
+    store, _, ids = site
+    copy = article("cause-2", "What causes hiccups", body="Air.", topic=HICCUPS)
+    (copy_id,) = store.save_batch([replace(copy, question_type="causes")], "t", "r").article_ids
+    after_info, after_copy = neighbours(store, ids["info"]).next, neighbours(store, copy_id).next
+    assert after_info is not None and after_info.article_id == copy_id  # one of the two, first
+    assert after_copy is not None and after_copy.title == "How do I stop hiccups?"
+    for each in store.list_articles():
+        around = neighbours(store, each.id)
+        for side in (around.previous, around.next):
+            assert side is None or title_key(side.title) != title_key(each.title)

@@ -10,7 +10,7 @@ import pytest
 
 from healthqa.articles import CleanArticle, Link, TopicRecord
 from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
-from healthqa.store.migrations import MIGRATIONS, statements
+from healthqa.store.migrations import MIGRATIONS, merge_topics, statements, topic_key
 from healthqa.store.sqlite import SQLiteStore, build_article_query
 
 
@@ -426,3 +426,79 @@ def test_an_editors_title_leaves_the_sources_title_as_it_was(store: Store) -> No
     edited = article(title="Why do I get hiccups?", source_title="Why do I get hiccups?")
     store.update_article(first, edited, 1, "editor", "clearer")
     assert store.get_article(first).source_title == "what causes hiccups ?"
+
+
+def test_feedback_is_kept_per_article_and_counted_least_helpful_first(store: Store) -> None:
+    ids = store.save_batch([article("a1"), article("a2", "What stops hiccups?")], "t", "r")
+    first, second = ids.article_ids
+    store.add_feedback(first, True, "", "2026-12-01T10:00:00+00:00")
+    store.add_feedback(second, False, "Too short.", "2026-12-01T11:00:00+00:00")
+    store.add_feedback(second, True, "", "2026-12-01T12:00:00+00:00")
+    counts = store.feedback_counts()
+    assert [(c.article_id, c.yes, c.no, c.comments) for c in counts] == [
+        (second, 1, 1, 1),
+        (first, 1, 0, 0),
+    ]
+    assert [f.comment for f in store.feedback()] == ["Too short."]  # comments only
+    assert [f.helpful for f in store.feedback(second)] == [True, False]  # newest first
+    assert store.feedback_counts(first)[0].slug == "what-causes-hiccups"
+
+
+def test_same_question_finds_the_other_answers_to_one_title(store: Store) -> None:
+    made = [
+        article("a1"),
+        article("a2", "What causes Hiccups ?", source="Other"),
+        article("a3", "What stops hiccups?"),
+    ]
+    first, second, _ = store.save_batch(made, "t", "r").article_ids
+    assert [(s.id, s.source) for s in store.same_question(first)] == [(second, "Other")]
+    store.set_status(second, "retired", "t", "r")
+    assert store.same_question(first) == []
+
+
+def test_topics_differing_by_case_plural_or_word_order_are_one_topic(store: Store) -> None:
+    from healthqa.articles import TopicRecord
+
+    made = [
+        article("a1", "What is GIST?", topic=TopicRecord("Gastrointestinal Stromal Tumors")),
+        article("a2", "Who gets GIST?", topic=TopicRecord("gastrointestinal stromal tumor")),
+        article("a3", "How is GIST treated?", topic=TopicRecord("Stromal tumor, gastrointestinal")),
+        article("a4", "What are allergies?", topic=TopicRecord("Allergies")),
+        article("a5", "What is an allergy?", topic=TopicRecord("allergy", ("hay fever",))),
+    ]
+    store.save_batch(made, "t", "r")
+    topics = {t.name: t for t in store.topics()}
+    assert set(topics) == {"Gastrointestinal Stromal Tumors", "Allergies"}
+    gist = topics["Gastrointestinal Stromal Tumors"]
+    assert gist.article_count == 3
+    assert gist.synonyms == ["gastrointestinal stromal tumor", "Stromal tumor, gastrointestinal"]
+    assert topics["Allergies"].synonyms == ["allergy", "hay fever"]  # the other names kept
+    assert topic_key("Glaucoma") != topic_key("Glaucomas, angle") and topic_key("Bus") == "bus"
+
+
+def test_the_migration_merges_topics_a_database_already_has(store: Store) -> None:
+    from healthqa.articles import TopicRecord
+
+    made = [
+        article("a1", topic=TopicRecord("Kidney Stones")),
+        article("a2", "Who gets kidney stones?", topic=TopicRecord("Kidney Stones")),
+        article("a3", "What is a kidney stone?", topic=TopicRecord("Other")),
+    ]
+    first, _, third = store.save_batch(made, "t", "r").article_ids
+    db = store._conn  # type: ignore[attr-defined]  # as a database from before migration 9
+    db.execute("UPDATE topics SET name_key = NULL")
+    db.execute(
+        "INSERT INTO topics (slug, name, synonyms, category) VALUES (?, ?, ?, ?)",
+        ("kidney-stone", "kidney stone", '["renal calculus"]', "Disease"),
+    )
+    (new_id,) = db.execute("SELECT id FROM topics WHERE slug = 'kidney-stone'").fetchone()
+    db.execute("UPDATE articles SET topic_id = ? WHERE id = ?", (new_id, third))
+    before = store.changes_since(0)[-1].seq
+    merge_topics(db)
+    topics = {t.name: t for t in store.topics()}
+    assert "kidney stone" not in topics
+    assert topics["Kidney Stones"].article_count == 3
+    assert topics["Kidney Stones"].synonyms == ["kidney stone", "renal calculus"]
+    assert topics["Kidney Stones"].category == "Disease"
+    assert [c.article_id for c in store.changes_since(before)] == [third]
+    assert first

@@ -172,3 +172,45 @@ def test_hostile_input_never_breaks_the_api(client: Any) -> None:
         for endpoint in ("search", "ask"):
             response = client.get(f"/api/v1/{endpoint}", params={"q": q})
             assert response.status_code == 200, (endpoint, q, response.text)
+
+
+def test_an_old_slug_moves_permanently_in_the_api_too(fixtures: Any, tmp_path: Any) -> None:
+    from conftest import web_library
+    from fastapi.testclient import TestClient
+
+    from healthqa.imports import import_paths
+    from healthqa.store import open_store
+    from healthqa.web import create_app
+
+    db = open_store(str(tmp_path / "tidy.db"))
+    import_paths(db, [str(fixtures / "medquad")], workers=0)
+    db.close()
+    with TestClient(create_app(web_library(tmp_path / "tidy.db"))) as made:
+        moved = made.get("/api/v1/articles/what-is-are-hiccups", follow_redirects=False)
+        assert moved.status_code == 301
+        assert moved.headers["location"] == "/api/v1/articles/what-are-hiccups"
+        assert made.get("/api/v1/articles/what-is-are-hiccups").json()["article"]["title"] == (
+            "What are Hiccups?"
+        )
+        assert made.get("/api/v1/articles/what-is-are-nothing").status_code == 404
+
+
+def test_suggestions_offer_topics_then_titles_for_each_word_typed(client: Any) -> None:
+    found = client.get("/api/v1/suggest", params={"q": "leg cra"}).json()
+    texts = [s["text"] for s in found["suggestions"]]
+    assert "What causes leg cramps in late pregnancy?" in texts
+    assert all(s["url"].startswith(("/articles/", "/topics/")) for s in found["suggestions"])
+    topics = client.get("/api/v1/suggest", params={"q": "meno"}).json()["suggestions"]
+    assert topics[0] == {"text": "Menopause", "kind": "topic", "url": "/topics/menopause"}
+    assert len(topics) <= 8
+    assert client.get("/api/v1/suggest", params={"q": "m"}).json()["suggestions"] == []
+    assert client.get("/api/v1/suggest", params={"q": "zzzq"}).json()["suggestions"] == []
+
+
+def test_the_suggestion_script_is_the_sites_own_and_pages_work_without_it(client: Any) -> None:
+    script = client.get("/static/suggest.js")
+    assert script.status_code == 200 and "/api/v1/suggest" in script.text
+    page = client.get("/")
+    assert '<script src="/static/suggest.js" defer></script>' in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert 'action="/search"' in page.text  # the form works on its own

@@ -12,7 +12,7 @@ from conftest import web_library
 from fastapi.testclient import TestClient
 
 from healthqa.cli import main
-from healthqa.web import api, create_app, editor, pages
+from healthqa.web import api, create_app, editor, feedback, pages
 
 PAGES = [
     "/",
@@ -43,6 +43,7 @@ def test_every_page_answers_with_an_etag(client: Any, path: str) -> None:
 def test_the_openapi_document_lists_exactly_the_api_routes(client: Any) -> None:
     document = client.get("/api/v1/openapi.json").json()
     editor_paths = {route.path for route in editor.router.routes}  # type: ignore[attr-defined]
+    editor_paths |= {route.path for route in feedback.router().routes}  # type: ignore[attr-defined]
     expected = {api.PREFIX + path for path, *_ in api.ROUTES} | {
         api.PREFIX + path for path in editor_paths
     }

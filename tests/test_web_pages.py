@@ -412,3 +412,98 @@ def test_a_long_topic_list_shows_one_letter_at_a_time(
     assert texts(root, "//ul[@class='letters']//a") == ["A", "F", "M", "P"]
     monkeypatch.setattr(views, "TOPICS_ON_ONE_PAGE", 300)
     assert len(page(client, "/topics").xpath("//main//section//li/a")) == 7
+
+
+def _glaucoma_site(tmp_path: Path) -> Path:
+    """Four answers to "What is glaucoma?" from three sources, and two other questions."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    made = [
+        ("g1", "What is glaucoma?", "NIHSeniorHealth", "information", "Glaucoma harms the eye."),
+        ("g2", "What is Glaucoma ?", "NIHSeniorHealth", "information", "Glaucoma, more."),
+        ("g3", "What is glaucoma", "MPlusHealthTopics", "information", "An eye disease."),
+        ("g4", "What is glaucoma?", "NEI", "information", "Glaucoma harms the optic nerve."),
+        ("g5", "What causes glaucoma?", "NEI", "causes", "Pressure in the eye, often."),
+        ("g6", "How is glaucoma treated?", "NEI", "treatment", "Glaucoma eye drops."),
+    ]
+    for key, title, source, kind, body in made:
+        (folder / f"{key}.md").write_text(
+            f'---\nid: {key}\ntitle: "{title}"\ntopic: Glaucoma\nsource: {source}\n'
+            f"question_type: {kind}\n---\n{body}\n"
+        )
+    db = tmp_path / "glaucoma.db"
+    store = open_store(str(db))
+    import_paths(store, [str(folder)], workers=0)
+    store.close()
+    return db
+
+
+def test_every_list_shows_a_question_once_and_the_article_links_the_others(
+    tmp_path: Path,
+) -> None:
+    db = _glaucoma_site(tmp_path)
+    with TestClient(create_app(web_library(db)), raise_server_exceptions=False) as client:
+        topic = texts(page(client, "/topics/glaucoma"), "//main//ul[@class='link-list']//a")
+        assert [t.casefold().rstrip(" ?") for t in topic].count("what is glaucoma") == 1
+        assert len(topic) == 3
+        listed = texts(page(client, "/topics"), "//main//li[a[text()='Glaucoma']]")
+        assert listed == ["Glaucoma (3)"]  # questions, not articles
+        counted = client.get("/api/v1/topics/glaucoma").json()["topic"]
+        assert (counted["article_count"], counted["question_count"]) == (6, 3)
+        first = page(client, "/articles/what-is-glaucoma")
+        also = texts(first, "//section[@id='also']//a")
+        assert also == [  # each says which answer it is: one source may answer twice
+            "Also from NIHSeniorHealth Glaucoma, more.",
+            "Also from MedlinePlus An eye disease.",
+            "Also from NEI Glaucoma harms the optic nerve.",
+        ]
+        (mplus,) = first.xpath("//section[@id='also']//a[contains(., 'MedlinePlus')]/@href")
+        assert texts(page(client, mplus), "//section[@id='also']//a")[:2] == [
+            "Also from NIHSeniorHealth (1 of 2) Glaucoma harms the eye.",  # one source, twice
+            "Also from NIHSeniorHealth (2 of 2) Glaucoma, more.",
+        ]
+        for other in first.xpath("//section[@id='also']//a/@href"):
+            back = texts(page(client, other), "//section[@id='also']//a")
+            assert len(back) == 3  # each of the four reaches the other three
+        others = first.xpath("//section[@id='also']//a/@href")
+        for path in [*others, "/articles/what-is-glaucoma"]:
+            root = page(client, path)
+            neighbours = texts(root, "//nav[@class='prev-next']//a")
+            related = texts(root, "//section[@id='related']//a")
+            assert not [t for t in neighbours + related if "what is glaucoma" in t.casefold()]
+            assert len(related) == len(set(related))
+        found = client.get("/api/v1/search?q=glaucoma").json()
+        titles = [r["title"].casefold().rstrip(" ?") for r in found["results"]]
+        assert titles.count("what is glaucoma") == 1 and found["total"] == len(titles)
+
+
+def test_a_corrected_search_says_so_and_links_the_words_as_typed(client: Any) -> None:
+    root = page(client, "/search?q=pregnancy+crampz")
+    (said,) = texts(root, "//p[@class='corrected']")
+    assert said == "Showing results for pregnancy cramps. Search instead for pregnancy crampz"
+    (href,) = root.xpath("//p[@class='corrected']/a/@href")
+    assert href == "/search?q=pregnancy%20crampz&correct=0"
+    as_typed = page(client, href)
+    assert not as_typed.xpath("//p[@class='corrected']")
+    assert not page(client, "/search?q=pregnancy+cramps").xpath("//p[@class='corrected']")
+    api = client.get("/api/v1/search?q=pregnancy+crampz").json()
+    assert api["corrected"] == "pregnancy cramps"
+
+
+def test_a_merged_topics_old_address_moves_to_the_topic_it_joined(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for key, topic in (("t1", "Kidney Stones"), ("t2", "kidney stone")):
+        (folder / f"{key}.md").write_text(
+            f'---\nid: {key}\ntitle: "About {key}"\ntopic: {topic}\n---\nStones form.\n'
+        )
+    db = tmp_path / "merged.db"
+    store = open_store(str(db))
+    import_paths(store, [str(folder)], workers=0)
+    store.close()
+    with TestClient(create_app(web_library(db)), raise_server_exceptions=False) as client:
+        root = page(client, "/topics/kidney-stones")
+        assert texts(root, "//p[@class='also-called']") == ["Also called: kidney stone"]
+        moved = client.get("/topics/kidney-stone", follow_redirects=False)
+        assert (moved.status_code, moved.headers["location"]) == (301, "/topics/kidney-stones")
+        assert client.get("/topics/no-such-topic").status_code == 404

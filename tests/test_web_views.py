@@ -25,7 +25,7 @@ def test_the_page_and_the_api_render_one_dict(demo_db: Path) -> None:
     site = Site(web_library(demo_db))
     page = views.article_page(site, "what-causes-leg-cramps-in-late-pregnancy", "https://x.org")
     assert page["canonical"] == "https://x.org/articles/what-causes-leg-cramps-in-late-pregnancy"
-    keys = {"article", "description", "urgency", "previous", "next", "related", "canonical"}
+    keys = {"article", "description", "urgency", "previous", "next", "related", "also", "canonical"}
     assert set(page) == keys | {"jsonld"}
     assert "</script" not in page["jsonld"]
     with pytest.raises(NotFound):
@@ -77,3 +77,18 @@ def test_the_page_the_api_and_the_cli_give_the_same_answers(
     ]
     assert all(a["confidence"] >= MIN_CONFIDENCE for a in api["answers"])  # no weak cards
     assert api["no_answer"] is (not api["answers"])
+
+
+def test_search_counts_what_it_shows_and_says_when_there_is_more(demo_db: Path) -> None:
+    site = Site(web_library(demo_db))
+    found = views.search_page(site, "pregnancy pain")
+    best = found["results"][0]["score"]
+    assert found["total"] <= views.SCAN and not found["more"]
+    shown = [
+        r
+        for p in range(1, found["pages"] + 1)
+        for r in views.search_page(site, "pregnancy pain", p)["results"]
+    ]
+    assert len(shown) == found["total"]
+    assert all(r["score"] >= views.RELEVANCE_FLOOR * best for r in shown)
+    assert len({r["title"] for r in shown}) == len(shown)

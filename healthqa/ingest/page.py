@@ -20,7 +20,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from healthqa.articles import ArticleRecord, Link, slugify, title_key
+from healthqa.articles import ArticleRecord, CleanArticle, Link, slugify, title_key
 from healthqa.ingest import Format, Item, Limits, Problem, Reader
 from healthqa.ingest.inputs import Input
 
@@ -54,6 +54,31 @@ def _reader(parse: Callable[[str, str], ArticleRecord | Problem]) -> Reader:
         yield parse(item.name, text)
 
     return read
+
+
+class FileNames:
+    """Within one import, the file each page's name came from.
+
+    A page is known by its file name (`external_id`), so that a page moved to another folder
+    stays the same article. Two different files with one name in one import would otherwise
+    be one article, the second silently replacing the first: the second is rejected instead,
+    naming both files.
+    """
+
+    def __init__(self) -> None:
+        self._origins: dict[str, str] = {}
+
+    def clash(self, article: CleanArticle) -> Problem | None:
+        if article.source != SOURCE:
+            return None
+        first = self._origins.setdefault(article.external_id, article.origin)
+        if first == article.origin:
+            return None
+        detail = (
+            f"{first} has the same file name, and pages are known by their file name; "
+            "rename one of the two and import again"
+        )
+        return Problem(article.origin, "same file name as another page", detail)
 
 
 def _record(origin: str, title: str, body: str, links: Sequence[Link]) -> ArticleRecord:

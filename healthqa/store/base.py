@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from healthqa.articles import Article, CleanArticle, Revision, Topic
@@ -121,6 +121,37 @@ class ArticleSummary:
     slug: str
     title: str
     question_type: str | None
+    source: str = ""
+    teaser: str = ""
+
+
+@dataclass(frozen=True)
+class FeedbackCount:
+    """What readers said of one article's page: how many found it helpful, how many did
+    not, and how many left a comment."""
+
+    article_id: int
+    slug: str
+    title: str
+    yes: int
+    no: int
+    comments: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One reader's answer to "Was this page helpful?", with their comment if any."""
+
+    article_id: int
+    helpful: bool
+    comment: str
+    created: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -272,6 +303,19 @@ class Store(ABC):
         """The published articles of one topic, without bodies, in id order."""
 
     @abstractmethod
+    def question_counts(self) -> dict[int, int]:
+        """Topic id -> how many different questions (`title_key`s) its published articles ask."""
+
+    @abstractmethod
+    def titles(self) -> list[ArticleSummary]:
+        """Every published article without its body, in id order (for suggestions)."""
+
+    @abstractmethod
+    def same_question(self, article_id: int) -> list[ArticleSummary]:
+        """The other published articles asking the same question (the same `title_key`), in
+        id order, with their sources: MedQuAD's sources overlap."""
+
+    @abstractmethod
     def topics(self) -> list[Topic]:
         """Every topic with its count of published articles, by name."""
 
@@ -293,6 +337,22 @@ class Store(ABC):
     @abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counts for `healthqa stats`: articles, topics, revisions and more."""
+
+    # Readers' feedback -----------------------------------------------------------------------
+
+    @abstractmethod
+    def add_feedback(self, article_id: int, helpful: bool, comment: str, created: str) -> None:
+        """Keep one reader's "Was this page helpful?" answer."""
+
+    @abstractmethod
+    def feedback_counts(self, article_id: int | None = None) -> list[FeedbackCount]:
+        """Counts per article (one article, or every article with feedback, least helpful
+        first)."""
+
+    @abstractmethod
+    def feedback(self, article_id: int | None = None, limit: int = 100) -> list[Feedback]:
+        """The latest answers, newest first (those with a comment only when `article_id` is
+        None)."""
 
     # Vectors (derived data, kept beside the articles) -----------------------------------------
 

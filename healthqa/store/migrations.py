@@ -7,7 +7,12 @@ differ between SQL dialects are placeholders (`{id}`, `{blob}`) filled in per ba
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,64 @@ class Migration:
     number: int
     name: str
     statements: tuple[str, ...]
+    run: Callable[[Any], None] | None = None  # a step SQL alone cannot do, after the statements
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def topic_key(name: str) -> str:
+    """A topic's name with case, plural and word order ignored: "Gastrointestinal Stromal
+    Tumors", "gastrointestinal stromal tumor" and "Stromal tumor, gastrointestinal" are one."""
+    words = sorted(_singular(word) for word in _WORD.findall(name.casefold()))
+    return " ".join(words) or name.strip()  # a name of no words is its own key
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def merge_topics(db: Any) -> None:
+    """Give every topic its key and merge topics sharing one into the topic with the most
+    articles: the others' names become its "also called" names, their articles move to it (a
+    change-log entry each, so indexes re-read their topic) and the other rows go."""
+    rows = db.execute(
+        "SELECT t.id, t.name, t.synonyms, t.category, "
+        "(SELECT COUNT(*) FROM articles a WHERE a.topic_id = t.id) FROM topics t ORDER BY t.id"
+    ).fetchall()
+    groups: dict[str, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(topic_key(row[1]), []).append(row)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for key, members in groups.items():
+        keep = max(members, key=lambda m: (m[4], -m[0]))
+        names: list[str] = list(json.loads(keep[2]))
+        category = keep[3]
+        for other in members:
+            if other is keep:
+                continue
+            for name in [other[1], *json.loads(other[2])]:
+                if name not in names and name != keep[1]:
+                    names.append(name)
+            category = category or other[3]
+            moved = [
+                r[0] for r in db.execute("SELECT id FROM articles WHERE topic_id = ?", (other[0],))
+            ]
+            db.execute("UPDATE articles SET topic_id = ? WHERE topic_id = ?", (keep[0], other[0]))
+            for article_id in moved:
+                db.execute(
+                    "INSERT INTO changes (article_id, kind, at) VALUES (?, 'updated', ?)",
+                    (article_id, now),
+                )
+            db.execute("DELETE FROM topics WHERE id = ?", (other[0],))
+        db.execute(
+            "UPDATE topics SET name_key = ?, synonyms = ?, category = ? WHERE id = ?",
+            (key, json.dumps(names), category, keep[0]),
+        )
 
 
 DIALECTS = {
@@ -198,6 +261,32 @@ MIGRATIONS = (
                 article_id BIGINT NOT NULL REFERENCES articles(id)
             )""",
         ),
+    ),
+    Migration(
+        8,
+        "readers' answers to 'Was this page helpful?'",
+        (
+            # No reader account and nothing about the reader: the answer, an optional comment
+            # and when. Rate limits are the web app's (per client, in memory).
+            """CREATE TABLE feedback (
+                id {id},
+                article_id BIGINT NOT NULL REFERENCES articles(id),
+                helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+                comment TEXT NOT NULL DEFAULT '',
+                created TEXT NOT NULL
+            )""",
+            "CREATE INDEX feedback_article ON feedback (article_id)",
+        ),
+    ),
+    Migration(
+        9,
+        "topics whose names differ only by case, plural or word order are one topic",
+        (
+            # Imports find a topic by this key as well as by slug (see merge_topics).
+            "ALTER TABLE topics ADD COLUMN name_key TEXT",
+            "CREATE INDEX topics_name_key ON topics (name_key)",
+        ),
+        merge_topics,
     ),
 )
 

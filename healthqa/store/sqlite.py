@@ -38,6 +38,8 @@ from healthqa.store.base import (
     Change,
     Conflict,
     Duplicate,
+    Feedback,
+    FeedbackCount,
     NotFound,
     RelatedOverride,
     Store,
@@ -45,7 +47,7 @@ from healthqa.store.base import (
     StoreError,
     Token,
 )
-from healthqa.store.migrations import MIGRATIONS, statements
+from healthqa.store.migrations import MIGRATIONS, statements, topic_key
 
 BUSY_TIMEOUT_MS = 10_000
 _CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.
@@ -105,6 +107,8 @@ class SQLiteStore(Store):
                     continue
                 for statement in statements(migration, self.DIALECT):
                     db.execute(statement)
+                if migration.run is not None:
+                    migration.run(db)
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     (migration.number, migration.name, _now()),
@@ -404,6 +408,30 @@ class SQLiteStore(Store):
         )
         return [ArticleSummary(*row) for row in rows]
 
+    def question_counts(self) -> dict[int, int]:
+        rows = self._conn.execute(
+            "SELECT topic_id, COUNT(DISTINCT title_key) FROM articles "
+            "WHERE status = 'published' AND topic_id IS NOT NULL GROUP BY topic_id"
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def titles(self) -> list[ArticleSummary]:
+        rows = self._conn.execute(
+            "SELECT id, slug, title, question_type FROM articles WHERE status = 'published' "
+            "ORDER BY id"
+        )
+        return [ArticleSummary(*row) for row in rows]
+
+    def same_question(self, article_id: int) -> list[ArticleSummary]:
+        rows = self._conn.execute(
+            "SELECT a.id, a.slug, a.title, a.question_type, s.name, a.teaser FROM articles a "
+            "JOIN articles me ON me.title_key = a.title_key "
+            "JOIN sources s ON s.id = a.source_id "
+            "WHERE me.id = ? AND a.id <> me.id AND a.status = 'published' ORDER BY a.id",
+            (article_id,),
+        )
+        return [ArticleSummary(*row) for row in rows]
+
     def topics(self) -> list[Topic]:
         rows = self._conn.execute(
             """SELECT t.id, t.slug, t.name, t.synonyms, t.category,
@@ -478,6 +506,30 @@ class SQLiteStore(Store):
         counts["database"] = self.url
         return counts
 
+    # Readers' feedback -----------------------------------------------------------------------
+
+    def add_feedback(self, article_id: int, helpful: bool, comment: str, created: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO feedback (article_id, helpful, comment, created) VALUES (?, ?, ?, ?)",
+                (article_id, 1 if helpful else 0, comment, created),
+            )
+
+    def feedback_counts(self, article_id: int | None = None) -> list[FeedbackCount]:
+        sql, params = build_feedback_counts_query(article_id)
+        return [FeedbackCount(*row) for row in self._conn.execute(sql, params)]
+
+    def feedback(self, article_id: int | None = None, limit: int = 100) -> list[Feedback]:
+        where, params = (
+            ("article_id = ?", [article_id]) if article_id is not None else ("comment <> ''", [])
+        )
+        rows = self._conn.execute(
+            f"SELECT article_id, helpful, comment, created FROM feedback WHERE {where} "
+            "ORDER BY created DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [Feedback(r[0], bool(r[1]), r[2], r[3]) for r in rows]
+
     # Vectors ------------------------------------------------------------------------------
 
     def stored_vectors(self, model: str) -> StoredVectors:
@@ -528,7 +580,7 @@ class _BatchWriter:
         self.author = author
         self.reason = reason
         self.now = _now()
-        self.topics: dict[str, tuple[int, list[str], str | None]] = {}
+        self.topics: dict[str, tuple[int, str, list[str], str | None]] = {}
         self.revisions: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
         self.links: list[tuple[Any, ...]] = []
@@ -604,18 +656,24 @@ class _BatchWriter:
         """The topic's id, created or given new synonyms as needed (cached for the batch)."""
         if topic is None:
             return None
-        cached = self.topics.get(topic.slug)
+        key = topic_key(topic.name)  # "Tumors" and "tumor" are one topic
+        cached = self.topics.get(key)
         if cached is None:
-            cached = _topic_row(self.db, topic)
-        topic_id, synonyms, category = cached
-        merged = synonyms + [s for s in topic.synonyms if s not in synonyms]
+            cached = _topic_row(self.db, topic, key)
+        topic_id, name, synonyms, category = cached
+        known = {n.casefold() for n in [name, *synonyms]}
+        merged = list(synonyms)
+        for other in (topic.name, *topic.synonyms):  # its other names: "also called"
+            if other.casefold() not in known:
+                known.add(other.casefold())
+                merged.append(other)
         if merged != synonyms or (topic.category and not category):
             category = category or topic.category
             self.db.execute(
                 "UPDATE topics SET synonyms = ?, category = ? WHERE id = ?",
                 (json.dumps(merged), category, topic_id),
             )
-        self.topics[topic.slug] = (topic_id, merged, category)
+        self.topics[key] = (topic_id, name, merged, category)
         return topic_id
 
     def flush(self) -> None:
@@ -651,17 +709,23 @@ def _active_token(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
     return row
 
 
-def _topic_row(db: sqlite3.Connection, topic: TopicRecord) -> tuple[int, list[str], str | None]:
+def _topic_row(
+    db: sqlite3.Connection, topic: TopicRecord, key: str
+) -> tuple[int, str, list[str], str | None]:
+    """The topic with this slug or key (id, name, synonyms, category), created if none."""
     row = db.execute(
-        "SELECT id, synonyms, category FROM topics WHERE slug = ?", (topic.slug,)
+        "SELECT id, name, synonyms, category FROM topics WHERE slug = ? OR name_key = ? "
+        "ORDER BY CASE WHEN slug = ? THEN 0 ELSE 1 END, id LIMIT 1",
+        (topic.slug, key, topic.slug),
     ).fetchone()
     if row is not None:
-        return int(row[0]), json.loads(row[1]), row[2]
+        return int(row[0]), row[1], json.loads(row[2]), row[3]
     cursor = db.execute(
-        "INSERT INTO topics (slug, name, synonyms, category) VALUES (?, ?, ?, ?) RETURNING id",
-        (topic.slug, topic.name, json.dumps(list(topic.synonyms)), topic.category),
+        "INSERT INTO topics (slug, name, name_key, synonyms, category) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        (topic.slug, topic.name, key, json.dumps(list(topic.synonyms)), topic.category),
     )
-    return int(cursor.fetchone()[0]), list(topic.synonyms), topic.category
+    return int(cursor.fetchone()[0]), topic.name, list(topic.synonyms), topic.category
 
 
 def _source_id(db: sqlite3.Connection, name: str) -> int:
@@ -712,6 +776,19 @@ def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str,
         params.append(date.today().isoformat())
     columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
     return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
+
+
+def build_feedback_counts_query(article_id: int | None) -> tuple[str, list[Any]]:
+    """Yes, no and comment counts per article; the least helpful (most "no" answers) first."""
+    where, params = ("WHERE f.article_id = ?", [article_id]) if article_id is not None else ("", [])
+    sql = f"""SELECT a.id, a.slug, a.title,
+                 SUM(CASE WHEN f.helpful = 1 THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN f.helpful = 0 THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN f.comment <> '' THEN 1 ELSE 0 END)
+              FROM feedback f JOIN articles a ON a.id = f.article_id {where}
+              GROUP BY a.id, a.slug, a.title
+              ORDER BY 5 DESC, 4, a.id"""
+    return sql, params
 
 
 def _content_columns(article: CleanArticle) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from healthqa import editing
+from healthqa.store import NotFound
 from healthqa.web import models, views
 from healthqa.web.caching import cache_control, etag, matches
 from healthqa.web.site import Site
@@ -78,7 +80,13 @@ async def get_article(
     Its ETag (`"a42-r3-<hash of this body>"`) names the revision, so an editor can send it as
     If-Match to update the article; sent as If-None-Match it gives 304 while the body is the same.
     """
-    page = views.article_page(s, key, str(request.base_url))
+    try:
+        page = views.article_page(s, key, str(request.base_url))
+    except NotFound:
+        moved = s.library.store.slug_alias(key)  # an address from before titles were tidied
+        if moved is None:
+            raise
+        return RedirectResponse(f"{PREFIX}/articles/{moved}", status_code=301)
     body = models.ArticlePage.model_validate(page).model_dump_json().encode()
     article = page["article"]
     tag = editing.revision_etag(article["id"], article["revision"], etag(body).strip('"'))
@@ -108,9 +116,23 @@ async def get_topic(
     return views.topic_page(s, slug)
 
 
-async def search(s: SiteDep, q: Question, page: Page = 1) -> dict[str, Any]:
-    """Articles matching the words, best first, with highlighted snippets and the total."""
-    return views.search_page(s, q, page)
+async def search(
+    s: SiteDep,
+    q: Question,
+    page: Page = 1,
+    correct: Annotated[
+        bool, Query(description="Correct misspelt words (false: search the words as typed).")
+    ] = True,
+) -> dict[str, Any]:
+    """Articles matching the words, best first, each question once, with highlighted snippets."""
+    return views.search_page(s, q, page, correct)
+
+
+async def suggest(
+    s: SiteDep, q: Annotated[str, Query(max_length=200, description="What has been typed.")]
+) -> dict[str, Any]:
+    """Up to 8 topic names and article titles for the search box, as a reader types."""
+    return views.suggestions(s, q)
 
 
 async def ask(
@@ -132,6 +154,7 @@ ROUTES: list[tuple[str, Any, type, str]] = [
     ("/topics", list_topics, models.TopicList, "topics"),
     ("/topics/{slug}", get_topic, models.TopicPage, "topic"),
     ("/search", search, models.SearchPage, "search"),
+    ("/suggest", suggest, models.Suggestions, "suggest"),
     ("/ask", ask, models.AskPage, "ask"),
     ("/stats", stats, models.Stats, "stats"),
 ]

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 import healthqa
 from healthqa.library import Library
-from healthqa.web import api, pages
+from healthqa.web import api, feedback, pages
 from healthqa.web.caching import ETagMiddleware
 from healthqa.web.errors import HANDLERS, ServerErrors
 from healthqa.web.headers import SecurityHeadersMiddleware
@@ -69,9 +69,11 @@ def create_app(library: Library | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.site = site
+    app.state.feedback_limit = feedback.RateLimit()
     app.router.routes.extend(pages.routes())
     app.include_router(api.router())
     app.state.library = site.library  # the editor routes write through the worker's library
+    app.include_router(feedback.router(), prefix=api.PREFIX)
     for router in extra_routers():
         app.include_router(router, prefix=api.PREFIX)
     app.add_api_route(DOCS_URL, api_docs, include_in_schema=False, response_class=HTMLResponse)

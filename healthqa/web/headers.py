@@ -1,8 +1,9 @@
 """Security headers on every response, and a Content-Security-Policy that lets a browser load
 nothing from anywhere but the site itself.
 
-The pages have no scripts at all (the JSON-LD block is data, which CSP does not block); the API
-docs page needs its one inline script and Swagger UI's inline styles.
+The pages run only the site's own script files (`/static/suggest.js`: suggestions as you type,
+which the pages do without), never an inline script (the JSON-LD block is data, which CSP does
+not block); the API docs page needs its one inline script and Swagger UI's inline styles.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'none'; img-src 'self' data:; object-src 'none'; "
+    "default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_POLICY = (

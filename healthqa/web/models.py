@@ -80,6 +80,16 @@ class Urgency(BaseModel):
     rules: list[str] = Field(description="Every rule that fired, the deciding one first.")
 
 
+class SameQuestion(BaseModel):
+    id: int
+    slug: str
+    url: str
+    title: str
+    source: str = Field(description="The source's full name.")
+    teaser: str = Field(description="The answer's first words: one source may answer twice.")
+    part: str | None = Field(description='"2 of 5" when the source answers more than once.')
+
+
 class ArticlePage(BaseModel):
     article: ArticleFull
     description: str = Field(description="The answer's first sentence, for a summary.")
@@ -87,6 +97,9 @@ class ArticlePage(BaseModel):
     previous: RelatedItem | None
     next: RelatedItem | None
     related: list[RelatedItem]
+    also: list[SameQuestion] = Field(
+        description="Other articles asking the same question; lists show the question once."
+    )
     canonical: str
 
 
@@ -110,6 +123,9 @@ class TopicOut(BaseModel):
     synonyms: list[str] = Field(description='Its "also called" names.')
     category: str | None
     article_count: int
+    question_count: int = Field(
+        description="Different questions: articles asking the same question count once."
+    )
 
 
 class TopicList(BaseModel):
@@ -143,13 +159,33 @@ class SearchPage(BaseModel):
     query: str
     page: int
     per_page: int
-    total: int = Field(description="How many articles match in all.")
+    total: int = Field(
+        description="How many questions match well: each question once, scoring at least half "
+        "the best, looking at most 100 deep."
+    )
     pages: int
     results: list[SearchResult]
     did_you_mean: str | None
     previous_page: int | None
     next_page: int | None
     urgency: Urgency | None
+    corrected: str | None = Field(
+        description="The words as searched, when a misspelt word was corrected."
+    )
+    more: bool = Field(
+        description="More match as well as these: the search looked 100 deep and all matched."
+    )
+
+
+class Suggestion(BaseModel):
+    text: str
+    kind: Literal["topic", "article"]
+    url: str
+
+
+class Suggestions(BaseModel):
+    query: str
+    suggestions: list[Suggestion] = Field(description="Topics first, then article titles.")
 
 
 class Passage(BaseModel):

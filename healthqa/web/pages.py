@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from healthqa.ingest import is_web_url
 from healthqa.store import NotFound
 from healthqa.web import views
+from healthqa.web.feedback import THANKS, post_feedback
 from healthqa.web.site import Site
 
 HERE = Path(__file__).parent
@@ -63,7 +64,11 @@ async def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", views.home(_site(request)))
 
 
-async def article(request: Request, slug: str) -> Response:
+async def article(
+    request: Request,
+    slug: str,
+    feedback: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     site = _site(request)
     try:
         page = views.article_page(site, slug, base_url(request))
@@ -72,7 +77,7 @@ async def article(request: Request, slug: str) -> Response:
         if moved is None:
             raise
         return RedirectResponse(views.article_url(moved), status_code=301)
-    return render(request, "article.html", page)
+    return render(request, "article.html", page | {"thanks": feedback == THANKS})
 
 
 async def topics(
@@ -82,16 +87,26 @@ async def topics(
     return render(request, "topics.html", index)
 
 
-async def topic(request: Request, slug: str) -> HTMLResponse:
-    return render(request, "topic.html", views.topic_page(_site(request), slug))
+async def topic(request: Request, slug: str) -> Response:
+    site = _site(request)
+    try:
+        page = views.topic_page(site, slug)
+    except NotFound:
+        moved = views.topic_moved(site, slug)  # a topic merged into one of the same name
+        if moved is None:
+            raise
+        return RedirectResponse(views.topic_url(moved), status_code=301)
+    return render(request, "topic.html", page)
 
 
 async def search(
     request: Request,
     q: Annotated[str, Query(max_length=2000)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    correct: bool = True,
 ) -> HTMLResponse:
-    return render(request, "search.html", views.search_page(_site(request), q, page))
+    found = views.search_page(_site(request), q, page, correct)
+    return render(request, "search.html", found | {"correct": correct})
 
 
 async def ask(request: Request, q: Annotated[str, Query(max_length=2000)] = "") -> HTMLResponse:
@@ -120,9 +135,19 @@ ROUTES: list[tuple[str, Any, str]] = [
 ]
 
 
+# Forms a page posts (each works without JavaScript and answers with a redirect).
+POST_ROUTES: list[tuple[str, Any, str]] = [
+    ("/articles/{slug}/feedback", post_feedback, "feedback"),
+]
+
+
 def routes() -> list[APIRoute]:
-    """The pages' routes, from `ROUTES` (kept out of the OpenAPI document)."""
-    return [
+    """The pages' routes, from `ROUTES` and `POST_ROUTES` (kept out of the OpenAPI document)."""
+    posts = [
+        APIRoute(path, endpoint, methods=["POST"], name=name, include_in_schema=False)
+        for path, endpoint, name in POST_ROUTES
+    ]
+    return posts + [
         APIRoute(
             path,
             endpoint,

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from healthqa.index.analysis import STOP, stem
+from healthqa.index.analysis import STOP, stem, terms
 from healthqa.store import ArticleFilter
 from healthqa.web.site import Site
 
@@ -30,11 +30,14 @@ class Words:
     def __init__(self, texts: Iterable[str]) -> None:
         self.words = sorted({w for text in texts for w in _WORD.findall(text.casefold())})
         self.known = frozenset(self.words)
+        self.by_stem: dict[str, list[str]] = {}
+        for word in self.words:
+            self.by_stem.setdefault(stem(word), []).append(word)
 
-    def closest(self, word: str) -> str | None:
+    def closest(self, word: str, among: list[str] | None = None) -> str | None:
         found = process.extractOne(
             word,
-            self.words,
+            self.words if among is None else among,
             scorer=Levenshtein.normalized_similarity,
             score_cutoff=MIN_SIMILARITY,
         )
@@ -57,6 +60,33 @@ def did_you_mean(site: Site, text: str) -> str | None:
         return None
     suggestion = " ".join(changed)
     return suggestion if site.library.search.hits(suggestion, 1) else None
+
+
+def corrected_text(site: Site, text: str) -> str | None:
+    """`text` as the search read it, when it corrected a misspelt word, else None.
+
+    The search corrects analysed terms (`Search.speller`); each corrected word is shown as the
+    word of the titles and topics that has the corrected stem and is closest to what was typed
+    ("diabetis treatment" -> "diabetes treatment").
+    """
+    words = site.cached("suggest-words", lambda: _words(site), expires=False)
+    speller = site.library.search.speller
+    changed = False
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        typed = match.group(0)
+        found = terms(typed)
+        fixed = speller.correct(found[0]) if len(found) == 1 else None
+        among = words.by_stem.get(fixed or "", [])
+        better = words.closest(typed.casefold(), among) or (among[0] if among else None)
+        if better is None or better == typed.casefold():
+            return typed
+        changed = True
+        return better
+
+    shown = _WORD.sub(fix, text)
+    return shown if changed else None
 
 
 def _words(site: Site) -> Words:

@@ -9,22 +9,35 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from healthqa.answers import ask, no_answer
-from healthqa.articles import Article, Topic, article_path, teaser
+from healthqa.articles import Article, Topic, article_path, slugify, teaser, title_key
 from healthqa.clean import lead_sentence
-from healthqa.recommend import Related, neighbours, related, topic_order_key
-from healthqa.safety import Numbers, assess, assess_article, review_status
+from healthqa.recommend import (
+    Related,
+    distinct_questions,
+    neighbours,
+    related,
+    topic_order_key,
+)
+from healthqa.safety import Numbers, assess, assess_article, demote_overdue, review_status
+from healthqa.search import Result, question_query
 from healthqa.store import ArticleFilter, NotFound
+from healthqa.store.base import ArticleSummary
 from healthqa.web.site import Site
 from healthqa.web.snippets import snippet
-from healthqa.web.spelling import did_you_mean
+from healthqa.web.spelling import corrected_text, did_you_mean
 
 PER_PAGE = 10
+SUGGESTIONS = 8
+_WORD = re.compile(r"[^\W_]+")
+SCAN = 100  # the search page looks this deep: ten pages of results
+RELEVANCE_FLOOR = 0.5  # of the best score; below it a result shares little but a word
 TOPICS_ON_ONE_PAGE = 300  # more, and /topics shows one letter at a time
 RELATED_LIMIT = 12
 FEATURED = 6
@@ -117,9 +130,7 @@ def topics_index(
     if letter is not None and (len(letter) != 1 or not letter.isalpha()):
         raise BadInput("letter must be one letter, A to Z", "letter")
     chosen = letter.upper() if letter else None
-    found = site.cached(
-        "topics", lambda: [_topic(t) for t in site.library.store.topics()], expires=False
-    )
+    found = site.cached("topics", lambda: _topics_with_questions(site), expires=False)
     if chosen is None and one_page is not None and len(found) > one_page:
         chosen = min((_initial(t["name"]) for t in found if t["article_count"]), default=None)
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -145,6 +156,7 @@ def _topic_page(site: Site, slug: str) -> dict[str, Any]:
     if topic is None or topic.article_count == 0:
         raise NotFound(f"no topic {slug!r}")
     members = sorted(site.library.store.topic_articles(topic.id), key=topic_order_key)
+    members = distinct_questions(members)  # each question once; its page links the others
     groups: dict[str, list[dict[str, Any]]] = {}
     for member in members:
         label = question_type_label(member.question_type)
@@ -158,9 +170,18 @@ def _topic_page(site: Site, slug: str) -> dict[str, Any]:
             }
         )
     return {
-        "topic": _topic(topic),
+        "topic": _topic(topic, len(members)),
         "groups": [{"question_type": label, "articles": items} for label, items in groups.items()],
     }
+
+
+def topic_moved(site: Site, slug: str) -> str | None:
+    """The slug of the topic that `slug` was merged into (its old name is now "also
+    called"), or None."""
+    for topic in site.library.store.topics():
+        if topic.article_count and any(slugify(name) == slug for name in topic.synonyms):
+            return topic.slug
+    return None
 
 
 def article_page(site: Site, key: str | int, base_url: str = "") -> dict[str, Any]:
@@ -186,6 +207,34 @@ def _article_page(site: Site, key: str | int) -> dict[str, Any]:
         "previous": _related(around.previous) if around.previous else None,
         "next": _related(around.next) if around.next else None,
         "related": [_related(item) for item in related(store, index, article.id, RELATED_LIMIT)],
+        "also": _also_list(store.same_question(article.id)),
+    }
+
+
+def _also_list(others: list[ArticleSummary]) -> list[dict[str, Any]]:
+    """The other articles asking the same question; where one source answers more than once,
+    each is numbered ("2 of 5"): their first words may be the same."""
+    per_source = Counter(other.source for other in others)
+    seen: Counter[str] = Counter()
+    shown = []
+    for other in others:
+        seen[other.source] += 1
+        count = per_source[other.source]
+        shown.append(
+            _also(other) | {"part": f"{seen[other.source]} of {count}" if count > 1 else None}
+        )
+    return shown
+
+
+def _also(other: ArticleSummary) -> dict[str, Any]:
+    """Another article asking the same question, named by its source ("also from ...")."""
+    return {
+        "id": other.id,
+        "slug": other.slug,
+        "title": other.title,
+        "url": article_url(other.slug),
+        "source": SOURCE_NAMES.get(other.source, other.source),
+        "teaser": other.teaser,
     }
 
 
@@ -202,22 +251,57 @@ def related_list(site: Site, article_id: int, limit: int = RELATED_LIMIT) -> dic
     return {"article_id": article_id, "related": longer}
 
 
-def search_page(site: Site, query: str, page: int = 1) -> dict[str, Any]:
-    """One page of results for `query`, with snippets, the total and a spelling suggestion."""
+def search_page(site: Site, query: str, page: int = 1, correct: bool = True) -> dict[str, Any]:
+    """One page of results for `query`, with snippets, the count and spelling help.
+
+    Results are the keyword search's (`Search.page`'s ranking), looked at up to `SCAN` deep,
+    kept while they score at least `RELEVANCE_FLOOR` of the best, and each question shown once
+    (the first of the articles sharing a `title_key`). `total` counts those: a count a reader
+    can trust, not every article that uses one of the words. With `correct` off, misspelt
+    words are searched as typed.
+    """
     text = query.strip()
     if not text:
-        return _search_result(query, page, [], 0, None) | {"urgency": None}
-    found, total = site.library.search.page(text, PER_PAGE, (page - 1) * PER_PAGE)
+        empty = {"urgency": None, "corrected": None, "more": False}
+        return _search_result(query, page, [], 0, None) | empty
+    ranked = _ranked(site, text, correct)
+    kept = _floored(ranked)
+    found = _distinct(kept)
+    start = (page - 1) * PER_PAGE
     results = [
         summary(r.article)
         | {"score": round(r.score, 4), "snippet_html": snippet(r.article.body_text, text)}
-        for r in found
+        for r in found[start : start + PER_PAGE]
     ]
-    suggestion = did_you_mean(site, text) if total == 0 else None
+    suggestion = did_you_mean(site, text) if not found else None
     notice = assess(text, _numbers(site))
-    return _search_result(query, page, results, total, suggestion) | {
-        "urgency": notice.to_dict() if notice else None
+    return _search_result(query, page, results, len(found), suggestion) | {
+        "urgency": notice.to_dict() if notice else None,
+        "corrected": corrected_text(site, text) if correct and found else None,
+        "more": len(ranked) == SCAN and len(kept) == SCAN,  # the floor was not reached
     }
+
+
+def _ranked(site: Site, text: str, correct: bool) -> list[Result]:
+    """The keyword ranking the search page uses (`Search.page`), with or without correction."""
+    search = site.library.search
+    if correct:
+        return search.page(text, SCAN)[0]
+    hits, _ = search.index.search_page(question_query(text, None, search.vocabulary), SCAN, 0)
+    found = [Result(search.store.get_article(hit.article_id), hit.score) for hit in hits]
+    return demote_overdue(found, lambda result: result.article, lambda result: result.score)
+
+
+def _floored(results: list[Result]) -> list[Result]:
+    best = max((r.score for r in results), default=0.0)
+    return [r for r in results if r.score >= RELEVANCE_FLOOR * best]
+
+
+def _distinct(results: list[Result]) -> list[Result]:
+    shown: dict[str, Result] = {}
+    for result in results:
+        shown.setdefault(title_key(result.article.title), result)
+    return list(shown.values())
 
 
 def _search_result(
@@ -235,6 +319,42 @@ def _search_result(
         "previous_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pages else None,
     }
+
+
+def suggestions(site: Site, typed: str, limit: int = SUGGESTIONS) -> dict[str, Any]:
+    """Topic names, then article titles (each question once), that have a word starting with
+    each word typed: "glau" -> "Glaucoma", "What is glaucoma?". Two letters at least."""
+    wanted = _WORD.findall(typed.casefold())
+    found: list[dict[str, Any]] = []
+    if len("".join(wanted)) >= 2:
+        for entry in site.cached("suggestions", lambda: _suggestion_entries(site), expires=False):
+            if all(any(word.startswith(w) for word in entry[0]) for w in wanted):
+                found.append(entry[1])
+                if len(found) >= limit:
+                    break
+    return {"query": typed, "suggestions": found}
+
+
+def _suggestion_entries(site: Site) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Topics by name (largest first), then titles (each question once, shortest first)."""
+    store = site.library.store
+    topics = sorted((t for t in store.topics() if t.article_count), key=lambda t: -t.article_count)
+    entries = [
+        (
+            tuple(_WORD.findall(t.name.casefold())),
+            {"text": t.name, "kind": "topic", "url": topic_url(t.slug)},
+        )
+        for t in topics
+    ]
+    titles = distinct_questions(store.titles())
+    entries += [
+        (
+            tuple(_WORD.findall(a.title.casefold())),
+            {"text": a.title, "kind": "article", "url": article_url(a.slug)},
+        )
+        for a in sorted(titles, key=lambda a: (len(a.title), a.title))
+    ]
+    return entries
 
 
 def ask_page(site: Site, question: str, limit: int = 3) -> dict[str, Any]:
@@ -374,7 +494,12 @@ def _related(item: Related) -> dict[str, Any]:
     return asdict(item) | {"id": item.article_id, "url": article_url(item.slug)}
 
 
-def _topic(topic: Topic) -> dict[str, Any]:
+def _topics_with_questions(site: Site) -> list[dict[str, Any]]:
+    counts = site.library.store.question_counts()
+    return [_topic(t, counts.get(t.id, 0)) for t in site.library.store.topics()]
+
+
+def _topic(topic: Topic, questions: int) -> dict[str, Any]:
     return {
         "id": topic.id,
         "slug": topic.slug,
@@ -383,6 +508,7 @@ def _topic(topic: Topic) -> dict[str, Any]:
         "synonyms": list(topic.synonyms),
         "category": topic.category,
         "article_count": topic.article_count,
+        "question_count": questions,
     }
 
 

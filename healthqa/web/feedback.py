@@ -1,0 +1,186 @@
+"""'Was this page helpful?': a reader's yes or no, with a comment if they like, per article.
+
+The form on every article page posts here and works without JavaScript: the answer is kept
+(`Store.add_feedback`) and the reader goes back to the page (303), which thanks them. No
+account and nothing about the reader is kept.
+
+Safe by design:
+- Cross-site posts are refused (403): a browser names where a form came from
+  (`Sec-Fetch-Site`, else `Origin`, else `Referer`), and it must be this site. A request that
+  names none (a script, not a browser) cannot ride on a reader's visit, so it is let through.
+- Each client (by address) may answer `LIMIT` times in `WINDOW` seconds (429 after), counted in
+  memory per worker: a small local limiter, because feedback needs no more than that.
+- Editors read it with a token: `GET /api/v1/feedback` and `/api/v1/articles/{id}/feedback`,
+  or `healthqa feedback report`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from healthqa.store import NotFound
+from healthqa.web import models, views
+from healthqa.web.editor import Editor
+from healthqa.web.site import Site
+
+LIMIT = 10  # answers per client per window
+WINDOW = 3600.0  # seconds
+COMMENT_CHARS = 1000
+BODY_BYTES = 8192
+THANKS = "thanks"  # ?feedback=thanks: the page says thank you
+_MAX_CLIENTS = 10_000  # the limiter forgets the oldest clients past this many
+
+
+class RateLimit:
+    """At most `limit` events per client in any `window` seconds (a sliding window)."""
+
+    def __init__(self, limit: int = LIMIT, window: float = WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        """Count one event for `client`; False when it is over the limit (not counted)."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._seen.pop(client, deque())
+            while times and times[0] <= moment - self.window:
+                times.popleft()
+            allowed = len(times) < self.limit
+            if allowed:
+                times.append(moment)
+            self._seen[client] = times  # most recent last, so the oldest go first
+            while len(self._seen) > _MAX_CLIENTS:
+                del self._seen[next(iter(self._seen))]
+            return allowed
+
+
+def same_site(request: Request, site_url: str = "") -> bool:
+    """Whether a browser says the form came from this site; see the module docstring."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    named = request.headers.get("origin") or request.headers.get("referer")
+    if named is None:
+        return True
+    ours = {request.headers.get("host", ""), urlsplit(site_url).netloc} - {""}
+    return urlsplit(named).netloc in ours
+
+
+def answer(helpful: str | None, comment: str | None) -> tuple[bool, str]:
+    """The form's fields as (helpful, comment); 400 when `helpful` is not yes or no."""
+    if helpful not in ("yes", "no"):
+        raise HTTPException(400, "Please choose Yes or No.")
+    return helpful == "yes", " ".join((comment or "").split())[:COMMENT_CHARS]
+
+
+async def post_feedback(request: Request, slug: str) -> RedirectResponse:
+    """Keep one reader's answer, then back to the page, which thanks them."""
+    site: Site = request.app.state.site
+    if not same_site(request, site.library.settings.get("site_url", "")):
+        raise HTTPException(403, "This form can only be sent from this site's own pages.")
+    fields = await _form(request)
+    helpful, comment = answer(fields.get("helpful"), fields.get("comment"))
+    page = views.article_page(site, slug)  # 404 for an unknown or retired article
+    limiter: RateLimit = request.app.state.feedback_limit
+    client = request.client.host if request.client else "unknown"
+    if not limiter.allow(client):
+        raise HTTPException(
+            429,
+            "Thank you, we have had several answers from you already. Please try later.",
+            headers={"Retry-After": str(int(WINDOW))},
+        )
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    site.library.store.add_feedback(page["article"]["id"], helpful, comment, created)
+    return RedirectResponse(f"{page['article']['url']}?feedback={THANKS}#feedback", 303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > BODY_BYTES:
+        raise HTTPException(413, "That comment is too long.")
+    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    return {key: values[0] for key, values in parsed.items()}
+
+
+# The editors' JSON API ------------------------------------------------------------------------
+
+
+class FeedbackCount(BaseModel):
+    article_id: int
+    slug: str
+    title: str
+    yes: int = Field(description="Readers who found the page helpful.")
+    no: int = Field(description="Readers who did not.")
+    comments: int
+
+
+class FeedbackItem(BaseModel):
+    article_id: int
+    helpful: bool
+    comment: str
+    created: str = Field(description="ISO time, UTC.")
+
+
+class FeedbackReport(BaseModel):
+    articles: list[FeedbackCount] = Field(description="Least helpful first.")
+    comments: list[FeedbackItem] = Field(description="The latest, newest first.")
+
+
+def report(site: Site, article_id: int | None = None, limit: int = 100) -> dict[str, Any]:
+    """Counts per article and the latest answers: the API's and the CLI's one shape."""
+    store = site.library.store
+    if article_id is not None:
+        store.get_article(article_id)  # NotFound for an unknown article
+    return {
+        "articles": [c.to_dict() for c in store.feedback_counts(article_id)],
+        "comments": [f.to_dict() for f in store.feedback(article_id, limit)],
+    }
+
+
+async def all_feedback(
+    request: Request, _: Editor, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
+    """What readers said of every page: counts per article and the latest comments."""
+    return report(request.app.state.site, None, limit)
+
+
+async def article_feedback(
+    request: Request,
+    _: Editor,
+    article_id: Annotated[int, Path(ge=1, le=views.MAX_ID)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """What readers said of one article's page: its counts and its latest answers."""
+    try:
+        return report(request.app.state.site, article_id, limit)
+    except NotFound:
+        raise HTTPException(404, f"no article with id {article_id}") from None
+
+
+def router() -> APIRouter:
+    """The editors' feedback routes (a token is required), under the API's prefix."""
+    errors: dict[int | str, dict[str, Any]] = {
+        status: {"model": models.ErrorResponse, "description": description}
+        for status, description in (
+            (401, "No valid editor's token"),
+            (404, "Not found"),
+            (422, "A parameter is invalid"),
+        )
+    }
+    built = APIRouter(responses=errors)
+    built.add_api_route("/feedback", all_feedback, response_model=FeedbackReport)
+    built.add_api_route(
+        "/articles/{article_id}/feedback", article_feedback, response_model=FeedbackReport
+    )
+    return built
