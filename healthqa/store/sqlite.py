@@ -8,6 +8,8 @@ on and a busy timeout makes a second writer wait instead of failing.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -43,6 +45,7 @@ from healthqa.store.base import (
     Store,
     StoredVectors,
     StoreError,
+    StoreFull,
     Token,
 )
 from healthqa.store.migrations import MIGRATIONS, statements
@@ -126,10 +129,57 @@ class SQLiteStore(Store):
             except self._INTEGRITY_ERROR as exc:
                 self._conn.execute("ROLLBACK")
                 raise StoreError(f"the database refused the change: {exc}") from exc
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                if (full := _full(exc)) is not None:
+                    raise full from exc
+                raise
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                if (full := _full(exc)) is not None:
+                    raise full from exc
+                raise
+
+    def _rollback(self) -> None:
+        """Undo the transaction, if the error left one (SQLite ends some on a full disk)."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    # Backups ------------------------------------------------------------------------------
+
+    def history(self) -> str:
+        """SQLite's user_version: 0 for a database as created, a random number in each backup."""
+        if self.DIALECT != "sqlite":  # PostgresStore shares this class
+            return super().history()
+        return str(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def backup(self, dest: str) -> None:
+        """A consistent copy of the database at one moment, taken by `VACUUM INTO` in one read
+        transaction while other processes write on (WAL: they are not blocked), checked with
+        `PRAGMA integrity_check`, flushed to disk and only then given the name `dest`."""
+        if self.DIALECT != "sqlite":
+            super().backup(dest)
+        if self.url == ":memory:":
+            raise StoreError("an in-memory database cannot be backed up")
+        target = Path(dest)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            with self._lock:
+                self._conn.execute("VACUUM INTO ?", (str(partial),))
+            _check_copy(partial, secrets.randbelow(2**31 - 1) + 1)
+            partial.replace(target)
+        except sqlite3.DatabaseError as exc:
+            partial.unlink(missing_ok=True)
+            raise _full(exc) or StoreError(f"cannot write the backup {dest}: {exc}") from exc
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"cannot write the backup {dest}: {exc.strerror or exc}") from exc
 
     def _begin(self) -> None:
         """Start a write transaction holding the write lock, so no writer runs between its
@@ -845,6 +895,28 @@ _MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
 def _storable(value: int | str) -> bool:
     """An id the database can be asked about; a larger one names nothing (and would overflow)."""
     return isinstance(value, int) and 0 <= value <= _MAX_ID
+
+
+def _full(exc: sqlite3.DatabaseError) -> StoreFull | None:
+    """StoreFull for SQLite's "database or disk is full" (SQLITE_FULL); None for other errors."""
+    if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+        return None
+    return StoreFull(f"the database has no room for this change ({exc}); nothing was saved")
+
+
+def _check_copy(path: Path, history: int) -> None:
+    """Give the copy at `path` its own history number; raise StoreError unless it passes
+    SQLite's integrity check; then flush it to disk."""
+    copy = sqlite3.connect(path)
+    try:
+        copy.execute(f"PRAGMA user_version = {int(history)}")
+        problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+    finally:
+        copy.close()
+    if problems != ["ok"]:
+        raise StoreError(f"the backup failed its integrity check: {'; '.join(problems[:3])}")
+    with open(path, "rb") as copied:
+        os.fsync(copied.fileno())
 
 
 def _cannot_open(path: str, exc: sqlite3.DatabaseError) -> str:
