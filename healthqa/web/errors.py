@@ -30,10 +30,15 @@ CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
     422: "invalid_parameter",
+    429: "rate_limited",
     500: "server_error",
+    507: "insufficient_storage",
 }
 PAGE_MESSAGES = {
+    429: "You have sent a lot of requests in a short time. Please wait a moment and try again.",
     404: "We could not find that page. It may have moved, or the address may be mistyped.",
     500: "Something went wrong on our side. Please try again in a moment.",
 }
