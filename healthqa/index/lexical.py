@@ -11,6 +11,7 @@ name and its "also called" names). Each is scored by BM25 on its own; a query we
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections import Counter
@@ -139,6 +140,13 @@ class LexicalIndex:
         self._write_state()
         self._index.reload()
         self._searcher = self._index.searcher()
+
+    def abandon(self) -> None:
+        """Drop the writes not committed yet (after a failed commit: a full disk)."""
+        if self._writer is not None:
+            with contextlib.suppress(ValueError, OSError):
+                self._writer.rollback()
+            self._writer = None
 
     def reload(self) -> bool:
         """Take up changes another process committed to this folder; returns whether any.

@@ -14,15 +14,32 @@ that change's number, article, kind and time.
 
 from __future__ import annotations
 
+import logging
+
 from healthqa.articles import Article
 from healthqa.index.lexical import LexicalIndex
 from healthqa.store import ArticleFilter, NotFound, Store
 
 _PAGE = 1000
+log = logging.getLogger("healthqa.index")
 
 
 def sync(store: Store, index: LexicalIndex) -> int:
-    """Apply the changes the index has not seen; returns how many articles were touched."""
+    """Apply the changes the index has not seen; returns how many articles were touched.
+
+    When the index cannot be written (its disk is full) it stays as it was, answering from
+    the changes it has, and the next sync tries again: reads go on."""
+    try:
+        return _sync(store, index)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "IO error" not in str(exc):
+            raise  # tantivy reports a failed write as ValueError("An IO error occurred: ...")
+        index.abandon()
+        log.warning("the index stays at change %d: it cannot be written: %s", index.last_seq, exc)
+        return 0
+
+
+def _sync(store: Store, index: LexicalIndex) -> int:
     newest = store.stats()["last_change"]
     if (
         index.last_seq > newest
