@@ -105,8 +105,8 @@ SETTINGS = (
         "request_read_timeout",
         float,
         30.0,
-        "Seconds within which a request body must all arrive once the server starts reading it;"
-        " a slower one is answered 408 and its connection closed (0: no limit).",
+        "Seconds within which a request's head, and then its body, must all arrive; a slower"
+        " body is answered 408, a slower head has its connection closed (0: no limit).",
     ),
     Setting(
         "site_url",

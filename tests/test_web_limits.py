@@ -138,8 +138,9 @@ def raw_request(port: int, head: bytes, body: bytes, wait: float) -> tuple[bytes
         return reply, time.monotonic() - started
 
 
-def test_a_body_that_stops_halfway_gets_408_and_its_connection_closed(demo_db: Path) -> None:
-    """Over a real socket, on uvicorn: the client promises 100 bytes and sends 10."""
+def test_slow_or_huge_requests_do_not_hold_a_connection(demo_db: Path) -> None:
+    """Over a real socket, on uvicorn: a client that promises 100 bytes and sends 10 gets 408;
+    one that sends half a head is cut off; a head over 64 KB gets 400."""
     port = free_port()
     env = {"HEALTHQA_REQUEST_READ_TIMEOUT": "1", "HEALTHQA_EMBEDDING_MODEL": "none"}
     command = [sys.executable, "-m", "healthqa", "--db", str(demo_db), "serve"]
@@ -165,6 +166,16 @@ def test_a_body_that_stops_halfway_gets_408_and_its_connection_closed(demo_db: P
         assert reply.startswith(b"HTTP/1.1 408 ")
         assert b'"code":"request_timeout"' in reply and b"connection: close" in reply.lower()
         assert 0.9 <= seconds < 5
+        # Half a request's head: the connection is closed at the same deadline.
+        reply, seconds = raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\n", b"", wait=10)
+        assert reply == b"" and 0.9 <= seconds < 5
+        # A head over 64 KB: 400 at once.
+        huge = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"
+        reply, seconds = raw_request(port, huge, b"", wait=10)
+        assert reply.startswith(b"HTTP/1.1 400 ") and seconds < 5
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:  # all is well
+            conn.sendall(b"GET /api/v1/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert conn.recv(100).startswith(b"HTTP/1.1 200 ")
     finally:
         server.terminate()
         server.wait(timeout=30)

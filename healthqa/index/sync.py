@@ -22,6 +22,8 @@ from healthqa.store import ArticleFilter, NotFound, Store
 
 _PAGE = 1000
 log = logging.getLogger("healthqa.index")
+# How tantivy words a failed write (a ValueError): a full disk, or a writer thread it killed.
+_IO_ERRORS = ("IO error", "io::Error", "No space left")
 
 
 def sync(store: Store, index: LexicalIndex) -> int:
@@ -32,8 +34,8 @@ def sync(store: Store, index: LexicalIndex) -> int:
     try:
         return _sync(store, index)
     except (OSError, ValueError) as exc:
-        if isinstance(exc, ValueError) and "IO error" not in str(exc):
-            raise  # tantivy reports a failed write as ValueError("An IO error occurred: ...")
+        if isinstance(exc, ValueError) and not any(m in str(exc) for m in _IO_ERRORS):
+            raise
         index.abandon()
         log.warning("the index stays at change %d: it cannot be written: %s", index.last_seq, exc)
         return 0

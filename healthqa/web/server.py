@@ -61,11 +61,22 @@ def serve(
             forwarded_allow_ips=",".join(str(net) for net in proxies) or None,
             server_header=False,
             access_log=False,
+            **_head_guard(),
         )
     finally:
         if embedder is not None:
             embedder[1].set()
             embedder[0].join(timeout=10)
+
+
+def _head_guard() -> dict[str, Any]:
+    """uvicorn's httptools protocol with a limit on each request's head, when httptools is
+    there (uvicorn's h11 fallback limits a head to 16 KB itself, with no deadline)."""
+    try:
+        from healthqa.web import heads
+    except ImportError:
+        return {}
+    return {"http": heads.GuardedHttpTools}
 
 
 def start_background_embedder(library: Library) -> tuple[BaseProcess, Event] | None:
