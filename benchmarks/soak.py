@@ -156,7 +156,7 @@ def main() -> int:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(folder / "server.log").open("wb"),  # a 500's traceback lands here
         start_new_session=True,
     )
     load = Load(f"http://127.0.0.1:{port}", token, slugs)
@@ -199,7 +199,7 @@ def main() -> int:
         f"{total:,} requests in {args.minutes:g} min ({total / (args.minutes * 60):.0f}/s), "
         f"{args.clients} clients, {args.workers} workers; by kind: {dict(load.counts)}"
     )
-    print(f"errors: {len(load.errors)}")
+    print(f"errors: {len(load.errors)} (the server's log: {folder / 'server.log'})")
     for error in load.errors[:10]:
         print("  " + error)
     print(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -183,8 +185,22 @@ class SQLiteStore(Store):
 
     def _begin(self) -> None:
         """Start a write transaction holding the write lock, so no writer runs between its
-        reads and its writes (PostgreSQL does this its own way)."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        reads and its writes (PostgreSQL does this its own way).
+
+        SQLite answers "database is locked" at once, without waiting out the busy timeout, when
+        this connection is still reading (another thread's statement) from a snapshot older
+        than another process's last write (SQLITE_BUSY_SNAPSHOT): the soak of issue 19 met it
+        as a 500 on about 1 write in 300. So a busy answer is tried again until the timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.005, 0.03))
 
     # Writes -------------------------------------------------------------------------------
 
