@@ -349,6 +349,24 @@ def export(obj: Context, file: str, status: str) -> None:
 
 
 @main.command()
+@click.argument("dest", type=click.Path(dir_okay=False, writable=True))
+@pass_context
+def backup(obj: Context, dest: str) -> None:
+    """Copy a SQLite site's database to DEST while it serves and takes edits.
+
+    The copy is one consistent moment, checked with SQLite's integrity check before it gets its
+    name. To restore: stop the server, copy the backup over the database, delete the database's
+    -wal and -shm files, start again; the search index notices and rebuilds itself
+    (docs/reliability.md). PostgreSQL sites use pg_dump.
+
+    Example: healthqa --db site.db backup backups/site-2026-12-07.db
+    """
+    with _errors():
+        obj.store.backup(dest)
+    click.echo(f"Backed up {obj.db} to {dest} (integrity check ok)")
+
+
+@main.command()
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one pair a line.")

@@ -63,7 +63,50 @@ SETTINGS = (
         "max_request_bytes",
         int,
         1_000_000,
-        "Largest request body the editor API reads; a bigger one is refused with 413.",
+        "Largest request body the server reads (the editor API's, and any other); a bigger one"
+        " is refused with 413, as declared or as it streams in.",
+    ),
+    # Limits on one client (docs/reliability.md); counted in each server process on its own.
+    Setting(
+        "rate_limit_ask",
+        int,
+        30,
+        "Questions (/ask and /api/v1/ask) one client may ask a minute, in bursts of as many;"
+        " more are answered 429 with Retry-After (0: no limit).",
+    ),
+    Setting(
+        "rate_limit_search",
+        int,
+        120,
+        "Searches (/search and /api/v1/search) one client may make a minute (0: no limit).",
+    ),
+    Setting(
+        "rate_limit_editor",
+        int,
+        120,
+        "Editor API requests (writes and revisions) one client may make a minute (0: no limit).",
+    ),
+    Setting(
+        "rate_limit_loopback",
+        bool,
+        False,
+        "Whether clients on this machine (127.0.0.1, ::1) are rate-limited too (off: local"
+        " benchmarks and tests are not).",
+    ),
+    Setting(
+        "trusted_proxies",
+        str,
+        "",
+        "Comma-separated addresses or networks of the proxies in front of the server (e.g."
+        " 127.0.0.1 or 10.0.0.0/8): a request from one is taken to come from the address in"
+        " X-Forwarded-For. Empty: X-Forwarded-For is ignored.",
+    ),
+    Setting(
+        "request_read_timeout",
+        float,
+        30.0,
+        "Seconds within which a request's head, and then its body, must all arrive; a slower"
+        " body is answered 408, a slower head has its connection closed (0: no limit).",
     ),
     Setting(
         "site_url",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -192,8 +194,26 @@ def _processed(
     # fork: workers inherit the loaded modules, and nothing re-imports the caller's script.
     # The importing process has no threads of its own when the pool starts.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    parent = os.getpid()
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_orphan_guard, initargs=(parent,)
+    ) as pool:
         yield from _kept(_in_order(pool, rest, limits, 2 * workers), summary)
+
+
+ORPHAN_CHECK = 0.5  # seconds between a worker's looks at whether its importer is still there
+
+
+def _orphan_guard(parent: int) -> None:
+    """In each worker: exit as soon as the importing process is gone (killed with SIGKILL, a
+    pool cannot tell its workers, which would otherwise wait for work for ever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="healthqa-orphan-guard", daemon=True).start()
 
 
 def _in_order(

@@ -53,3 +53,23 @@ def test_rebuild_indexes_published_articles_only(store: Store) -> None:
     index = LexicalIndex()
     assert rebuild(store, index) == 1
     assert index.size == 1
+
+
+def test_an_index_of_another_history_is_rebuilt(tmp_path: Path) -> None:
+    """A restored backup written to since has change numbers the index has seen, but not the
+    same changes: the index's mark of its last change tells them apart."""
+    store = open_store(str(tmp_path / "site.db"))
+    index = LexicalIndex(tmp_path / "idx")
+    store.save_batch([article("a", "What causes hiccups?")], "t", "r")
+    store.backup(str(tmp_path / "backup.db"))
+    store.save_batch([article("b", "What is a yawn?")], "t", "r")
+    sync(store, index)
+    store.close()
+    restored = open_store(str(tmp_path / "backup.db"))
+    restored.save_batch([article("c", "Why do we sneeze?")], "t", "r")  # the same number, 2
+    assert restored.stats()["last_change"] == index.last_seq
+    again = LexicalIndex(tmp_path / "idx")
+    assert sync(restored, again) == 2  # rebuilt: hiccups and sneeze
+    assert again.search(YAWN) == [] and again.size == 2
+    assert sync(restored, again) == 0
+    restored.close()

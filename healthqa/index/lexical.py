@@ -11,12 +11,14 @@ name and its "also called" names). Each is scored by BM25 on its own; a query we
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
@@ -85,12 +87,20 @@ class LexicalIndex:
         # next sync rebuild it.
         same = state.get("analysis") == analysis.VERSION
         self._last_seq = state.get("last_seq", 0) if same else 0
+        self._mark = str(state.get("mark", "")) if same else ""
         self._searcher = self._index.searcher()
 
     @property
     def last_seq(self) -> int:
         """The last change-log entry this index reflects (0: none, rebuild needed)."""
         return int(self._last_seq)
+
+    @property
+    def mark(self) -> str:
+        """What the change-log entry `last_seq` was (`index.sync.mark`), so that an index over
+        another history of the database (a restored backup written to since) is noticed;
+        empty when not known (an index written before marks were kept)."""
+        return self._mark
 
     @property
     def size(self) -> int:
@@ -116,17 +126,27 @@ class LexicalIndex:
     def clear(self) -> None:
         self._writer_().delete_all_documents()
         self._last_seq = 0
+        self._mark = ""
 
-    def commit(self, last_seq: int) -> None:
-        """Make the writes visible and record that changes up to `last_seq` are applied."""
+    def commit(self, last_seq: int, mark: str = "") -> None:
+        """Make the writes visible and record that changes up to `last_seq` are applied
+        (`mark`: what that change was, see `index.sync.mark`)."""
         if self._writer is not None:
             self._writer.commit()
             self._writer.wait_merging_threads()
             self._writer = None
         self._last_seq = last_seq
+        self._mark = mark
         self._write_state()
         self._index.reload()
         self._searcher = self._index.searcher()
+
+    def abandon(self) -> None:
+        """Drop the writes not committed yet (after a failed commit: a full disk)."""
+        if self._writer is not None:
+            with contextlib.suppress(ValueError, OSError):
+                self._writer.rollback()
+            self._writer = None
 
     def reload(self) -> bool:
         """Take up changes another process committed to this folder; returns whether any.
@@ -140,6 +160,7 @@ class LexicalIndex:
         self._index.reload()
         self._searcher = self._index.searcher()
         self._last_seq = state["last_seq"]
+        self._mark = str(state.get("mark", ""))
         return True
 
     def _writer_(self) -> tantivy.IndexWriter:
@@ -202,7 +223,7 @@ class LexicalIndex:
 
     # State --------------------------------------------------------------------------------
 
-    def _read_state(self) -> dict[str, int]:
+    def _read_state(self) -> dict[str, Any]:
         if self.path is None:
             return {}
         try:
@@ -216,7 +237,11 @@ class LexicalIndex:
             return
         state = self.path / STATE_FILE
         partial = state.with_suffix(".partial")
-        partial.write_text(json.dumps({"last_seq": self._last_seq, "analysis": analysis.VERSION}))
+        partial.write_text(
+            json.dumps(
+                {"last_seq": self._last_seq, "mark": self._mark, "analysis": analysis.VERSION}
+            )
+        )
         partial.replace(state)
 
 

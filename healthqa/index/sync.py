@@ -3,23 +3,51 @@
 The index records the last change-log sequence number it applied. `sync` applies every change
 after it (re-reading each touched article: published ones are indexed again, retired ones
 removed), so a crash between a database commit and an index update is repaired the next time
-anything syncs. `rebuild` starts from nothing. An index that claims changes the database never
-had (a different or restored database) is rebuilt.
+anything syncs. `rebuild` starts from nothing.
+
+An index over another history of the database is rebuilt: one that claims changes the database
+never had (a restored older backup), or whose last applied change is not the database's change of
+that number (a restored backup written to since, or another database). The index keeps a `mark`
+of its last change to tell: the database's history (a backup gets its own, `Store.history`) and
+that change's number, article, kind and time.
 """
 
 from __future__ import annotations
+
+import logging
 
 from healthqa.articles import Article
 from healthqa.index.lexical import LexicalIndex
 from healthqa.store import ArticleFilter, NotFound, Store
 
 _PAGE = 1000
+log = logging.getLogger("healthqa.index")
+# How tantivy words a failed write (a ValueError): a full disk, or a writer thread it killed.
+_IO_ERRORS = ("IO error", "io::Error", "No space left")
 
 
 def sync(store: Store, index: LexicalIndex) -> int:
-    """Apply the changes the index has not seen; returns how many articles were touched."""
+    """Apply the changes the index has not seen; returns how many articles were touched.
+
+    When the index cannot be written (its disk is full) it stays as it was, answering from
+    the changes it has, and the next sync tries again: reads go on."""
+    try:
+        return _sync(store, index)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and not any(m in str(exc) for m in _IO_ERRORS):
+            raise
+        index.abandon()
+        log.warning("the index stays at change %d: it cannot be written: %s", index.last_seq, exc)
+        return 0
+
+
+def _sync(store: Store, index: LexicalIndex) -> int:
     newest = store.stats()["last_change"]
-    if index.last_seq > newest or (index.last_seq == 0 and newest > 0):
+    if (
+        index.last_seq > newest
+        or (index.last_seq == 0 and newest > 0)
+        or _other_history(store, index)
+    ):
         return rebuild(store, index)
     touched: set[int] = set()
     last = index.last_seq
@@ -31,7 +59,7 @@ def sync(store: Store, index: LexicalIndex) -> int:
     current = [_article(store, article_id) for article_id in sorted(touched)]
     index.upsert(a for a in current if a is not None and a.status == "published")
     index.delete(i for i, a in zip(sorted(touched), current, strict=True) if _gone(a))
-    index.commit(last)
+    index.commit(last, mark(store, last))
     return len(touched)
 
 
@@ -40,8 +68,23 @@ def rebuild(store: Store, index: LexicalIndex) -> int:
     newest = store.stats()["last_change"]
     index.clear()
     count = index.upsert(store.iter_articles(ArticleFilter(status="published")))
-    index.commit(newest)
+    index.commit(newest, mark(store, newest))
     return count
+
+
+def mark(store: Store, seq: int) -> str:
+    """What change-log entry `seq` was, as the index records it ("" for none)."""
+    found = store.changes_since(seq - 1, 1) if seq > 0 else []
+    if not found or found[0].seq != seq:
+        return ""
+    change = found[0]
+    return f"{store.history()}/{change.seq}:{change.article_id}:{change.kind}:{change.at}"
+
+
+def _other_history(store: Store, index: LexicalIndex) -> bool:
+    """Whether the index's last change is not this database's change of that number (an index
+    without a mark, written before marks were kept, is trusted)."""
+    return bool(index.mark) and index.last_seq > 0 and mark(store, index.last_seq) != index.mark
 
 
 def _article(store: Store, article_id: int) -> Article | None:

@@ -21,6 +21,7 @@ from healthqa.store.base import (
     NotFound,
     Store,
     StoreError,
+    StoreFull,
     Token,
 )
 
@@ -53,6 +54,7 @@ __all__ = [
     "NotFound",
     "Store",
     "StoreError",
+    "StoreFull",
     "Token",
     "open_store",
 ]

@@ -19,6 +19,11 @@ class StoreError(Exception):
     """A request the store cannot carry out, in words a person can act on."""
 
 
+class StoreFull(StoreError):
+    """The database has no room for a write (disk full, or its size limit): nothing of the
+    write was kept, and reads go on."""
+
+
 class NotFound(StoreError):
     """No article, topic or revision by that id or slug."""
 
@@ -353,6 +358,16 @@ class Store(ABC):
     def feedback(self, article_id: int | None = None, limit: int = 100) -> list[Feedback]:
         """The latest answers, newest first (those with a comment only when `article_id` is
         None)."""
+
+    def history(self) -> str:
+        """Which copy of the database this is: a backup gets a new one, so an index kept beside
+        the original is not mistaken for the restored copy's ("" where not kept)."""
+        return ""
+
+    def backup(self, dest: str) -> None:
+        """Write a consistent copy of the database to the file `dest` while others write on
+        (a backend that cannot says how else to do it)."""
+        raise StoreError("this database is backed up by its own tools (PostgreSQL: pg_dump)")
 
     # Vectors (derived data, kept beside the articles) -----------------------------------------
 

@@ -27,6 +27,7 @@ from healthqa.web import api, feedback, pages
 from healthqa.web.caching import ETagMiddleware
 from healthqa.web.errors import HANDLERS, ServerErrors
 from healthqa.web.headers import SecurityHeadersMiddleware
+from healthqa.web.limits import Limits
 from healthqa.web.site import Site
 
 STATIC = Path(__file__).parent / "static"
@@ -44,6 +45,7 @@ GET responses carry an ETag; send it back in If-None-Match to get 304 Not Modifi
 MIDDLEWARE = [
     Middleware(SecurityHeadersMiddleware, docs_path=DOCS_URL),
     Middleware(ETagMiddleware),
+    Middleware(Limits),  # rates, body sizes and read times (healthqa/web/limits.py)
     Middleware(ServerErrors),  # innermost: a 500 still gets the headers above
 ]
 

@@ -325,7 +325,7 @@ def _call(action: Callable[[], Article]) -> Article:
 # Routes --------------------------------------------------------------------------------------
 
 router = APIRouter(route_class=LimitedRoute, tags=["editor"])
-_WRITE_ERRORS = (400, 401, 413, 415, 422)
+_WRITE_ERRORS = (400, 401, 408, 413, 415, 422, 429, 507)
 
 
 @router.post(

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from healthqa.store import NotFound
+from healthqa.store import NotFound, StoreFull
 from healthqa.web.views import BadInput
 
 log = logging.getLogger("healthqa.web")
@@ -30,12 +30,18 @@ CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
     422: "invalid_parameter",
+    429: "rate_limited",
     500: "server_error",
+    507: "insufficient_storage",
 }
 PAGE_MESSAGES = {
+    429: "You have sent a lot of requests in a short time. Please wait a moment and try again.",
     404: "We could not find that page. It may have moved, or the address may be mistyped.",
     500: "Something went wrong on our side. Please try again in a moment.",
+    507: "The site cannot save anything just now. Reading still works; please try later.",
 }
 
 Handler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
@@ -163,6 +169,12 @@ async def not_found(request: Request, exc: NotFound) -> Response:
     return respond(request, 404, str(exc))
 
 
+async def store_full(request: Request, exc: StoreFull) -> Response:
+    """507: the database has no room for a write; nothing of it was kept, reads go on."""
+    log.error("a write was refused for want of room: %s", exc)
+    return respond(request, 507, str(exc))
+
+
 async def bad_input(request: Request, exc: BadInput) -> Response:
     return respond(request, 400, str(exc), exc.field)
 
@@ -209,6 +221,7 @@ HANDLERS: dict[Any, Handler] = {
     HTTPException: http_error,
     RequestValidationError: validation_error,
     NotFound: not_found,
+    StoreFull: store_full,
     BadInput: bad_input,
     Exception: server_error,
 }

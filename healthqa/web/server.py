@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from healthqa.library import Library, coverage_note
 from healthqa.web.app import create_app
+from healthqa.web.limits import networks
 
 FACTORY = "healthqa.web.app:create_app"
 BACKGROUND_TEXTS = 512  # texts a background turn embeds before another process may have a go
@@ -37,6 +38,7 @@ def serve(
     # Bring the index up to date once, here, so that the workers do not all start by
     # rebuilding the same folder.
     library = Library(db)
+    proxies = networks(library.settings["trusted_proxies"])  # a mistake is said now, once
     library.sync()
     embedder = start_background_embedder(library)
     remedy = "embedding the rest in the background" if embedder else None
@@ -53,14 +55,28 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
+            # X-Forwarded-For and -Proto count only from the trusted proxies (limits.py reads
+            # the client the same way in-process).
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=",".join(str(net) for net in proxies) or None,
             server_header=False,
             access_log=False,
+            **_head_guard(),
         )
     finally:
         if embedder is not None:
             embedder[1].set()
             embedder[0].join(timeout=10)
+
+
+def _head_guard() -> dict[str, Any]:
+    """uvicorn's httptools protocol with a limit on each request's head, when httptools is
+    there (uvicorn's h11 fallback limits a head to 16 KB itself, with no deadline)."""
+    try:
+        from healthqa.web import heads
+    except ImportError:
+        return {}
+    return {"http": heads.GuardedHttpTools}
 
 
 def start_background_embedder(library: Library) -> tuple[BaseProcess, Event] | None:
