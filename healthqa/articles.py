@@ -227,6 +227,24 @@ def teaser(text: str, length: int = TEASER_CHARS) -> str:
     return cut.rstrip(" ,;:.-–—") + "..."
 
 
+_TOPIC_WORD = re.compile(r"[^\W_]+")
+
+
+def topic_key(name: str) -> str:
+    """A topic's name with case, plural and word order ignored: "Gastrointestinal Stromal
+    Tumors", "gastrointestinal stromal tumor" and "Stromal tumor, gastrointestinal" are one."""
+    words = sorted(_singular(word) for word in _TOPIC_WORD.findall(name.casefold()))
+    return " ".join(words) or name.strip()  # a name of no words is its own key
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 def title_key(title: str) -> str:
     """The form of a title used to match links to articles: case, spacing and end mark ignored."""
     folded = " ".join(unicodedata.normalize("NFKC", title).casefold().split())

@@ -29,7 +29,7 @@ import numpy as np
 import rensa
 from lxml import etree
 
-from healthqa.articles import ArticleRecord, CleanArticle, teaser
+from healthqa.articles import ArticleRecord, CleanArticle, teaser, topic_key
 
 # Invisible, space-like and non-XML characters: what each becomes (unlisted ones go).
 _ODD_CHARS = re.compile(
@@ -769,12 +769,17 @@ def _remove(element: etree._Element) -> None:
 def _content_hash(record: ArticleRecord, title: str, body_html: str, source_title: str) -> str:
     """SHA-256 of canonical JSON of the article's content fields. Left out, so that an export
     imports with the same hash: `origin` (a place), `status` (the store's: retire, restore)
-    and the topic's spelling, synonyms and category (the store merges topics by slug, keeping
-    the first spelling: "Ewing sarcoma" and "Ewing Sarcoma" are one topic). The source's
+    and the topic's spelling, synonyms and category (the store merges topics whose names differ
+    only by case, plural or word order, keeping the first spelling: "Ewing sarcoma" and
+    "Ewing Sarcoma" are one topic, so the topic counts by `topic_key`). The source's
     title counts only where it differs from the title, so untouched titles keep their hash."""
     names = ("source", "external_id", "source_url", "licence", "language", "question_type")
     fields = {name: getattr(record, name) for name in (*names, "meta")}
-    fields |= {"title": title, "body_html": body_html, "topic": record.topic and record.topic.slug}
+    fields |= {
+        "title": title,
+        "body_html": body_html,
+        "topic": record.topic and topic_key(record.topic.name),
+    }
     if source_title != title:
         fields["source_title"] = source_title
     fields |= {"last_reviewed": record.last_reviewed, "next_review": record.next_review}

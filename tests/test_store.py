@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from healthqa.articles import CleanArticle, Link, TopicRecord
+from healthqa.articles import CleanArticle, Link, TopicRecord, topic_key
 from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
-from healthqa.store.migrations import MIGRATIONS, merge_topics, statements, topic_key
+from healthqa.store.migrations import MIGRATIONS, merge_topics, statements
 from healthqa.store.sqlite import SQLiteStore, build_article_query
 
 

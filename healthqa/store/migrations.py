@@ -8,11 +8,12 @@ differ between SQL dialects are placeholders (`{id}`, `{blob}`) filled in per ba
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from healthqa.articles import topic_key
 
 
 @dataclass(frozen=True)
@@ -21,24 +22,6 @@ class Migration:
     name: str
     statements: tuple[str, ...]
     run: Callable[[Any], None] | None = None  # a step SQL alone cannot do, after the statements
-
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def topic_key(name: str) -> str:
-    """A topic's name with case, plural and word order ignored: "Gastrointestinal Stromal
-    Tumors", "gastrointestinal stromal tumor" and "Stromal tumor, gastrointestinal" are one."""
-    words = sorted(_singular(word) for word in _WORD.findall(name.casefold()))
-    return " ".join(words) or name.strip()  # a name of no words is its own key
-
-
-def _singular(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 def merge_topics(db: Any) -> None:

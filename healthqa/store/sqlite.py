@@ -31,6 +31,7 @@ from healthqa.articles import (
     TopicRecord,
     slugify,
     title_key,
+    topic_key,
 )
 from healthqa.store.base import (
     RELATED_ACTIONS,
@@ -52,7 +53,7 @@ from healthqa.store.base import (
     StoreFull,
     Token,
 )
-from healthqa.store.migrations import MIGRATIONS, statements, topic_key
+from healthqa.store.migrations import MIGRATIONS, statements
 
 BUSY_TIMEOUT_MS = 10_000
 _CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.

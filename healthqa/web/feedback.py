@@ -97,7 +97,7 @@ async def post_feedback(request: Request, slug: str) -> RedirectResponse:
     if not limiter.allow(client):
         raise HTTPException(
             429,
-            "Thank you, we have had several answers from you already. Please try later.",
+            "too many answers from one client: the page says to wait and try again",
             headers={"Retry-After": str(int(WINDOW))},
         )
     created = datetime.now(UTC).isoformat(timespec="seconds")
