@@ -109,6 +109,34 @@ SETTINGS = (
         " body is answered 408, a slower head has its connection closed (0: no limit).",
     ),
     Setting(
+        "about_text",
+        str,
+        "This site answers health questions with passages quoted word for word from health "
+        "articles. Every answer names the article it comes from, its source and when it was "
+        "last reviewed, and links to the whole article.\n\n"
+        "We do not write medical advice of our own, and nothing here is a diagnosis. If you are "
+        "worried about your health, talk to a pharmacist, doctor, nurse or midwife.\n\n"
+        "The articles come from the sources named on each page, under the licence shown there.",
+        "The About page's text: who runs the site and what it is (paragraphs split by a blank "
+        "line). The default describes what the software does; a publisher says who they are.",
+    ),
+    Setting(
+        "editorial_policy_text",
+        str,
+        "Every answer is quoted word for word from an article. We do not write or change "
+        "medical advice.\n\n"
+        "Each article names its source, links to the original where there is one, and shows "
+        "its licence.\n\n"
+        "Each article shows when it was last reviewed and when its next review is due. An "
+        "article past its review date is marked as overdue.\n\n"
+        "Questions that describe warning signs get a notice to get care first. Each notice "
+        "follows public guidance, named in the notice.\n\n"
+        'If you think an answer is wrong or out of date, tell us with "Was this page '
+        'helpful?" at the end of the article.',
+        "The editorial policy page's text: how articles are chosen, reviewed and corrected "
+        "(paragraphs split by a blank line).",
+    ),
+    Setting(
         "site_url",
         str,
         "",

@@ -24,6 +24,8 @@ PAGES = [
     "/search?q=leg+cramps",
     "/ask",
     "/ask?q=why+do+I+get+leg+cramps",
+    "/about",
+    "/editorial-policy",
     "/sitemap.xml",
     "/robots.txt",
     "/api/v1/docs",
@@ -89,6 +91,12 @@ def test_sitemap_lists_published_articles_and_topics(client: Any) -> None:
     assert not any("how-soon-can-i-get-pregnant-again" in loc for loc in locations)
     robots = client.get("/robots.txt").text
     assert "Sitemap: http://testserver/sitemap.xml" in robots
+    dates = {
+        (url.findtext(f"{ns}loc") or "").rsplit("/", 1)[-1]: url.findtext(f"{ns}lastmod")
+        for url in root.iter(f"{ns}url")
+    }
+    # an article's own review date, never the day it was imported
+    assert dates["what-causes-leg-cramps-in-late-pregnancy"] == "2026-11-01"
 
 
 def test_the_site_url_setting_makes_links_absolute(demo_db: Path) -> None:
@@ -99,6 +107,24 @@ def test_the_site_url_setting_makes_links_absolute(demo_db: Path) -> None:
         html = client.get("/articles/what-causes-leg-cramps-in-late-pregnancy").text
     canonical = '<link rel="canonical" href="https://health.example.org/articles/what-causes'
     assert canonical in html
+    found = client.get("/api/v1/articles/what-causes-leg-cramps-in-late-pregnancy").json()
+    assert found["canonical"].startswith("https://health.example.org/articles/")  # one base
+
+
+def test_about_and_editorial_policy_pages_say_the_publishers_words(demo_db: Path) -> None:
+    library = web_library(demo_db)
+    with TestClient(create_app(library)) as client:
+        home = client.get("/").text
+        assert '<a href="/about">About us</a>' in home
+        assert '<a href="/editorial-policy">Editorial policy</a>' in home
+        about = client.get("/about").text
+        policy = client.get("/editorial-policy").text
+    assert "<h1>About healthqa</h1>" in about and "quoted word for word" in about
+    assert "<h1>Our editorial policy</h1>" in policy and "last reviewed" in policy
+    library.settings["about_text"] = "Run by the Example Health Trust.\n\nWrite to us."
+    with TestClient(create_app(library)) as client:
+        about = client.get("/about").text
+    assert "<p>Run by the Example Health Trust.</p>" in about and "<p>Write to us.</p>" in about
 
 
 def test_a_broken_database_gives_a_500_page_and_envelope_not_a_traceback(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from healthqa import editing
 from healthqa.store import NotFound
 from healthqa.web import models, views
 from healthqa.web.caching import cache_control, etag, matches
+from healthqa.web.pages import base_url
 from healthqa.web.site import Site
 
 PREFIX = "/api/v1"
@@ -81,7 +82,7 @@ async def get_article(
     If-Match to update the article; sent as If-None-Match it gives 304 while the body is the same.
     """
     try:
-        page = views.article_page(s, key, str(request.base_url))
+        page = views.article_page(s, key, base_url(request))
     except NotFound:
         moved = s.library.store.slug_alias(key)  # an address from before titles were tidied
         if moved is None:

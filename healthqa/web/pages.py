@@ -113,6 +113,16 @@ async def ask(request: Request, q: Annotated[str, Query(max_length=2000)] = "") 
     return render(request, "ask.html", views.ask_page(_site(request), q))
 
 
+async def about(request: Request) -> HTMLResponse:
+    page = views.text_page(_site(request), "about_text", f"About {SITE_NAME}")
+    return render(request, "text.html", page)
+
+
+async def editorial_policy(request: Request) -> HTMLResponse:
+    page = views.text_page(_site(request), "editorial_policy_text", "Our editorial policy")
+    return render(request, "text.html", page)
+
+
 async def sitemap(request: Request) -> Response:
     context = views.sitemap(_site(request)) | {"base": base_url(request)}
     body = templates.get_template("sitemap.xml").render(context)
@@ -130,6 +140,8 @@ ROUTES: list[tuple[str, Any, str]] = [
     ("/topics/{slug}", topic, "topic"),
     ("/search", search, "search"),
     ("/ask", ask, "ask"),
+    ("/about", about, "about"),
+    ("/editorial-policy", editorial_policy, "editorial_policy"),
     ("/sitemap.xml", sitemap, "sitemap"),
     ("/robots.txt", robots, "robots"),
 ]

@@ -398,13 +398,25 @@ def stats(site: Site) -> dict[str, Any]:
     return {key: counts[key] for key in keys} | {"by_source": counts["by_source"]}
 
 
+def text_page(site: Site, setting: str, title: str) -> dict[str, Any]:
+    """A page of the publisher's own words from a setting: About, the editorial policy."""
+    text = str(site.library.settings.get(setting, ""))
+    paragraphs = [" ".join(part.split()) for part in text.split("\n\n") if part.strip()]
+    return {"title": title, "paragraphs": paragraphs}
+
+
+def _iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def sitemap(site: Site) -> dict[str, Any]:
-    """Every published article and topic page, with the article's last change."""
+    """Every published article and topic page; an article's `lastmod` is its content's own
+    date (when it was last reviewed), never when it was imported, and absent without one."""
 
     def compute() -> dict[str, Any]:
         store = site.library.store
         articles = [
-            {"url": article_url(a.slug), "lastmod": a.updated[:10]}
+            {"url": article_url(a.slug), "lastmod": _iso_date(a.last_reviewed)}
             for a in store.iter_articles(ArticleFilter(status="published"))
         ]
         topics = [
