@@ -4,8 +4,9 @@ and MEDIQA's XML parsed safely (no DTD, no entities)."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -107,6 +108,27 @@ def _optional_int(element: Element, name: str, path: Path) -> int | None:
         reason = f"{name} must be a whole number, found {value!r}"
         raise EvaluationError(reason, path, element.sourceline)
     return int(value)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Record = TypeVar("_Record", bound=_Identified)
+
+
+def _records(
+    path: Path, tag: str, kind: str, id_name: str, parse: Callable[[Element, Path], _Record]
+) -> list[_Record]:
+    """Every <tag> element of the XML file at `path`, parsed, with unique ids; an error names
+    the file (`kind` says what it should have been) or the line of a repeated id."""
+    elements = list(_parse_xml(path).iter(tag))
+    if not elements:
+        raise EvaluationError(f"no <{tag}> elements: not a {kind} file", path)
+    records = [parse(element, path) for element in elements]
+    _unique(((r.id, e.sourceline) for r, e in zip(records, elements, strict=True)), id_name, path)
+    return records
 
 
 def _unique(ids: Iterable[tuple[str, int | None]], what: str, path: Path) -> None:

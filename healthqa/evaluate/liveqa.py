@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml.etree import _Element as Element
 
-from healthqa.evaluate._files import EvaluationError, _parse_xml, _text, _unique
+from healthqa.evaluate._files import EvaluationError, _records, _text
 from healthqa.index.analysis import terms
 
 # LiveQA's 23 types (and "Diagnose_me", once in file 2) -> healthqa's question types.
@@ -84,13 +84,7 @@ def load_liveqa(path: Path) -> list[LiveQAQuestion]:
 
 
 def _load_file(path: Path) -> list[LiveQAQuestion]:
-    root = _parse_xml(path)
-    elements = list(root.iter("NLM-QUESTION"))
-    if not elements:
-        raise EvaluationError("no <NLM-QUESTION> elements: not a LiveQA file", path)
-    questions = [_question(element, path) for element in elements]
-    _unique(((q.id, e.sourceline) for q, e in zip(questions, elements, strict=True)), "id", path)
-    return questions
+    return _records(path, "NLM-QUESTION", "LiveQA", "id", _question)
 
 
 def _question(element: Element, path: Path) -> LiveQAQuestion:

@@ -18,7 +18,7 @@ from healthqa.evaluate._files import (
     _content,
     _csv_fields,
     _optional_int,
-    _parse_xml,
+    _records,
     _required,
     _text,
     _unique,
@@ -57,13 +57,7 @@ class QAQuestion:
 def load_mediqa_qa(path: Path) -> list[QAQuestion]:
     """The questions of a MEDIQA 2019 Task 3 file (training, validation or test layout)."""
     path = Path(path)
-    root = _parse_xml(path)
-    elements = list(root.iter("Question"))
-    if not elements:
-        raise EvaluationError("no <Question> elements: not a MEDIQA Task 3 file", path)
-    questions = [_qa_question(element, path) for element in elements]
-    _unique(((q.id, e.sourceline) for q, e in zip(questions, elements, strict=True)), "QID", path)
-    return questions
+    return _records(path, "Question", "MEDIQA Task 3", "QID", _qa_question)
 
 
 def _qa_question(element: Element, path: Path) -> QAQuestion:
@@ -298,12 +292,7 @@ class RQEPair:
 def load_rqe(path: Path) -> list[RQEPair]:
     """The `<pair pid=".." value="true|false">` elements of a MEDIQA 2019 Task 2 file."""
     path = Path(path)
-    elements = list(_parse_xml(path).iter("pair"))
-    if not elements:
-        raise EvaluationError("no <pair> elements: not a MEDIQA Task 2 file", path)
-    pairs = [_rqe_pair(element, path) for element in elements]
-    _unique(((p.id, e.sourceline) for p, e in zip(pairs, elements, strict=True)), "pid", path)
-    return pairs
+    return _records(path, "pair", "MEDIQA Task 2", "pid", _rqe_pair)
 
 
 def _rqe_pair(element: Element, path: Path) -> RQEPair:
