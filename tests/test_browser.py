@@ -61,15 +61,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     db = str(tmp_path_factory.mktemp("site") / "site.db")
     subprocess.run([HEALTHQA, "--db", db, "init", "--demo"], check=True, capture_output=True)
+    yield from _serve(db)
+
+
+def _serve(db: str, env: dict[str, str] | None = None, seconds: float = 60) -> Iterator[str]:
+    """`healthqa serve` on `db` on a free port, its base URL once it answers; stopped after."""
     port = _free_port()
     server = subprocess.Popen(
         [HEALTHQA, "--db", db, "serve", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base + "/robots.txt", server)
+        _wait_for(base + "/robots.txt", server, seconds)
         yield base
     finally:
         server.terminate()
@@ -253,22 +259,7 @@ def medquad_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.skip(f"{archive} is not here and HEALTHQA_MEDQUAD_DB is not set")
         imported = [HEALTHQA, "--db", str(db), "import", str(archive)]
         subprocess.run(imported, check=True, capture_output=True, env=env)
-    port = _free_port()
-    server = subprocess.Popen(
-        [HEALTHQA, "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(base + "/robots.txt", server, 180)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(20)
-        if server.stderr:
-            server.stderr.close()
+    yield from _serve(str(db), env, 180)
 
 
 def _key(title: str) -> str:
