@@ -849,7 +849,7 @@ def train(
     """
     from healthqa.embedders import MiniLM, load_embedder
     from healthqa.index.vectors import EMBEDDED_TEXTS
-    from healthqa.rerank import train as train_reranker
+    from healthqa.training.mediqa import train as train_reranker
 
     settings = obj.settings
     data = Path(data_dir) if data_dir else None

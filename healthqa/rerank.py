@@ -13,17 +13,15 @@ the first stage found (its title and body, in fused order):
 - `keywords`: BM25 of the question over the candidates' texts, divided by the best;
 - `first_stage`: 1 / the candidate's rank in the first stage.
 
-`train` fits one model for answers (MEDIQA 2019 Task 3 training file: is this answer correct?
-An answer is labelled correct when its probability is at least a fraction of its question's
-best, the fraction chosen on the same file) and one for question entailment (Task 2 training
-file: does the consumer question entail the FAQ?, on the question features alone), and writes
-both as a small JSON file: feature names, scaling, weights and thresholds, with the files it
-learnt from. Everything is deterministic.
-"""
+`healthqa.training.mediqa.train` fits one model for answers (MEDIQA 2019 Task 3 training file:
+is this answer correct? An answer is labelled correct when its probability is at least a
+fraction of its question's best, the fraction chosen on the same file) and one for question
+entailment (Task 2 training file: does the consumer question entail the FAQ?, on the question
+features alone), and writes both as a small JSON file: feature names, scaling, weights and
+thresholds, with the files it learnt from. Everything is deterministic."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -72,7 +70,6 @@ RETRIEVAL_FEATURES = (
 )
 TITLE_CACHE = 50_000  # title vectors kept per model (~75 MB at most)
 _TITLE_VECTORS: dict[str, dict[str, np.ndarray]] = {}
-L2 = 1.0  # ridge penalty of the logistic regressions (on standardised features); not tuned
 FORMAT = 1
 
 
@@ -193,7 +190,7 @@ class Reranker:
         self, questions: Sequence[QAQuestion]
     ) -> dict[str, list[tuple[str, int]]]:
         return {
-            q.id: self.label_and_rank(q.text, [(a.id, a.text) for a in _system_order(q)])
+            q.id: self.label_and_rank(q.text, [(a.id, a.text) for a in system_order(q)])
             for q in questions
         }
 
@@ -350,30 +347,6 @@ def _question_row(question: str | Analysis, title: str) -> list[float]:
     ]
 
 
-# Training ---------------------------------------------------------------------------------
-
-
-def fit(features: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> Model:
-    """An L2-penalised logistic regression by Newton's method on standardised features, with
-    the threshold of best accuracy on the same data (ties to the one nearest 0.5)."""
-    mean = x.mean(axis=0)
-    scale = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
-    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-    w = np.zeros(z.shape[1])
-    penalty = np.diag([L2] * (z.shape[1] - 1) + [0.0])
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        gradient = z.T @ (p - y) + penalty @ w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    model = Model(features, mean.tolist(), scale.tolist(), w[:-1].tolist(), float(w[-1]))
-    model.threshold = best_threshold(model.probability(x), y)
-    return model
-
-
 def relative_labels(probabilities: np.ndarray, fraction: float) -> np.ndarray:
     """1 for each answer whose probability is at least `fraction` of the best of its question.
 
@@ -382,80 +355,6 @@ def relative_labels(probabilities: np.ndarray, fraction: float) -> np.ndarray:
     one moved too far on the other (accuracy 0.69 on validation against 0.76 relative)."""
     best = probabilities.max(initial=0.0)
     return (probabilities >= fraction * best) & (best > 0)
-
-
-def best_fraction(blocks: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> float:
-    """The fraction (0.05, 0.10, ..., 1.00) of `relative_labels` with the best accuracy over
-    every answer of every question; ties to the larger fraction."""
-    grid = np.round(np.arange(0.05, 1.001, 0.05), 2)
-    total = sum(len(y) for y in labels)
-    accuracy = [
-        sum(int((relative_labels(p, f) == y).sum()) for p, y in zip(blocks, labels, strict=True))
-        / total
-        for f in grid
-    ]
-    best = max(accuracy)
-    return float(max(f for f, a in zip(grid, accuracy, strict=True) if a == best))
-
-
-def best_threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    candidates = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    accuracy = [((probabilities >= t) == labels).mean() for t in candidates]
-    best = max(accuracy)
-    return float(
-        min(
-            (t for t, a in zip(candidates, accuracy, strict=True) if a == best),
-            key=lambda t: abs(t - 0.5),
-        )
-    )
-
-
-def train(
-    embedder: Embedder, qa_file: Path, rqe_file: Path, kind: str = "title"
-) -> tuple[Reranker, dict[str, float]]:
-    """Fit both models on MEDIQA 2019 training files; returns the re-ranker and its accuracy
-    on the training data (the only data it saw)."""
-    from healthqa import evaluate
-
-    questions = evaluate.load_mediqa_qa(qa_file)
-    blocks: list[np.ndarray] = []
-    labels: list[float] = []
-    for question in questions:
-        answers = [a for a in _system_order(question) if a.correct is not None]
-        texts = [split_answer(a.text) for a in answers]
-        if texts:
-            blocks.append(answer_features(embedder, question.text, texts, kind))
-            labels.extend(float(bool(a.correct)) for a in answers)
-    answers_model = fit(ANSWER_FEATURES, np.vstack(blocks), np.array(labels))
-    sizes = np.cumsum([len(block) for block in blocks])[:-1]
-    per_question = np.split(np.array(labels), sizes)
-    answers_model.threshold = best_fraction(
-        [answers_model.probability(block) for block in blocks], per_question
-    )
-    pairs = [p for p in evaluate.load_rqe(rqe_file) if p.label is not None]
-    x = question_features(embedder, [(p.chq, p.faq) for p in pairs])
-    questions_model = fit(QUESTION_FEATURES, x, np.array([float(bool(p.label)) for p in pairs]))
-    reranker = Reranker(
-        answers_model,
-        questions_model,
-        embedder.model_id,
-        kind,
-        {path.name: _sha1(path) for path in (qa_file, rqe_file)},
-        embedder=embedder,
-    )
-    pair_y = np.array([float(bool(p.label)) for p in pairs])
-    fraction = answers_model.threshold
-    right = sum(
-        int((relative_labels(answers_model.probability(b), fraction) == y).sum())
-        for b, y in zip(blocks, per_question, strict=True)
-    )
-    accuracy = {
-        "answers": right / len(labels),
-        "questions": float(
-            ((questions_model.probability(x) >= questions_model.threshold) == pair_y).mean()
-        ),
-    }
-    return reranker, accuracy
 
 
 # Loading ----------------------------------------------------------------------------------
@@ -513,11 +412,7 @@ def _model(data: dict[str, Any]) -> Model:
     return model
 
 
-def _system_order(question: QAQuestion) -> list[Any]:
+def system_order(question: QAQuestion) -> list[Any]:
     return sorted(
         question.answers, key=lambda a: math.inf if a.system_rank is None else a.system_rank
     )
-
-
-def _sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()

@@ -27,16 +27,14 @@ from healthqa.rerank import (
     RerankerError,
     Text,
     answer_features,
-    best_threshold,
-    fit,
     load_reranker,
     question_features,
     read,
     split_answer,
-    train,
 )
 from healthqa.search import Search, available_rankings
 from healthqa.store import Store
+from healthqa.training.mediqa import best_threshold, fit, train
 
 EVAL = Path(__file__).parent / "fixtures" / "eval"
 SAME = {"stop": "treatment", "soda": "fizzy", "pop": "pressure"}

@@ -1,7 +1,7 @@
 """Fitting the retrieval model on a retrieval-shaped set, calibrating it, and measuring it on
 the held-in check questions.
 
-The model is `rerank.fit`'s logistic regression over RETRIEVAL_FEATURES, fitted on the rows
+The model is `training.mediqa.fit`'s logistic regression over RETRIEVAL_FEATURES, fitted on the rows
 of the questions not held for checking. On the check questions: the top candidate's
 probability is calibrated (Platt scaling: a logistic regression of "the top answer is right"
 on its logit), the answer and "Good match" lines are chosen, and the figures are measured
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from healthqa.rerank import RETRIEVAL_FEATURES, Model, fit
+from healthqa.rerank import RETRIEVAL_FEATURES, Model
 from healthqa.training.dataset import Examples
+from healthqa.training.mediqa import fit
 
 BINS = 10
 FOLDS = 5
