@@ -297,7 +297,7 @@ def test_the_openapi_document_describes_the_editor_api(site: Site) -> None:
     assert "security" not in paths["/api/v1/articles/{key}/revisions"]["get"]
     schemas = document["components"]["schemas"]
     assert {"title", "body", "reason"} <= set(schemas["ArticleCreate"]["required"])
-    assert schemas["ErrorOut"]["properties"]["error"]["$ref"].endswith("ErrorDetail")
+    assert schemas["ErrorResponse"]["properties"]["error"]["$ref"].endswith("ErrorBody")
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 

@@ -14,19 +14,12 @@ from healthqa import editing
 from healthqa.store import NotFound
 from healthqa.web import models, views
 from healthqa.web.caching import cache_control, etag, matches
-from healthqa.web.pages import base_url
+from healthqa.web.errors import responses
 from healthqa.web.site import Site
+from healthqa.web.urls import base_url
 
 PREFIX = "/api/v1"
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": models.ErrorResponse, "description": description}
-    for status, description in (
-        (400, "Bad request"),
-        (404, "Not found"),
-        (422, "A parameter is missing or invalid"),
-        (500, "Server error"),
-    )
-}
+_ERRORS = responses(400, 404, 422, 500)
 
 
 def site(request: Request) -> Site:

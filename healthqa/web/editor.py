@@ -28,23 +28,7 @@ from healthqa import editing, ingest, tokens
 from healthqa.articles import Article, Revision, TopicRecord
 from healthqa.library import Library
 from healthqa.store import AlreadyExists, Conflict, NotFound, Token
-from healthqa.web.errors import ApiError
-
-# Errors ------------------------------------------------------------------------------------
-
-
-class ErrorDetail(BaseModel):
-    status: int
-    code: str
-    message: str
-    field: str | None = None
-
-
-class ErrorOut(BaseModel):
-    """The error envelope every endpoint answers with."""
-
-    error: ErrorDetail
-
+from healthqa.web.errors import ApiError, responses
 
 # Request size and type, checked before anything is parsed ----------------------------------
 
@@ -297,10 +281,6 @@ def editor_token(
 Editor = Annotated[Token, Depends(editor_token)]
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorOut} for status in statuses}
-
-
 def _answer(response: Response, article: Article) -> ArticleOut:
     response.headers["ETag"] = editing.article_etag(article)
     return ArticleOut.of(article)
@@ -332,7 +312,7 @@ _WRITE_ERRORS = (400, 401, 408, 413, 415, 422, 429, 507)
     "/articles",
     status_code=201,
     response_model=ArticleOut,
-    responses=_errors(*_WRITE_ERRORS, 409),
+    responses=responses(*_WRITE_ERRORS, 409),
     summary="Create an article",
 )
 def create_article(
@@ -348,7 +328,7 @@ def create_article(
 @router.put(
     "/articles/{key}",
     response_model=ArticleOut,
-    responses=_errors(*_WRITE_ERRORS, 404, 412, 428),
+    responses=responses(*_WRITE_ERRORS, 404, 412, 428),
     summary="Replace an article's content",
 )
 def update_article(
@@ -383,7 +363,7 @@ def _status_route(name: str, change: Callable[[Library, str, str, str], Article]
         endpoint,
         methods=["POST"],
         response_model=ArticleOut,
-        responses=_errors(*_WRITE_ERRORS, 404),
+        responses=responses(*_WRITE_ERRORS, 404),
         summary=f"{name.capitalize()} an article",
         description=change.__doc__,
         name=f"{name}_article",
@@ -397,7 +377,7 @@ _status_route("restore", editing.restore)
 @router.get(
     "/articles/{key}/revisions",
     response_model=RevisionList,
-    responses=_errors(404),
+    responses=responses(404, 422),
     summary="An article's revisions",
 )
 def article_revisions(key: str, request: Request) -> RevisionList:

@@ -2,6 +2,9 @@
 
     {"error": {"status": 404, "code": "not_found", "message": "...", "field": null}}
 
+`ErrorResponse` is that envelope's one model: every JSON error is rendered from it, and every
+route's OpenAPI entry names it (`responses`).
+
 A reader never sees a traceback: unexpected errors are logged once and answered with a plain 500
 (`ServerErrors`; Starlette's own handler re-raises after answering, so the server logged each
 traceback a second time).
@@ -17,6 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,7 +48,43 @@ PAGE_MESSAGES = {
     507: "The site cannot save anything just now. Reading still works; please try later.",
 }
 
+DESCRIPTIONS = {
+    400: "Bad request",
+    401: "No valid editor's token",
+    404: "Not found",
+    408: "The request took too long to arrive",
+    409: "Already exists",
+    412: "Someone changed the article since you read it",
+    413: "The request body is too large",
+    415: "The request body is not JSON",
+    422: "A parameter or field is missing or invalid",
+    428: "If-Match is needed",
+    429: "Too many requests",
+    500: "Server error",
+    507: "No room to save",
+}
+
 Handler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
+
+class ErrorBody(BaseModel):
+    status: int = Field(description="The HTTP status, repeated.")
+    code: str = Field(description="A stable name for the error: not_found, invalid_field...")
+    message: str = Field(description="What went wrong, in plain words.")
+    field: str | None = Field(description="The parameter or body field at fault, if one is.")
+
+
+class ErrorResponse(BaseModel):
+    """The one envelope of every JSON error."""
+
+    error: ErrorBody
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entries of a route's error statuses: each the one envelope."""
+    return {
+        status: {"model": ErrorResponse, "description": DESCRIPTIONS[status]} for status in statuses
+    }
 
 
 class ApiError(Exception):
@@ -65,20 +105,15 @@ class ApiError(Exception):
         self.field = field
         self.headers = headers or {}
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "status": self.status,
-                "code": self.code,
-                "message": self.message,
-                "field": self.field,
-            }
-        }
+    def envelope(self) -> ErrorResponse:
+        body = ErrorBody(status=self.status, code=self.code, message=self.message, field=self.field)
+        return ErrorResponse(error=body)
 
 
-def envelope(status: int, message: str, field: str | None = None) -> dict[str, Any]:
+def envelope(status: int, message: str, field: str | None = None) -> ErrorResponse:
+    """The envelope of an error known by its status alone (its code follows from it)."""
     code = CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
-    return {"error": {"status": status, "code": code, "message": message, "field": field}}
+    return ApiError(status, code, message, field).envelope()
 
 
 def is_api(request: Request) -> bool:
@@ -89,7 +124,8 @@ def respond(request: Request, status: int, message: str, field: str | None = Non
     """The envelope for the API, the error page for everything else."""
     headers = {"Cache-Control": "no-store"}
     if is_api(request):
-        return JSONResponse(envelope(status, message, field), status, headers=headers)
+        body = envelope(status, message, field).model_dump()
+        return JSONResponse(body, status, headers=headers)
     from healthqa.web.pages import render
 
     shown = PAGE_MESSAGES.get(status, message)
@@ -130,7 +166,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 async def api_error(request: Request, exc: ApiError) -> Response:
     headers = {"Cache-Control": "no-store", **exc.headers}
-    return JSONResponse(exc.to_dict(), exc.status, headers=headers)
+    return JSONResponse(exc.envelope().model_dump(), exc.status, headers=headers)
 
 
 def body_error(exc: RequestValidationError) -> ApiError | None:

@@ -29,8 +29,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from healthqa.store import NotFound
-from healthqa.web import models, views
+from healthqa.web import views
 from healthqa.web.editor import Editor
+from healthqa.web.errors import responses
 from healthqa.web.site import Site
 
 LIMIT = 10  # answers per client per window
@@ -170,15 +171,7 @@ async def article_feedback(
 
 def router() -> APIRouter:
     """The editors' feedback routes (a token is required), under the API's prefix."""
-    errors: dict[int | str, dict[str, Any]] = {
-        status: {"model": models.ErrorResponse, "description": description}
-        for status, description in (
-            (401, "No valid editor's token"),
-            (404, "Not found"),
-            (422, "A parameter is invalid"),
-        )
-    }
-    built = APIRouter(responses=errors)
+    built = APIRouter(responses=responses(401, 404, 422))
     built.add_api_route("/feedback", all_feedback, response_model=FeedbackReport)
     built.add_api_route(
         "/articles/{article_id}/feedback", article_feedback, response_model=FeedbackReport

@@ -230,14 +230,3 @@ class Stats(BaseModel):
     review_overdue: int
     last_change: int
     by_source: dict[str, int]
-
-
-class ErrorBody(BaseModel):
-    status: int
-    code: str
-    message: str
-    field: str | None
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody

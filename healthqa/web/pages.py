@@ -19,6 +19,7 @@ from healthqa.store import NotFound
 from healthqa.web import views
 from healthqa.web.feedback import THANKS, post_feedback
 from healthqa.web.site import Site
+from healthqa.web.urls import base_url, canonical
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -52,12 +53,6 @@ def _site(request: Request) -> Site:
     found: Site = request.app.state.site
     found.fresh()
     return found
-
-
-def base_url(request: Request) -> str:
-    """The site's public address: the `site_url` setting, else the address asked for."""
-    configured: str = _site(request).library.settings.get("site_url", "")
-    return configured.rstrip("/") or str(request.base_url).rstrip("/")
 
 
 async def home(request: Request) -> HTMLResponse:
@@ -130,7 +125,8 @@ async def sitemap(request: Request) -> Response:
 
 
 async def robots(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(f"User-agent: *\nAllow: /\nSitemap: {base_url(request)}/sitemap.xml\n")
+    sitemap_url = canonical(request, "/sitemap.xml")
+    return PlainTextResponse(f"User-agent: *\nAllow: /\nSitemap: {sitemap_url}\n")
 
 
 ROUTES: list[tuple[str, Any, str]] = [
