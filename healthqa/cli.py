@@ -451,8 +451,10 @@ def ask_command(obj: Context, question: str, limit: int, as_json: bool) -> None:
     with _errors():
         result = ask(obj.search, question, limit, Numbers.from_settings(obj.settings))
     _note_coverage(obj)
-    if as_json:
-        _print_json(result.to_dict())
+    if as_json:  # the API's shape (healthqa.web.models), without loading the web app's routes
+        from healthqa.web.models import AskPage
+
+        _print_json(AskPage.model_validate(result.to_dict()).model_dump(mode="json"))
         return
     if result.urgency:  # the notice comes first, before any answer
         click.echo(format_notice(result.urgency) + "\n")
@@ -532,15 +534,16 @@ def related_command(
             obj.store.clear_related_override(article.id, obj.store.get_article(clear).id)
         found = related(obj.store, obj.index, article.id, limit)
         around = neighbours(obj.store, article.id)
-    if as_json:
-        _print_json(
-            {
-                "article_id": article.id,
-                "previous": asdict(around.previous) if around.previous else None,
-                "next": asdict(around.next) if around.next else None,
-                "related": [asdict(item) for item in found],
-            }
+    if as_json:  # /api/v1/articles/{id}/related's shape
+        from healthqa.web.models import RelatedItem, RelatedList
+
+        listed = RelatedList(
+            article_id=article.id,
+            previous=RelatedItem.of(around.previous) if around.previous else None,
+            next=RelatedItem.of(around.next) if around.next else None,
+            related=[RelatedItem.of(item) for item in found],
         )
+        _print_json(listed.model_dump(mode="json"))
         return
     click.echo(article.title)
     if around.previous:
@@ -1083,14 +1086,14 @@ def feedback_report(obj: Context, key: str | None, limit: int, as_json: bool) ->
 
     Example: healthqa feedback report --article what-is-glaucoma
     """
+    from healthqa.web.feedback import report  # /api/v1/feedback's shape
+
     with _errors():
         article_id = _article_or_alias(obj, key).id if key else None
-        counts = obj.store.feedback_counts(article_id)[:limit]
-        comments = obj.store.feedback(article_id, limit)
+        found = report(obj.store, article_id, limit)
+    found.articles = counts = found.articles[:limit]
     if as_json:
-        _print_json(
-            {"articles": [c.to_dict() for c in counts], "comments": [c.to_dict() for c in comments]}
-        )
+        _print_json(found.model_dump(mode="json"))
         return
     if not counts:
         click.echo("No feedback yet.", err=True)
@@ -1100,7 +1103,7 @@ def feedback_report(obj: Context, key: str | None, limit: int, as_json: bool) ->
         click.echo(
             f"{count.yes:>5} {count.no:>5} {count.comments:>5}  {count.article_id:>7} {count.slug}"
         )
-    for item in comments:
+    for item in found.comments:
         if item.comment:
             said = "helpful" if item.helpful else "not helpful"
             click.echo(

@@ -420,3 +420,13 @@ def test_a_405_names_every_method_the_address_takes(site: Site) -> None:
             response = site.client.request(method, path)
             assert response.status_code == 405, (method, path)
             assert response.headers["Allow"] == allowed, (method, path)
+
+
+def test_an_edited_article_is_the_read_apis_article_and_what_an_editor_needs(site: Site) -> None:
+    created = site.create().json()
+    read = site.client.get(f"/api/v1/articles/{created['id']}").json()["article"]
+    extra = {"body_text", "external_id", "status", "created", "etag"}
+    assert set(created) == set(read) | extra
+    assert {k: v for k, v in created.items() if k not in extra} == read
+    assert created["topic"]["url"] == f"/topics/{created['topic']['slug']}"
+    assert created["etag"] == '"a{}-r1"'.format(created["id"])

@@ -349,7 +349,7 @@ def test_an_article_credits_its_source_and_licence(
 def test_a_medquad_article_names_its_source_in_full_and_links_its_site() -> None:
     from healthqa.articles import Article
     from healthqa.ingest.medquad import LICENCE
-    from healthqa.web.views import attribution
+    from healthqa.web.models import ArticleFull
 
     found = Article(
         id=1, slug="s", source="CancerGov", external_id="x", title="t", body_html="", body_text="",
@@ -358,7 +358,7 @@ def test_a_medquad_article_names_its_source_in_full_and_links_its_site() -> None
         last_reviewed=None, next_review=None, status="published", revision=1, content_hash="",
         meta={},
     )  # fmt: skip
-    assert attribution(found) == {
+    assert ArticleFull.of(found).attribution.model_dump() == {
         "source": "National Cancer Institute",
         "source_url": "https://www.cancer.gov/types/breast/patient/breast-treatment-pdq",
         "site": {"name": "cancer.gov", "url": "https://www.cancer.gov/"},

@@ -8,7 +8,7 @@ from lxml import html as lxml_html
 
 from healthqa.answers import MIN_CONFIDENCE
 from healthqa.store import NotFound
-from healthqa.web import views
+from healthqa.web import models, views
 from healthqa.web.pages import long_date
 from healthqa.web.site import Site
 
@@ -21,13 +21,17 @@ def test_labels_and_dates_read_well() -> None:
     assert long_date("soon") == "soon"
 
 
-def test_the_page_and_the_api_render_one_dict(demo_db: Path) -> None:
+def test_the_page_and_the_api_render_one_model(client: Any, demo_db: Path) -> None:
     site = Site(web_library(demo_db))
     page = views.article_page(site, "what-causes-leg-cramps-in-late-pregnancy", "https://x.org")
-    assert page["canonical"] == "https://x.org/articles/what-causes-leg-cramps-in-late-pregnancy"
-    keys = {"article", "description", "urgency", "previous", "next", "related", "also", "canonical"}
-    assert set(page) == keys | {"jsonld"}
-    assert "</script" not in page["jsonld"]
+    assert isinstance(page, models.ArticlePage)
+    assert page.canonical == "https://x.org/articles/what-causes-leg-cramps-in-late-pregnancy"
+    assert "</script" not in views.jsonld(page, "https://x.org")
+    api = client.get("/api/v1/articles/what-causes-leg-cramps-in-late-pregnancy").json()
+    assert api == page.model_dump(mode="json") | {"canonical": api["canonical"]}
+    html = lxml_html.fromstring(client.get(page.article.url).text)
+    assert html.xpath("string(//h1)") == page.article.title
+    assert html.xpath("//li[@class='next']/a/@href") == [page.next.url if page.next else None]
     with pytest.raises(NotFound):
         views.article_page(site, "9" * 30)
     with pytest.raises(views.BadInput):
@@ -37,8 +41,8 @@ def test_the_page_and_the_api_render_one_dict(demo_db: Path) -> None:
 
 def test_empty_questions_get_empty_answers(demo_db: Path) -> None:
     site = Site(web_library(demo_db))
-    assert views.search_page(site, "   ")["results"] == []
-    assert views.ask_page(site, " ")["no_answer"] is True
+    assert views.search_page(site, "   ").results == []
+    assert views.ask_page(site, " ").no_answer is True
     site.close()
 
 
@@ -82,13 +86,27 @@ def test_the_page_the_api_and_the_cli_give_the_same_answers(
 def test_search_counts_what_it_shows_and_says_when_there_is_more(demo_db: Path) -> None:
     site = Site(web_library(demo_db))
     found = views.search_page(site, "pregnancy pain")
-    best = found["results"][0]["score"]
-    assert found["total"] <= views.SCAN and not found["more"]
+    best = found.results[0].score
+    assert found.total <= views.SCAN and not found.more
     shown = [
         r
-        for p in range(1, found["pages"] + 1)
-        for r in views.search_page(site, "pregnancy pain", p)["results"]
+        for p in range(1, found.pages + 1)
+        for r in views.search_page(site, "pregnancy pain", p).results
     ]
-    assert len(shown) == found["total"]
-    assert all(r["score"] >= views.RELEVANCE_FLOOR * best for r in shown)
-    assert len({r["title"] for r in shown}) == len(shown)
+    assert len(shown) == found.total
+    assert all(r.score >= views.RELEVANCE_FLOOR * best for r in shown)
+    assert len({r.title for r in shown}) == len(shown)
+
+
+def test_the_cli_and_the_api_give_one_related_list(client: Any, demo_db: Path) -> None:
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+
+    slug = "what-causes-leg-cramps-in-late-pregnancy"
+    article_id = client.get(f"/api/v1/articles/{slug}").json()["article"]["id"]
+    api = client.get(f"/api/v1/articles/{article_id}/related").json()
+    cli = CliRunner().invoke(main, ["--db", str(demo_db), "related", slug, "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output) == api
+    assert api["previous"] or api["next"]  # the topic has neighbours

@@ -1,4 +1,4 @@
-"""The read-only JSON API under /api/v1: the same view dicts as the pages, as JSON.
+"""The read-only JSON API under /api/v1: the same view models as the pages, as JSON.
 
 Every route is listed in `ROUTES`; every error has the one envelope of `healthqa.web.errors`.
 """
@@ -52,7 +52,7 @@ async def list_articles(
     ] = None,
     page: Page = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> models.ArticleList:
     """Published articles, oldest first, a page at a time."""
     return views.articles_list(s, topic, source, review, page, per_page)
 
@@ -81,9 +81,8 @@ async def get_article(
         if moved is None:
             raise
         return RedirectResponse(f"{PREFIX}/articles/{moved}", status_code=301)
-    body = models.ArticlePage.model_validate(page).model_dump_json().encode()
-    article = page["article"]
-    tag = editing.revision_etag(article["id"], article["revision"], etag(body).strip('"'))
+    body = page.model_dump_json().encode()
+    tag = editing.revision_etag(page.article.id, page.article.revision, etag(body).strip('"'))
     if matches(request.headers.get("if-none-match"), tag):
         headers = {"ETag": tag, "Cache-Control": cache_control(request.url.path)}
         return Response(status_code=304, headers=headers)
@@ -92,20 +91,20 @@ async def get_article(
 
 async def get_related(
     s: SiteDep, article_id: ArticleId, limit: Annotated[int, Query(ge=1, le=50)] = 12
-) -> dict[str, Any]:
+) -> models.RelatedList:
     """The articles related to one article, each with a teaser and a reason."""
     return views.related_list(s, article_id, limit)
 
 
-async def list_topics(s: SiteDep) -> dict[str, Any]:
+async def list_topics(s: SiteDep) -> models.TopicList:
     """Every topic with its "also called" names and its number of published articles."""
-    return {"topics": views.topics_index(s)["topics"]}
+    return models.TopicList(topics=views.topics_index(s).topics)
 
 
 async def get_topic(
     s: SiteDep,
     slug: Annotated[str, Path(max_length=200, examples=["pregnancy-discomforts"])],
-) -> dict[str, Any]:
+) -> models.TopicPage:
     """One topic with its articles grouped by question type."""
     return views.topic_page(s, slug)
 
@@ -117,26 +116,26 @@ async def search(
     correct: Annotated[
         bool, Query(description="Correct misspelt words (false: search the words as typed).")
     ] = True,
-) -> dict[str, Any]:
+) -> models.SearchPage:
     """Articles matching the words, best first, each question once, with highlighted snippets."""
     return views.search_page(s, q, page, correct)
 
 
 async def suggest(
     s: SiteDep, q: Annotated[str, Query(max_length=200, description="What has been typed.")]
-) -> dict[str, Any]:
+) -> models.Suggestions:
     """Up to 8 topic names and article titles for the search box, as a reader types."""
     return views.suggestions(s, q)
 
 
 async def ask(
     s: SiteDep, q: Question, limit: Annotated[int, Query(ge=1, le=10)] = 3
-) -> dict[str, Any]:
+) -> models.AskPage:
     """Answers quoted from the articles, each cited and dated, with a confidence."""
     return views.ask_page(s, q, limit)
 
 
-async def stats(s: SiteDep) -> dict[str, Any]:
+async def stats(s: SiteDep) -> models.Stats:
     """Counts of articles, topics, sources, revisions and overdue reviews."""
     return views.stats(s)
 

@@ -29,6 +29,7 @@ from healthqa.articles import Article, Revision, TopicRecord
 from healthqa.library import Library
 from healthqa.store import AlreadyExists, Conflict, NotFound, Token
 from healthqa.web.errors import ApiError, responses
+from healthqa.web.models import EditorArticle
 
 # Request size and type, checked before anything is parsed ----------------------------------
 
@@ -182,48 +183,6 @@ class StatusChange(BaseModel):
     reason: Reason
 
 
-class TopicOut(BaseModel):
-    id: int
-    slug: str
-    name: str
-    synonyms: list[str]
-
-
-class ArticleOut(BaseModel):
-    id: int
-    slug: str
-    title: str
-    body_html: str
-    body_text: str
-    teaser: str
-    topic: TopicOut | None
-    question_type: str | None
-    source: str
-    external_id: str
-    source_url: str | None
-    licence: str | None
-    language: str
-    last_reviewed: date | None
-    next_review: date | None
-    status: Literal["published", "retired"]
-    revision: int
-    created: str
-    updated: str
-    etag: str = Field(description="The ETag of this revision: send it as If-Match to update.")
-
-    @classmethod
-    def of(cls, article: Article) -> ArticleOut:
-        data = article.to_dict()
-        topic = article.topic
-        data["topic"] = (
-            TopicOut(id=topic.id, slug=topic.slug, name=topic.name, synonyms=topic.synonyms)
-            if topic
-            else None
-        )
-        data["etag"] = editing.article_etag(article)
-        return cls.model_validate({name: data[name] for name in cls.model_fields})
-
-
 class RevisionOut(BaseModel):
     number: int
     author: str
@@ -281,9 +240,10 @@ def editor_token(
 Editor = Annotated[Token, Depends(editor_token)]
 
 
-def _answer(response: Response, article: Article) -> ArticleOut:
-    response.headers["ETag"] = editing.article_etag(article)
-    return ArticleOut.of(article)
+def _answer(response: Response, article: Article) -> EditorArticle:
+    answer = EditorArticle.of(article)
+    response.headers["ETag"] = answer.etag
+    return answer
 
 
 def _call(action: Callable[[], Article]) -> Article:
@@ -311,13 +271,13 @@ _WRITE_ERRORS = (400, 401, 408, 413, 415, 422, 429, 507)
 @router.post(
     "/articles",
     status_code=201,
-    response_model=ArticleOut,
+    response_model=EditorArticle,
     responses=responses(*_WRITE_ERRORS, 409),
     summary="Create an article",
 )
 def create_article(
     payload: ArticleCreate, request: Request, response: Response, editor: Editor
-) -> ArticleOut:
+) -> EditorArticle:
     """Create an article (revision 1). Answers 201 with its Location and ETag."""
     draft = payload.draft(source=payload.source, external_id=payload.external_id)
     article = _call(lambda: editing.create(_library(request), draft, editor.name))
@@ -327,7 +287,7 @@ def create_article(
 
 @router.put(
     "/articles/{key}",
-    response_model=ArticleOut,
+    response_model=EditorArticle,
     responses=responses(*_WRITE_ERRORS, 404, 412, 428),
     summary="Replace an article's content",
 )
@@ -340,7 +300,7 @@ def update_article(
     if_match: Annotated[
         str | None, Header(description="The ETag of the revision you edit.")
     ] = None,
-) -> ArticleOut:
+) -> EditorArticle:
     """Replace the content of the article with this id or slug, as a new revision.
 
     `If-Match` must carry the ETag of the article's current revision: 428 without it, 412 when
@@ -354,7 +314,7 @@ def update_article(
 def _status_route(name: str, change: Callable[[Library, str, str, str], Article]) -> None:
     def endpoint(
         key: str, payload: StatusChange, request: Request, response: Response, editor: Editor
-    ) -> ArticleOut:
+    ) -> EditorArticle:
         article = _call(lambda: change(_library(request), key, payload.reason, editor.name))
         return _answer(response, article)
 
@@ -362,7 +322,7 @@ def _status_route(name: str, change: Callable[[Library, str, str, str], Article]
         f"/articles/{{key}}/{name}",
         endpoint,
         methods=["POST"],
-        response_model=ArticleOut,
+        response_model=EditorArticle,
         responses=responses(*_WRITE_ERRORS, 404),
         summary=f"{name.capitalize()} an article",
         description=change.__doc__,

@@ -20,18 +20,18 @@ import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from healthqa.store import NotFound
+from healthqa.store import NotFound, Store
 from healthqa.web import views
 from healthqa.web.editor import Editor
 from healthqa.web.errors import responses
+from healthqa.web.models import FeedbackCount, FeedbackItem, FeedbackReport
 from healthqa.web.site import Site
 
 LIMIT = 10  # answers per client per window
@@ -102,8 +102,8 @@ async def post_feedback(request: Request, slug: str) -> RedirectResponse:
             headers={"Retry-After": str(int(WINDOW))},
         )
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    site.library.store.add_feedback(page["article"]["id"], helpful, comment, created)
-    return RedirectResponse(f"{page['article']['url']}?feedback={THANKS}#feedback", 303)
+    site.library.store.add_feedback(page.article.id, helpful, comment, created)
+    return RedirectResponse(f"{page.article.url}?feedback={THANKS}#feedback", 303)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -117,43 +117,22 @@ async def _form(request: Request) -> dict[str, str]:
 # The editors' JSON API ------------------------------------------------------------------------
 
 
-class FeedbackCount(BaseModel):
-    article_id: int
-    slug: str
-    title: str
-    yes: int = Field(description="Readers who found the page helpful.")
-    no: int = Field(description="Readers who did not.")
-    comments: int
-
-
-class FeedbackItem(BaseModel):
-    article_id: int
-    helpful: bool
-    comment: str
-    created: str = Field(description="ISO time, UTC.")
-
-
-class FeedbackReport(BaseModel):
-    articles: list[FeedbackCount] = Field(description="Least helpful first.")
-    comments: list[FeedbackItem] = Field(description="The latest, newest first.")
-
-
-def report(site: Site, article_id: int | None = None, limit: int = 100) -> dict[str, Any]:
-    """Counts per article and the latest answers: the API's and the CLI's one shape."""
-    store = site.library.store
+def report(store: Store, article_id: int | None = None, limit: int = 100) -> FeedbackReport:
+    """Counts per article and the latest `limit` answers: the API's and `healthqa feedback
+    report --json`'s one shape."""
     if article_id is not None:
         store.get_article(article_id)  # NotFound for an unknown article
-    return {
-        "articles": [c.to_dict() for c in store.feedback_counts(article_id)],
-        "comments": [f.to_dict() for f in store.feedback(article_id, limit)],
-    }
+    return FeedbackReport(
+        articles=[FeedbackCount.of(c) for c in store.feedback_counts(article_id)],
+        comments=[FeedbackItem.of(f) for f in store.feedback(article_id, limit)],
+    )
 
 
 async def all_feedback(
     request: Request, _: Editor, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> dict[str, Any]:
+) -> FeedbackReport:
     """What readers said of every page: counts per article and the latest comments."""
-    return report(request.app.state.site, None, limit)
+    return report(request.app.state.site.library.store, None, limit)
 
 
 async def article_feedback(
@@ -161,10 +140,10 @@ async def article_feedback(
     _: Editor,
     article_id: Annotated[int, Path(ge=1, le=views.MAX_ID)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> FeedbackReport:
     """What readers said of one article's page: its counts and its latest answers."""
     try:
-        return report(request.app.state.site, article_id, limit)
+        return report(request.app.state.site.library.store, article_id, limit)
     except NotFound:
         raise HTTPException(404, f"no article with id {article_id}") from None
 

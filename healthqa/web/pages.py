@@ -1,4 +1,4 @@
-"""The HTML pages: each renders one view's dict with a Jinja2 template.
+"""The HTML pages: each renders one view's model with a Jinja2 template.
 
 Server-rendered, usable without JavaScript. Every route is listed in `ROUTES`.
 """
@@ -13,27 +13,29 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from healthqa.ingest import is_web_url
 from healthqa.store import NotFound
 from healthqa.web import views
 from healthqa.web.feedback import THANKS, post_feedback
 from healthqa.web.site import Site
-from healthqa.web.urls import base_url, canonical
+from healthqa.web.urls import article_url, base_url, canonical, topic_url
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 SITE_NAME = views.SITE_NAME
 
 
-def long_date(value: str | None) -> str:
-    """ "2026-11-01" as "1 November 2026" (unchanged when it is not an ISO date)."""
+def long_date(value: date | str | None) -> str:
+    """A date, or "2026-11-01", as "1 November 2026" (a text that is not an ISO date is
+    unchanged)."""
     if not value:
         return "not stated"
     try:
-        day = date.fromisoformat(value[:10])
+        day = value if isinstance(value, date) else date.fromisoformat(value[:10])
     except ValueError:
-        return value
+        return value if isinstance(value, str) else str(value)
     return f"{day.day} {day:%B %Y}"
 
 
@@ -44,9 +46,23 @@ templates.env.tests["web_url"] = is_web_url
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], status: int = 200
+    request: Request,
+    template: str,
+    view: BaseModel | dict[str, Any],
+    status: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, context, status_code=status)
+    """The template over a view's model (its fields, computed ones too, are the template's
+    names) and `extra` names."""
+    context = _names(view) if isinstance(view, BaseModel) else dict(view)
+    return templates.TemplateResponse(request, template, context | extra, status_code=status)
+
+
+def _names(view: BaseModel) -> dict[str, Any]:
+    shape = type(view)
+    return {
+        name: getattr(view, name) for name in [*shape.model_fields, *shape.model_computed_fields]
+    }
 
 
 def _site(request: Request) -> Site:
@@ -66,13 +82,15 @@ async def article(
 ) -> Response:
     site = _site(request)
     try:
-        page = views.article_page(site, slug, base_url(request))
+        base = base_url(request)
+        page = views.article_page(site, slug, base)
     except NotFound:
         moved = site.library.store.slug_alias(slug)
         if moved is None:
             raise
-        return RedirectResponse(views.article_url(moved), status_code=301)
-    return render(request, "article.html", page | {"thanks": feedback == THANKS})
+        return RedirectResponse(article_url(moved), status_code=301)
+    thanks = feedback == THANKS
+    return render(request, "article.html", page, jsonld=views.jsonld(page, base), thanks=thanks)
 
 
 async def topics(
@@ -90,7 +108,7 @@ async def topic(request: Request, slug: str) -> Response:
         moved = views.topic_moved(site, slug)  # a topic merged into one of the same name
         if moved is None:
             raise
-        return RedirectResponse(views.topic_url(moved), status_code=301)
+        return RedirectResponse(topic_url(moved), status_code=301)
     return render(request, "topic.html", page)
 
 
@@ -101,7 +119,7 @@ async def search(
     correct: bool = True,
 ) -> HTMLResponse:
     found = views.search_page(_site(request), q, page, correct)
-    return render(request, "search.html", found | {"correct": correct})
+    return render(request, "search.html", found, correct=correct)
 
 
 async def ask(request: Request, q: Annotated[str, Query(max_length=2000)] = "") -> HTMLResponse:
@@ -119,8 +137,8 @@ async def editorial_policy(request: Request) -> HTMLResponse:
 
 
 async def sitemap(request: Request) -> Response:
-    context = views.sitemap(_site(request)) | {"base": base_url(request)}
-    body = templates.get_template("sitemap.xml").render(context)
+    pages = views.sitemap(_site(request)).pages
+    body = templates.get_template("sitemap.xml").render(pages=pages, base=base_url(request))
     return Response(body, media_type="application/xml")
 
 

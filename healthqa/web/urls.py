@@ -6,9 +6,12 @@ so a site behind a proxy names itself by its `site_url` setting everywhere.
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import TYPE_CHECKING
 
 from healthqa.articles import article_path
+
+if TYPE_CHECKING:
+    from fastapi import Request
 
 article_url = article_path
 
