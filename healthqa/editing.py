@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from healthqa import clean as cleaning
@@ -134,22 +134,13 @@ def restore(library: Library, key: int | str, reason: str, author: str) -> Artic
     return library.store.set_status(key, "published", author, _reason(reason))
 
 
+# What a draft says of the article's content: the record's fields of the same names.
+_CONTENT = tuple(f.name for f in fields(Draft) if f.name not in ("reason", "source", "external_id"))
+
+
 def _record(draft: Draft, source: str, external_id: str) -> ArticleRecord:
-    return ArticleRecord(
-        source=source,
-        external_id=external_id,
-        title=draft.title,
-        body=draft.body,
-        origin="editor API",
-        body_format=draft.body_format,
-        source_url=draft.source_url,
-        licence=draft.licence,
-        language=draft.language,
-        topic=draft.topic,
-        question_type=draft.question_type,
-        last_reviewed=draft.last_reviewed,
-        next_review=draft.next_review,
-    )
+    content = {name: getattr(draft, name) for name in _CONTENT}
+    return ArticleRecord(source=source, external_id=external_id, origin="editor API", **content)
 
 
 def _clean(library: Library, record: ArticleRecord) -> CleanArticle:

@@ -152,22 +152,10 @@ class ArticleIn(BaseModel):
     next_review: date | None = None
     reason: Reason = Field(description="Why: kept in the article's revision history.")
 
-    def draft(self, **identity: str | None) -> editing.Draft:
-        topic = self.topic
-        return editing.Draft(
-            title=self.title,
-            body=self.body,
-            reason=self.reason,
-            body_format=self.body_format,
-            topic=TopicRecord(topic.name, tuple(topic.synonyms)) if topic else None,
-            question_type=self.question_type,
-            source_url=self.source_url,
-            licence=self.licence,
-            language=self.language,
-            last_reviewed=self.last_reviewed,
-            next_review=self.next_review,
-            **identity,
-        )
+    def draft(self) -> editing.Draft:
+        """The library's draft of this body: the same fields by name, the topic as a record."""
+        topic = TopicRecord(self.topic.name, tuple(self.topic.synonyms)) if self.topic else None
+        return editing.Draft(**(dict(self) | {"topic": topic}))
 
 
 class ArticleCreate(ArticleIn):
@@ -279,7 +267,7 @@ def create_article(
     payload: ArticleCreate, request: Request, response: Response, editor: Editor
 ) -> EditorArticle:
     """Create an article (revision 1). Answers 201 with its Location and ETag."""
-    draft = payload.draft(source=payload.source, external_id=payload.external_id)
+    draft = payload.draft()  # with its source and external id
     article = _call(lambda: editing.create(_library(request), draft, editor.name))
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{article.id}"
     return _answer(response, article)
