@@ -132,3 +132,13 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     bad.write_text("def f():\n    from healthqa.web import views\n    from healthqa import cli\n")
     assert imports(bad) == {"web.views", "cli"}
     assert layer("web.views") > layer("store.sqlite") and layer("cli") > layer("store")
+
+
+def test_the_package_says_it_is_typed() -> None:
+    """PEP 561: a py.typed marker beside the code, shipped with it, so that a program using
+    healthqa as a library gets its type hints checked."""
+    import tomllib
+
+    assert (PACKAGE / "py.typed").is_file()
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["healthqa"]
