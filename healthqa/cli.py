@@ -284,8 +284,12 @@ def topics(obj: Context, as_json: bool) -> None:
     """
     with _errors():
         found = obj.store.topics()
-    if as_json:
-        _print_json([topic.to_dict() for topic in found])
+        questions = obj.store.question_counts() if as_json else {}
+    if as_json:  # /api/v1/topics's shape
+        from healthqa.web.models import TopicOut
+
+        shown = [TopicOut.of(t, question_count=questions.get(t.id, 0)) for t in found]
+        _print_json([topic.model_dump(mode="json") for topic in shown])
         return
     for topic in found:
         also = f"  (also called: {', '.join(topic.synonyms)})" if topic.synonyms else ""

@@ -110,3 +110,16 @@ def test_the_cli_and_the_api_give_one_related_list(client: Any, demo_db: Path) -
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.output) == api
     assert api["previous"] or api["next"]  # the topic has neighbours
+
+
+def test_the_cli_and_the_api_give_one_topic_shape(client: Any, demo_db: Path) -> None:
+    from click.testing import CliRunner
+
+    from healthqa.cli import main
+
+    api = client.get("/api/v1/topics").json()["topics"]
+    cli = CliRunner().invoke(main, ["--db", str(demo_db), "topics", "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert sorted(json.loads(cli.output), key=lambda t: t["id"]) == sorted(
+        api, key=lambda t: t["id"]
+    )
