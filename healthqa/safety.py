@@ -6,6 +6,8 @@ in the manner of the NHS -- `emergency` (call the emergency number now), `urgent
 today), `soon` (see a doctor soon) -- and patterns over the words of a question:
 
     "chest ... pain|tight*"    "chest", then within three words "pain" or a word from "tight"
+    "chest ~ @pain"            "chest" and a word of the class `pain`, in either order
+
 
 Words are matched after the text is lower-cased, split into words, and misspellings are mended
 (those the data lists, and a one-letter slip in a long word of the rules' vocabulary, such as
@@ -14,7 +16,9 @@ a few words before a symptom, in the same clause, cancels it ("no bleeding", "I'
 "can't breathe" and "no one can stop the bleeding" are symptoms, not negations. A rule may
 require a context ("pregnancy", or "headache or vision changes" beside "swelling"), and may be
 cancelled by words around the symptom (`unless`: "bleeding gums") or anywhere in the question
-(`except_when`: "period"). The highest level that fires wins; `Urgency.rules` lists them all.
+(`except_when`: "period"). A marker of the past in the same clause ("in 2015", "as a kid",
+"years ago") cancels a symptom too: "I had a stroke in 2015" is history, not an emergency. The
+highest level that fires wins; `Urgency.rules` lists them all.
 
 `assess` never raises and takes well under a millisecond for a question: every pattern is
 compiled once, when the rules are first used.
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import cache, lru_cache
@@ -57,9 +61,14 @@ _STEM_MIN = 3  # shortest word beginning a pattern may use ("hurt*"; not "hu*")
 _BREAK = "."  # the token that stands for punctuation: a clause boundary
 _RULE_KEYS = {"id", "level", "title", "advice", "patterns", "source"}
 _OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note", "now"}
+_PAST_WINDOW = 6  # words between a symptom and a marker of the past ("in 2015") in its clause
 _PLACES = ("emergency", "urgent", "crisis", "poison")  # the placeholders a notice may use
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?|[.,;:!?()\n]")
-_ELEMENT = re.compile(r"^(?:[a-z0-9'_]+(?:\.\d+)?\*?|#)(?:\|(?:[a-z0-9'_]+(?:\.\d+)?\*?|#))*$")
+_OPTION = r"(?:[a-z0-9'_]+(?:\.\d+)?\*?|#|#year)"
+_ELEMENT = re.compile(rf"^{_OPTION}(?:\|{_OPTION})*$")
+_GAP_TOKEN = re.compile(r"(\.\.\.|~)(\d?)")  # "..." in order; "~" either order
+_CLASS = re.compile(r"@([a-z][a-z0-9_]*)")
+_YEAR = r"(?:19[3-9]\d|20[0-4]\d)"  # "#year": a year of someone's history, 1930 to 2049
 _CONTRACTION = re.compile(
     r"\b(can|could|wo|would|does|do|did|is|are|was|were|has|have|had|should|ai)n't\b"
 )
@@ -171,19 +180,27 @@ class _Matcher:
     unless: re.Pattern[str] | None = None
     quick: _Quick | None = None  # the words a match needs: a quick test before the regex
 
-    def found(self, text: str, negation: _Negation) -> bool:
-        """Is there a match in `text` (tokens joined by spaces) that nothing cancels?"""
+    def found(self, text: str, negation: _Negation, past: _Past | None = None) -> bool:
+        """Is there a match in `text` (tokens joined by spaces) that nothing cancels?
+
+        With `past`, a marker of the past in the match's clause cancels it ("in 2015").
+        """
+        return any(
+            not negation.negates(text, start) and not (past and past.dates(text, start, end))
+            for start, end in self.spans(text)
+        )
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """The matches in `text` that no `unless` pattern overlaps, first to last."""
         if self.pattern is None or (self.quick and not self.quick.possible(text)):
-            return False
+            return
         blocked = [m.span() for m in self.unless.finditer(text)] if self.unless else []
         position = 0
         while match := self.pattern.search(text, position):
             start, end = match.span()
-            cancelled = any(start < b_end and b_start < end for b_start, b_end in blocked)
-            if not cancelled and not negation.negates(text, start):
-                return True
+            if not any(start < b_end and b_start < end for b_start, b_end in blocked):
+                yield start, end
             position = start + 1  # a cancelled match may hide a shorter one inside it
-        return False
 
 
 @dataclass(frozen=True)
@@ -243,6 +260,24 @@ class _Negation:
 
 
 @dataclass(frozen=True)
+class _Past:
+    """Markers of the past ("in 2015", "years ago", "as a kid"): a symptom in the same clause,
+    a few words away, is history ("I had a stroke in 2015"), not something happening now."""
+
+    markers: _Matcher
+    breaks: frozenset[str]
+    window: int = _PAST_WINDOW
+
+    def dates(self, text: str, start: int, end: int) -> bool:
+        """Is the match at `start`:`end` in a clause with a marker of the past near it?"""
+        for m_start, m_end in self.markers.spans(text):
+            between = text[min(end, m_end) : max(start, m_start)].split()
+            if len(between) <= self.window and self.breaks.isdisjoint(between):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
 class _Rule:
     id: str
     level: str
@@ -256,9 +291,9 @@ class _Rule:
     except_when: tuple[_AnyOf, ...] = ()
     article_titles: _Matcher = field(default_factory=lambda: _Matcher(None))
 
-    def fires(self, text: str, negation: _Negation) -> bool:
+    def fires(self, text: str, negation: _Negation, past: _Past | None = None) -> bool:
         return (
-            self.matcher.found(text, negation)
+            self.matcher.found(text, negation, past)
             and all(need.found(text, negation) for need in self.requires)
             and not any(other.found(text, negation) for other in self.except_when)
         )
@@ -273,6 +308,7 @@ class Rules:
     spellings: Mapping[str, str]
     near: Mapping[str, tuple[str, ...]]  # the rules' long words, by first letter
     origin: str = RULES_FILE
+    past: _Past | None = None
     _mended: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -291,7 +327,7 @@ class Rules:
         """The notice `text` warrants, or None; never raises."""
         try:
             joined = self.normalise(text)
-            fired = [rule for rule in self.rules if rule.fires(joined, self.negation)]
+            fired = [r for r in self.rules if r.fires(joined, self.negation, self.past)]
         except Exception:  # a notice must never break an answer; no notice is the fallback
             return None
         return _urgency(fired, numbers or Numbers())
@@ -460,6 +496,7 @@ def _parse(text: str, origin: str) -> dict[str, Any]:
 
 
 def _compile(data: dict[str, Any], origin: str) -> Rules:
+    data = _expand_classes(data, origin)
     spellings = _spellings(data.get("spellings") or {}, origin)
     spellings |= {word: word for word in _words(data.get("keep", []), f"{origin}: keep")}
     negation = _negation(data["negation"], origin)
@@ -474,13 +511,51 @@ def _compile(data: dict[str, Any], origin: str) -> Rules:
         seen.add(rule.id)
         rules.append(rule)
         words |= rule_words
-    for patterns in data["contexts"].values():
+    for patterns, _ in map(_context_parts, data["contexts"].values()):
         words |= _literal_words(patterns)
     near: dict[str, list[str]] = {}
     for word in sorted(w for w in words if len(w) >= _FUZZY_MIN and w.isalpha()):
         near.setdefault(word[0], []).append(word)
     buckets = {letter: tuple(found) for letter, found in near.items()}
-    return Rules(tuple(rules), negation, spellings, buckets, origin)
+    past = _past(data.get("past"), negation.breaks, origin) if data.get("past") else None
+    return Rules(tuple(rules), negation, spellings, buckets, origin, past)
+
+
+def _expand_classes(data: dict[str, Any], origin: str) -> dict[str, Any]:
+    """The file with each "@name" in a pattern replaced by the words of the class `name`.
+
+    `classes` names sets of words that mean one thing ("pain": pain|pains|hurt*|ache...), so a
+    pattern says "chest ~ @pain" once instead of listing the words in every rule.
+    """
+    raw = data.get("classes") or {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise RulesError(f"{origin}: classes: must map names to words (a|b|c)")
+
+    def expand(value: Any, where: str) -> Any:
+        if isinstance(value, str):
+            return _CLASS.sub(lambda m: word_class(m.group(1), where), value)
+        if isinstance(value, list):
+            return [expand(item, where) for item in value]
+        if isinstance(value, dict):
+            return {key: expand(item, f"{where}: {key}") for key, item in value.items()}
+        return value
+
+    def word_class(name: str, where: str) -> str:
+        if name not in raw:
+            raise RulesError(f"{where}: no class named '@{name}'")
+        if "@" in raw[name]:
+            raise RulesError(f"{origin}: classes: {name}: a class cannot use another")
+        return " ".join(raw[name].split()).replace(" ", "")
+
+    keys = ("contexts", "rules", "past")
+    return data | {key: expand(data[key], f"{origin}: {key}") for key in keys if key in data}
+
+
+def _past(raw: Any, breaks: frozenset[str], origin: str) -> _Past:
+    patterns, unless = _context_parts(raw)
+    return _Past(_matcher(patterns, unless, f"{origin}: past"), breaks)
 
 
 def _spellings(raw: Any, origin: str) -> dict[str, str]:
@@ -513,9 +588,16 @@ def _contexts(raw: Any, origin: str) -> dict[str, _Matcher]:
     if not isinstance(raw, dict):
         raise RulesError(f"{origin}: contexts: must map names to lists of patterns")
     return {
-        str(name): _matcher(patterns, None, f"{origin}: contexts: {name}")
-        for name, patterns in raw.items()
+        str(name): _matcher(*_context_parts(value), f"{origin}: contexts: {name}")
+        for name, value in raw.items()
     }
+
+
+def _context_parts(value: Any) -> tuple[Any, Any]:
+    """A context's patterns and `unless`: a list of patterns, or {patterns, unless}."""
+    if isinstance(value, dict):
+        return value.get("patterns"), value.get("unless")
+    return value, None
 
 
 def _rule(
@@ -607,13 +689,18 @@ def _quick(patterns: list[str]) -> _Quick:
     return _Quick(
         tuple(
             tuple(
-                frozenset(option.split("_")[0] for option in element.split("|"))
+                frozenset(_key(option) for option in element.split("|"))
                 for element in p.lower().split()
-                if not element.startswith("...")
+                if not _GAP_TOKEN.fullmatch(element)
             )
             for p in patterns
         )
     )
+
+
+def _key(option: str) -> str:
+    """The key a text needs for an option: its first word, "#" for any number."""
+    return "#" if option == "#year" else option.split("_")[0]
 
 
 def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pattern[str] | None:
@@ -628,21 +715,49 @@ def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pat
 
 
 def _pattern_regex(pattern: str, where: str) -> str:
-    """One pattern as a regular expression over words joined by single spaces."""
+    """One pattern as a regular expression over words joined by single spaces.
+
+    A "~" splits it in two halves that may come in either order, up to three words apart
+    ("~5": five): "chest ~ pain" matches "chest pain" and "pain spreading from his chest".
+    """
     elements = pattern.lower().split()
-    if not elements or elements[0].startswith("...") or elements[-1].startswith("..."):
+    either = [n for n, element in enumerate(elements) if element.startswith("~")]
+    if len(either) > 1:
+        raise RulesError(f"{where}: {pattern!r}: one '~' at most")
+    if either:
+        n = either[0]
+        first, second = " ".join(elements[:n]), " ".join(elements[n + 1 :])
+        gap, halves = _gap(elements[n], pattern, where), []
+        for one, other in ((first, second), (second, first)):
+            halves.append(_sequence_regex(one, pattern, where) + gap)
+            halves[-1] += " " + _sequence_regex(other, pattern, where)
+        return rf"(?<= )(?:{halves[0]}|{halves[1]})(?= )"
+    return rf"(?<= ){_sequence_regex(pattern, pattern, where)}(?= )"
+
+
+def _gap(element: str, pattern: str, where: str) -> str:
+    found = _GAP_TOKEN.fullmatch(element)
+    if not found:
+        raise RulesError(f"{where}: {pattern!r}: cannot read {element!r}")
+    return rf"(?: [^ .]+){{0,{int(found.group(2) or _GAP)}}}"
+
+
+def _sequence_regex(sequence: str, pattern: str, where: str) -> str:
+    """Words and "..." gaps, in order, as a regular expression (no lookarounds)."""
+    elements = sequence.split()
+    if not elements or _GAP_TOKEN.fullmatch(elements[0]) or _GAP_TOKEN.fullmatch(elements[-1]):
         raise RulesError(f"{where}: {pattern!r}: must start and end with a word")
     regex = ""
     for element in elements:
-        if re.fullmatch(r"\.\.\.(\d?)", element):
-            regex += rf"(?: [^ .]+){{0,{int(element[3:] or _GAP)}}}"
+        if element.startswith("..."):
+            regex += _gap(element, pattern, where)
         elif any(o.endswith("*") and len(o) <= _STEM_MIN for o in element.split("|")):
             raise RulesError(f"{where}: {pattern!r}: {element!r}: a word beginning needs 3 letters")
         elif _ELEMENT.match(element):
             regex += (" " if regex else "") + _element_regex(element)
         else:
             raise RulesError(f"{where}: {pattern!r}: cannot read {element!r}")
-    return rf"(?<= ){regex}(?= )"
+    return regex
 
 
 def _element_regex(element: str) -> str:
@@ -650,6 +765,8 @@ def _element_regex(element: str) -> str:
     for option in element.split("|"):
         if option == "#":
             options.append(r"\d+(?:\.\d+)?")
+        elif option == "#year":
+            options.append(_YEAR)
         elif option.endswith("*"):
             options.append(re.escape(option[:-1]) + r"[a-z']*")
         else:

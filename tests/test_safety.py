@@ -434,6 +434,76 @@ def test_a_small_rules_file_works(tmp_path: Path) -> None:
     assert rules.assess("no one knows why I have pain") is not None
 
 
+WORDS = """
+negation: {cues: ["no", not], not_after_cue: [one], clause_breaks: [and, but]}
+classes: {pain: "pain|pains|hurt*|ache|aching"}
+contexts:
+  pregnancy:
+    patterns: ["13|20|30 weeks"]
+    unless: ["# weeks old|ago", "for|last # weeks"]
+past: ["in #year", "years ago", "as a kid"]
+rules:
+  - id: chest
+    level: emergency
+    title: Chest pain
+    advice: Call {emergency}.
+    patterns: ["chest ~ @pain"]
+    source: {name: Somewhere, url: "https://example.org/"}
+  - id: itch
+    level: urgent
+    title: Itching
+    advice: Call {urgent}.
+    patterns: [itchy]
+    requires: [pregnancy]
+    source: {name: Somewhere, url: "https://example.org/"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("chest pain", "emergency"),  # "~": either order, up to three words apart
+        ("pain spreading from his chest", "emergency"),
+        ("my chest hurts", "emergency"),  # "@pain": a class of words
+        ("pain in my leg, my chest is fine", "none"),  # not across a comma
+        ("chest and then, much later, a pain", "none"),
+        ("had chest pain in 2015", "none"),  # the past, in the same clause
+        ("chest pain years ago and now chest pain again", "emergency"),
+        ("chest pain as a kid", "none"),
+        ("in 2015 my back went, and today chest pain", "emergency"),  # another clause
+        ("chest pain for 2015 seconds", "emergency"),  # "#year" is 1930-2049 after "in"
+        ("30 weeks and itchy", "urgent"),  # a context with its own unless
+        ("my son is 13 weeks old and itchy", "none"),
+        ("itchy for the last 20 weeks", "none"),
+    ],
+)
+def test_order_free_patterns_word_classes_and_the_past(
+    tmp_path: Path, text: str, level: str
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(WORDS)
+    found = Rules.load(path).assess(text)
+    assert (found.level if found else "none") == level
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("chest ~ @pain", "chest ~ @ache"), "no class named '@ache'"),
+        (("chest ~ @pain", "chest ~ pain ~ ache"), "one '~' at most"),
+        (("chest ~ @pain", "chest ~"), "must start and end with a word"),
+        (('pain: "pain', 'pain: "@chest|pain'), "a class cannot use another"),
+    ],
+)
+def test_a_broken_class_or_order_free_pattern_is_named(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(WORDS.replace(*change))
+    with pytest.raises(RulesError, match=re.escape(message)):
+        Rules.load(path)
+
+
 # Article pages ------------------------------------------------------------------------------
 
 
