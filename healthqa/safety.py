@@ -68,6 +68,8 @@ _OPTION = r"(?:[a-z0-9'_]+(?:\.\d+)?\*?|#|#year)"
 _ELEMENT = re.compile(rf"^{_OPTION}(?:\|{_OPTION})*$")
 _GAP_TOKEN = re.compile(r"(\.\.\.|~)(\d?)")  # "..." in order; "~" either order
 _CLASS = re.compile(r"@([a-z][a-z0-9_]*)")
+# "'s" that says "is" rather than whose: "she's bleeding"; any other is dropped ("baby's lips")
+_IS = frozenset("he she it that there what who where here how let".split())
 _YEAR = r"(?:19[3-9]\d|20[0-4]\d)"  # "#year": a year of someone's history, 1930 to 2049
 _CONTRACTION = re.compile(
     r"\b(can|could|wo|would|does|do|did|is|are|was|were|has|have|had|should|ai)n't\b"
@@ -342,7 +344,8 @@ class Rules:
         return _urgency(fired, numbers or Numbers())
 
     def normalise(self, text: str) -> str:
-        """Lower-cased words with misspellings mended, joined by single spaces."""
+        """Lower-cased words with misspellings mended, joined by single spaces; a possessive
+        "'s" is dropped ("my son's" is "my son"), the "'s" of "she's" kept."""
         if not isinstance(text, str):
             return ""
         folded = unicodedata.normalize("NFKC", text[:20_000]).lower()
@@ -352,6 +355,8 @@ class Rules:
         folded = _CONTRACTION.sub(r"\1 not", folded)
         words = []
         for token in _TOKEN.findall(folded):
+            if token.endswith("'s") and token[:-2] not in _IS:
+                token = token[:-2]  # "my baby's lips", "my toddler's chest"
             mended = _BREAK if not token[0].isalnum() else self._mend(token)
             words.append(mended)
         return " " + " ".join(words) + " "

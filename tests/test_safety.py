@@ -147,6 +147,40 @@ def test_the_acceptance_levels_hold_on_the_tuning_part(capsys: pytest.CaptureFix
     assert measured["harmless flagged"] <= 0.05
 
 
+# A second tuning batch, written the way people type on a phone, each question with its page
+# (docs/safety.md gives its first-run figures, before the rules were changed for it).
+PHONE = Path(__file__).parent / "fixtures" / "safety-cases-phone.tsv"
+
+
+def phone_cases() -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The batch's (level, source, question) rows, and its sources: name to URL."""
+    rows, sources = [], {}
+    for line in PHONE.read_text(encoding="utf-8").splitlines():
+        if found := re.fullmatch(r"#\s+([a-z0-9-]+)\s+(https://\S+)", line):
+            sources[found.group(1)] = found.group(2)
+        elif line and not line.startswith("#"):
+            level, source, question = line.split("\t")
+            rows.append((level, source, question))
+    return rows, sources
+
+
+def test_the_phone_batch_is_big_and_each_question_names_its_page() -> None:
+    rows, sources = phone_cases()
+    assert len(rows) >= 150
+    assert {level for level, _, _ in rows} == set(LABELS)
+    assert {source for _, source, _ in rows} <= set(sources)
+    assert len({question for _, _, question in rows}) == len(rows)
+
+
+def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    measured = figures([(level, question) for level, _, question in phone_cases()[0]])
+    with capsys.disabled():
+        print("\nphone batch: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    assert measured["emergency recall"] == 1.0
+    assert measured["urgent or higher"] >= 0.95
+    assert measured["harmless flagged"] <= 0.05
+
+
 def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     measured = figures(cases("heldout"))
     with capsys.disabled():
