@@ -340,7 +340,7 @@ def _meaning(search: Search, question: str, article_ids: list[int]) -> dict[int,
     vectors = search.vectors
     if vectors is None or search.ranking == "keywords" or not article_ids:
         return {}
-    cosines = vectors.similarities(vectors.embed_query(question), article_ids)
+    cosines = vectors.similarities(vectors.embed_query(search.semantic_text(question)), article_ids)
     slope = (1 - MIN_CONFIDENCE) / (1 - MIN_SIMILARITY)
     return {
         i: min(1.0, max(0.0, MIN_CONFIDENCE + (cosine - MIN_SIMILARITY) * slope))

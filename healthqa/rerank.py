@@ -147,7 +147,7 @@ class Reranker:
         vectors = search.vectors
         if vectors is None or not found:
             return [c.score for c in found]
-        query = vectors.embed_query(question)
+        query = vectors.embed_query(search.semantic_text(question))
         stored = vectors.similarities(query, [c.article_id for c in found])
         cosines = np.array([stored.get(c.article_id, 0.0) for c in found], dtype=np.float32)
         texts = [Text(a.title, a.body_text) for a in articles]

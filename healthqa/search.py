@@ -13,11 +13,11 @@ brings in the words articles use, at half weight ("molar pregnancy" adds "hydati
 With a vector index (the `semantic` extra), healthqa's ranking is hybrid: the keyword ranking
 and the embedding ranking (`index.vectors`) are fused by reciprocal rank fusion, so an article
 that either ranks high comes up ("my calves knot up at night" finds "leg cramps" though they
-share no word). An article not embedded yet is ranked by its keywords alone, its keyword rank
-standing in for the semantic rank it does not have. With a trained re-ranker (`rerank`), the
-fused candidates are re-scored as question pairs. `Search.ranking` names which of RANKINGS is
-in use; the best available is the default.
-"""
+share no word). The question is embedded with the vocabulary's medical phrases for its everyday
+words after it (`semantic_text`). An article not embedded yet is ranked by its keywords alone,
+its keyword rank standing in for the semantic rank it does not have. With a trained re-ranker
+(`rerank`), the fused candidates are re-scored as question pairs. `Search.ranking` names which
+of RANKINGS is in use; the best available is the default."""
 
 from __future__ import annotations
 
@@ -179,6 +179,13 @@ class Search:
         frequency = self.index.doc_freq("body", term)
         return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
+    def semantic_text(self, text: str) -> str:
+        """What the semantic ranking embeds of a question: the reader's words, then the
+        medical phrases the vocabulary has for its everyday words and synonyms ("the runs
+        (diarrhea)"); the question alone when it has none."""
+        meanings = self.vocabulary.meanings(terms(text)[:_MAX_TERMS])
+        return f"{text} ({', '.join(meanings)})" if meanings else text
+
     def hits(self, text: str, limit: int = 10, baseline: bool = False) -> list[Hit]:
         if baseline:
             return self.index.search(baseline_query(text), limit)
@@ -193,7 +200,8 @@ class Search:
             lexical = self.index.search(query, CANDIDATES if self.vectors else limit)
         if self.vectors is not None and self.vectors.size and self.ranking != "keywords":
             # Articles not embedded yet are in the keyword list only (issue 15).
-            semantic = self.vectors.search(self.vectors.embed_query(text), CANDIDATES)
+            vector = self.vectors.embed_query(self.semantic_text(text))
+            semantic = self.vectors.search(vector, CANDIDATES)
         if semantic and lexical:
             assert self.vectors is not None
             missing = self.vectors.missing(hit.article_id for hit in lexical)

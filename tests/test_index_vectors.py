@@ -208,7 +208,7 @@ def test_hybrid_search_finds_what_keywords_miss(store: Store) -> None:
     vectors.sync()
     keywords = Search(store, lexical)
     hybrid = Search(store, lexical, vectors)
-    question = "my calves knot up"
+    question = "my calf knots"  # no everyday phrase of the vocabulary: only meaning finds it
     assert keywords.ranking == "keywords" and keywords.results(question) == []
     assert hybrid.ranking == "hybrid"
     assert hybrid.results(question)[0].article.external_id == "cramps"
@@ -240,7 +240,7 @@ def test_an_answer_in_other_words_counts_with_embeddings_and_only_then(store: St
     sync(store, lexical)
     vectors = VectorIndex(store, WordEmbedder(same=SAME), "title+lead")
     vectors.sync()
-    question = "my calves knot up"  # not one word in common with "leg cramps"
+    question = "my calf knots"  # not one word in common with "leg cramps", nor an everyday phrase
     hybrid = ask(Search(store, lexical, vectors), question)
     assert not hybrid.no_answer
     assert hybrid.answers[0].title == "What causes leg cramps at night?"
@@ -366,7 +366,7 @@ def test_the_library_reads_without_embedding_the_collection(
     settings = quiet_settings(embedding_model="counting", embedding_text="title")
     library = Library(str(tmp_path / "x.db"), settings)
     corpus(library.store)
-    assert library.search.results("my calves knot up") == []  # no vectors: keywords alone
+    assert library.search.results("my calf knots") == []  # no vectors: keywords alone
     assert counting.texts == [] and library.coverage() == Coverage(
         library.vectors.model if library.vectors else "", 0, 3
     )
@@ -374,7 +374,29 @@ def test_the_library_reads_without_embedding_the_collection(
     library.store.save_batch([article("yawn", "Why do people yawn?", body="Air.")], "t", "r")
     library.sync()
     counting.texts.clear()
-    found = library.search.results("my calves knot up")
+    found = library.search.results("my calf knots")
     assert found[0].article.external_id == "cramps"
-    assert counting.texts == ["my calves knot up"]  # the question, never the changed title
+    assert counting.texts == ["my calf knots"]  # the question, never the changed title
     library.close()
+
+
+def test_the_semantic_ranking_embeds_the_medical_words_for_everyday_ones(store: Store) -> None:
+    store.save_batch(
+        [
+            article("nausea", "How is nausea treated?", body="Sip water and rest."),
+            article("yawn", "Why do we yawn?", body="A deep breath in, often when tired."),
+            article("rash", "What causes a rash?", body="Many things irritate the skin."),
+        ],
+        "t",
+        "r",
+    )
+    lexical = LexicalIndex()
+    sync(store, lexical)
+    vectors = VectorIndex(store, WordEmbedder())  # no shared meanings: only words count
+    vectors.sync()
+    search = Search(store, lexical, vectors)
+    search.ranking = "semantic"
+    question = "I feel sick to my stomach again"
+    assert search.semantic_text(question) == f"{question} (nausea)"
+    assert search.semantic_text("why do we yawn") == "why do we yawn"
+    assert search.results(question)[0].article.external_id == "nausea"

@@ -35,6 +35,31 @@ def test_loose_keys_are_not_used() -> None:
     assert vocabulary.expand(terms("HM")) == {}  # a 2-letter synonym is too loose a key
 
 
+def test_a_reviewed_short_word_is_a_key_but_a_phrase_shrunk_to_one_is_not(tmp_path: Path) -> None:
+    reviewed = tmp_path / "terms.tsv"
+    reviewed.write_text("hives\turticaria\npassing out\tsyncope\n")
+    synonyms = Topic(2, "urticaria", "Urticaria", ["Hives"], None)
+    vocabulary = Vocabulary.build([], reviewed)
+    assert vocabulary.expand(terms("itchy hives")) == {"urticaria": EXPANSION_WEIGHT}
+    assert vocabulary.expand(terms("I pass my exams")) == {}  # "passing out" is not "pass"
+    # The same short word harvested from a collection's synonyms is too loose a key.
+    (tmp_path / "empty.tsv").write_text("")
+    assert Vocabulary.build([synonyms], tmp_path / "empty.tsv").expand(terms("hives")) == {}
+
+
 def test_alternatives_map_each_phrase_word() -> None:
     found = Vocabulary.build([]).alternatives(terms("a charley horse at night"))
     assert found == {term: set(terms("muscle cramp")) for term in terms("charley horse")}
+
+
+def test_meanings_are_the_medical_phrases_as_written_longest_phrase_first() -> None:
+    vocabulary = Vocabulary.build([MOLE])
+    assert vocabulary.meanings(terms("a charley horse in my molar pregnancy")) == [
+        "muscle cramp",
+        "Hydatidiform mole",
+    ]
+    assert vocabulary.meanings(terms("molar pregnancy and a sore throat")) == [
+        "Hydatidiform mole",
+        "pharyngitis",
+    ]
+    assert vocabulary.meanings(terms("what is a yawn")) == []

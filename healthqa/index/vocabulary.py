@@ -6,6 +6,10 @@ topic's main name ("hydatidiform mole"); one that uses an everyday word ("charle
 everyday words are a reviewed data file, `healthqa/data/consumer-terms.tsv`; the synonyms
 come from the topics in the store. Added words count `EXPANSION_WEIGHT` (half a question
 word): they widen the search without drowning the reader's own words.
+
+The semantic ranking gets the same help in its own form: the question is embedded with the
+medical phrases, as written, after it (`meanings`), so "the runs" is embedded as "the runs
+(diarrhea diarrhoea)" and lands nearer the articles that use the word (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -24,18 +28,24 @@ _LONGEST = 5  # words in the longest phrase looked for
 class Vocabulary:
     """Phrases (as analysed term tuples) and the terms each adds to a query."""
 
-    def __init__(self, expansions: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        expansions: dict[tuple[str, ...], tuple[str, ...]],
+        written: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+    ) -> None:
         self.expansions = expansions
+        self.written = written or {}  # each key's meanings as the file or topic writes them
 
     @classmethod
     def build(cls, topics: Iterable[Topic], consumer_file: Path = CONSUMER_TERMS) -> Vocabulary:
         expansions: dict[tuple[str, ...], tuple[str, ...]] = {}
+        written: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, medical in read_pairs(consumer_file):
-            _add(expansions, phrase, medical)
+            _add(expansions, written, phrase, medical, reviewed=True)
         for topic in topics:
             for synonym in topic.synonyms:
-                _add(expansions, synonym, topic.name)
-        return cls(expansions)
+                _add(expansions, written, synonym, topic.name)
+        return cls(expansions, written)
 
     def expand(self, question_terms: list[str]) -> dict[str, float]:
         """Terms to add for the phrases found in `question_terms`, with their weight."""
@@ -45,6 +55,16 @@ class Vocabulary:
                 if term not in question_terms:
                     added[term] = EXPANSION_WEIGHT
         return added
+
+    def meanings(self, question_terms: list[str]) -> list[str]:
+        """The medical phrases, as written, for the everyday phrases and synonyms found in
+        `question_terms`, longest phrase first, each once."""
+        found: dict[str, None] = {}
+        for size in range(_LONGEST, 0, -1):
+            for start in range(len(question_terms) - size + 1):
+                for meaning in self.written.get(tuple(question_terms[start : start + size]), ()):
+                    found.setdefault(meaning)
+        return list(found)
 
     def alternatives(self, question_terms: list[str]) -> dict[str, set[str]]:
         """For each question term inside a known phrase, the terms that may stand for it."""
@@ -70,8 +90,20 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def _add(expansions: dict[tuple[str, ...], tuple[str, ...]], phrase: str, meaning: str) -> None:
+def _add(
+    expansions: dict[tuple[str, ...], tuple[str, ...]],
+    written: dict[tuple[str, ...], tuple[str, ...]],
+    phrase: str,
+    meaning: str,
+    reviewed: bool = False,
+) -> None:
+    """Map `phrase` to the terms of `meaning`. One short word is too loose a key among the
+    synonyms a collection brings ("sugar" yes, "cold" no): those need 5+ letters or 2 words.
+    A reviewed pair (the consumer file) may be one short word written alone ("hives",
+    "piles"), but not a phrase that stop words shrink to one ("passing out" to "pass")."""
     key, value = tuple(terms(phrase)), tuple(terms(meaning))
-    # One short word is too loose a key ("sugar" yes, "cold" no): keys need 5+ letters or 2 words.
-    if key and value and key != value and (len(key) > 1 or len(key[0]) >= 5):
+    one_word = len(phrase.split()) == 1
+    loose = len(key) == 1 and len(key[0]) < 5 and not (reviewed and one_word)
+    if key and value and key != value and not loose:
         expansions[key] = tuple(dict.fromkeys(expansions.get(key, ()) + value))
+        written[key] = tuple(dict.fromkeys((*written.get(key, ()), meaning)))
