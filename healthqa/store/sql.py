@@ -226,6 +226,9 @@ class SQLStore(Store):
         if (failure := self._failure(exc)) is not None:
             raise failure from exc
 
+    def identity(self) -> str:
+        return str(self._one("SELECT id FROM database_identity")[0])
+
     # Writes -------------------------------------------------------------------------------
 
     def save_batch(self, articles: Sequence[CleanArticle], author: str, reason: str) -> BatchResult:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 
 from healthqa.store.base import StoreError, StoreFull
@@ -75,10 +75,6 @@ class SQLiteStore(SQLStore):
 
     # Backups ------------------------------------------------------------------------------
 
-    def history(self) -> str:
-        """SQLite's user_version: 0 for a database as created, a random number in each backup."""
-        return str(self._one("PRAGMA user_version")[0])
-
     def backup(self, dest: str) -> None:
         """A consistent copy of the database at one moment, taken by `VACUUM INTO` in one read
         transaction while other processes write on (WAL: they are not blocked), checked with
@@ -91,7 +87,7 @@ class SQLiteStore(SQLStore):
         try:
             with self._read() as db:
                 db.execute("VACUUM INTO ?", (str(partial),))
-            _check_copy(partial, secrets.randbelow(2**31 - 1) + 1)
+            _check_copy(partial)
             partial.replace(target)
         except sqlite3.DatabaseError as exc:
             partial.unlink(missing_ok=True)
@@ -108,12 +104,12 @@ def _full(exc: sqlite3.DatabaseError) -> StoreFull | None:
     return StoreFull(f"the database has no room for this change ({exc}); nothing was saved")
 
 
-def _check_copy(path: Path, history: int) -> None:
-    """Give the copy at `path` its own history number; raise StoreError unless it passes
+def _check_copy(path: Path) -> None:
+    """Give the copy at `path` an identity of its own; raise StoreError unless it passes
     SQLite's integrity check; then flush it to disk."""
-    copy = sqlite3.connect(path)
+    copy = sqlite3.connect(path, isolation_level=None)
     try:
-        copy.execute(f"PRAGMA user_version = {int(history)}")
+        copy.execute("UPDATE database_identity SET id = ?", (uuid.uuid4().hex,))
         problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
     finally:
         copy.close()
