@@ -584,3 +584,16 @@ def test_threads_reading_and_writing_at_once_all_succeed(shared_store: Store) ->
         thread.join(60)
     assert errors == []
     assert db.count_articles() == 45 and len(db.changes_since(0)) == 90
+
+
+def test_a_batch_finds_free_slugs_among_its_own_and_the_stored(store: Store) -> None:
+    """Slugs are found for a whole batch at once: numbered past the stored ones and past
+    those given earlier in the batch, and ids run on from the stored ones."""
+    store.save_batch([article("s1", "What is X 2?")], "t", "r")  # takes "what-is-x-2"
+    batch = [article(f"x{i}", "What is X?") for i in range(3)]
+    ids = store.save_batch(batch, "t", "r").article_ids
+    slugs = [store.get_article(i).slug for i in ids]
+    assert slugs == ["what-is-x", "what-is-x-3", "what-is-x-4"]
+    made = store.create_article(article("x9", "What is X?"), "t", "r")
+    assert made.slug == "what-is-x-5" and made.id == max(ids) + 1
+    assert sorted({*ids, made.id}) == [2, 3, 4, 5]

@@ -47,6 +47,14 @@ class PostgresStore(SQLStore):
             raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {message}") from None
         return _Connection(connection)
 
+    def _new_ids(self, db: Connection, count: int) -> list[int]:
+        """Ids from the articles' identity sequence, so that it stays in step."""
+        rows = db.execute(
+            "SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, ?)",
+            (count,),
+        )
+        return [int(row[0]) for row in rows]
+
     def _begin(self, db: Connection) -> None:
         db.execute("BEGIN")
         db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
