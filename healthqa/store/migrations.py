@@ -288,6 +288,26 @@ MIGRATIONS = (
 )
 
 
+# Every table a site's data lives in, parents before children (foreign keys), each with the
+# columns that order its rows: what `healthqa copy` moves (not the migrations' own record, nor
+# the database's identity).
+TABLES: tuple[tuple[str, str], ...] = (
+    ("sources", "id"),
+    ("topics", "id"),
+    ("articles", "id"),
+    ("slug_aliases", "slug"),
+    ("revisions", "id"),
+    ("links", "id"),
+    ("changes", "seq"),
+    ("near_duplicates", "a, b"),
+    ("related_overrides", "article_id, target_id"),
+    ("tokens", "id"),
+    ("feedback", "id"),
+    ("article_vectors", "model, article_id"),
+    ("vector_state", "model"),
+)
+
+
 def statements(migration: Migration, dialect: str) -> list[str]:
     """The migration's statements with the dialect's words filled in."""
     words = DIALECTS[dialect]

@@ -24,6 +24,17 @@ import psycopg
 from healthqa.store.base import StoreError
 from healthqa.store.sql import Connection, SQLStore
 
+# Every identity column of the schema, brought in step after rows came with their ids.
+_IDENTITIES = (
+    ("sources", "id"),
+    ("topics", "id"),
+    ("articles", "id"),
+    ("revisions", "id"),
+    ("links", "id"),
+    ("changes", "seq"),
+    ("tokens", "id"),
+    ("feedback", "id"),
+)
 WRITE_LOCK = 0x68717761  # "hqwa": the advisory lock key every healthqa writer takes
 CONNECT_TIMEOUT_S = 10
 
@@ -54,6 +65,15 @@ class PostgresStore(SQLStore):
             (count,),
         )
         return [int(row[0]) for row in rows]
+
+    _OVERRIDING = "OVERRIDING SYSTEM VALUE"  # the change log's seq is GENERATED ALWAYS
+
+    def _loaded(self, db: Connection) -> None:
+        for table, column in _IDENTITIES:
+            db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}"
+            )
 
     def _begin(self, db: Connection) -> None:
         db.execute("BEGIN")

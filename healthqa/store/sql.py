@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -56,7 +56,7 @@ from healthqa.store.base import (
     StoreError,
     Token,
 )
-from healthqa.store.migrations import MIGRATIONS, statements
+from healthqa.store.migrations import MIGRATIONS, TABLES, statements
 from healthqa.store.url import DatabaseURL
 
 _CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.
@@ -234,6 +234,38 @@ class SQLStore(Store):
 
     def identity(self) -> str:
         return str(self._one("SELECT id FROM database_identity")[0])
+
+    # Whole tables, for moving a site between databases (store/transfer.py) ------------------
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows in each table the store keeps (not its migrations or identity)."""
+        return {table: int(self._one(f"SELECT COUNT(*) FROM {table}")[0]) for table, _ in TABLES}
+
+    def dump_table(
+        self, table: str, order: str, size: int = 2000
+    ) -> Iterator[tuple[list[str], list[Any]]]:
+        """Every row of `table` ordered by `order`, `size` rows at a time, with the column
+        names. `table` and `order` come from transfer.TABLES, never from a user."""
+        with self._read() as db:
+            cursor = db.execute(f"SELECT * FROM {table} ORDER BY {order}")
+            columns = [column[0] for column in cursor.description]
+            while rows := cursor.fetchmany(size):
+                yield columns, rows
+
+    def load_tables(self, chunks: Iterable[tuple[str, Sequence[str], list[Any]]]) -> None:
+        """Insert each chunk's rows (table, columns, rows) as they are, ids included, in one
+        write transaction."""
+        with self._write() as db:
+            for table, columns, rows in chunks:
+                marks = ", ".join("?" * len(columns))
+                sql = f"INSERT INTO {table} ({', '.join(columns)}) {self._OVERRIDING}"
+                db.executemany(f"{sql} VALUES ({marks})", [tuple(row) for row in rows])
+            self._loaded(db)
+
+    _OVERRIDING = ""  # words an INSERT needs to give identity columns their values
+
+    def _loaded(self, db: Connection) -> None:
+        """After rows came in with their ids: bring id generators in step (SQLite's are)."""
 
     # Writes -------------------------------------------------------------------------------
 
