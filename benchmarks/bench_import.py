@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/bench_import.py                       # MedQuAD archive, 3 runs
     .venv/bin/python benchmarks/bench_import.py PATH --runs 5
+    .venv/bin/python benchmarks/bench_import.py --postgres postgresql://postgres@127.0.0.1/test
+
+With `--postgres URL`, only the full import is timed, into SQLite and into PostgreSQL (a new
+schema each run, dropped after), alternating in the same run so that both meet the same load.
 
 Each run imports into a new SQLite file: read, parse, sanitise, drop repeats, MinHash, store in
 batches with revisions and change log, resolve links, recompute near-duplicates; parsing and
@@ -14,13 +18,15 @@ Medians are reported with the machine they ran on.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from healthqa import clean, ingest
@@ -66,6 +72,40 @@ def reimport(path: str, db: str) -> int:
         store.close()
 
 
+@contextlib.contextmanager
+def new_schema(url: str) -> Iterator[str]:
+    """A URL to a new, empty schema of the PostgreSQL database `url`, dropped afterwards."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            separator = "&" if "?" in url else "?"
+            yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def compare(path: str, url: str, runs: int, folder: str) -> list[tuple[str, float, int]]:
+    """The full import into SQLite and into PostgreSQL, one after the other, `runs` times."""
+    seconds: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
+    counts = set()
+    for _ in range(runs):
+        for name in seconds:
+            with contextlib.ExitStack() as stack:
+                db = new_db(folder) if name == "SQLite" else stack.enter_context(new_schema(url))
+                started = time.perf_counter()
+                counts.add(full_import(path, db))
+                seconds[name].append(time.perf_counter() - started)
+    assert len(counts) == 1, f"runs disagree on the count: {counts}"
+    count = counts.pop()
+    return [
+        (f"full import, {name}", statistics.median(values), count)
+        for name, values in seconds.items()
+    ]
+
+
 def timed(runs: int, work: Callable[[], int]) -> tuple[float, int]:
     """The median seconds over `runs`, and the article count (the same every run)."""
     seconds, counts = [], set()
@@ -93,12 +133,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", nargs="?", default=str(DEFAULT))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", metavar="URL", help="compare SQLite with this database")
     args = parser.parse_args()
     if not Path(args.path).exists():
         sys.exit(f"{args.path} not found: pass the collection to import")
 
     print(f"input: {args.path}\nmachine: {machine()}\nruns: {args.runs} (median shown)\n")
     with tempfile.TemporaryDirectory() as folder:
+        if args.postgres:
+            report(compare(args.path, args.postgres, args.runs, folder))
+            return
         rows = [
             ("baseline: read and parse only", *timed(args.runs, lambda: read_only(args.path))),
             (
@@ -119,6 +163,10 @@ def main() -> None:
         rows.append(
             ("re-import, all unchanged", *timed(args.runs, lambda: reimport(args.path, db)))
         )
+    report(rows)
+
+
+def report(rows: list[tuple[str, float, int]]) -> None:
     print(f"{'stage':<34} {'seconds':>8} {'articles':>9} {'articles/s':>11}")
     for name, seconds, count in rows:
         print(f"{name:<34} {seconds:>8.2f} {count:>9,} {count / seconds:>11,.0f}")

@@ -6,7 +6,6 @@ so a command and a page can never disagree about where the data lives or how it 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from healthqa.embedders import describe, embedding_off, load_embedder
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search, choose_ranking
-from healthqa.store import POSTGRES_PREFIXES, Store, StoreError, open_store
+from healthqa.store import DatabaseURL, Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from healthqa.index.vectors import Coverage, Progress, VectorIndex
@@ -27,16 +26,21 @@ if TYPE_CHECKING:
 class Library:
     """Settings, and the store, index and search opened on first use.
 
-    `db` overrides the `database_url` setting; `settings` (for tests) replaces loading them.
+    `db` overrides the `database_url` setting; either is parsed once, here, into `self.db`
+    (a `DatabaseURL`: `str()` of it shows it with any password hidden). `settings` (for
+    tests) replaces loading them.
     With `create=False` (reading: search, stats, serve...) a database file that does not
     exist is `NoDatabase`, never a new empty one.
     """
 
     def __init__(
-        self, db: str | None = None, settings: dict[str, Any] | None = None, create: bool = True
+        self,
+        db: str | DatabaseURL | None = None,
+        settings: dict[str, Any] | None = None,
+        create: bool = True,
     ) -> None:
         self.settings = settings if settings is not None else config.load()
-        self.db: str = db or self.settings["database_url"]
+        self.db = DatabaseURL.parse(db or self.settings["database_url"])
         self.create = create
         self._store: Store | None = None
         self._index: LexicalIndex | None = None
@@ -47,7 +51,7 @@ class Library:
     @property
     def store(self) -> Store:
         if self._store is None:
-            if not self.create and not database_exists(self.db):
+            if not self.create and not self.db.exists():
                 raise NoDatabase(
                     f"There is no database at {self.db}. Make one with "
                     f"`healthqa --db {self.db} import FILE...`, or try the demo articles with "
@@ -203,15 +207,7 @@ class NoDatabase(StoreError):
     """A command that only reads was pointed at a database file that does not exist."""
 
 
-def database_exists(db: str) -> bool:
-    """Whether `db` names a database that is there: a PostgreSQL URL or memory always is (the
-    server says otherwise when connecting), a SQLite file when the file exists."""
-    if db == ":memory:" or db.startswith(POSTGRES_PREFIXES):
-        return True
-    return Path(db.removeprefix("sqlite:///")).is_file()
-
-
-def index_path(db: str, configured: str) -> Path | None:
+def index_path(db: DatabaseURL, configured: str) -> Path | None:
     """Where the search index lives: the setting, else a folder beside the database file.
 
     For a PostgreSQL database, each app node keeps its own index in its cache folder
@@ -219,10 +215,7 @@ def index_path(db: str, configured: str) -> Path | None:
     """
     if configured:
         return Path(configured)
-    if db == ":memory:":
-        return None
-    if db.startswith(POSTGRES_PREFIXES):
-        digest = hashlib.sha256(db.encode()).hexdigest()[:16]
+    if db.postgres:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        return cache / "healthqa" / f"index-{digest}"
-    return Path(db.removeprefix("sqlite:///") + ".index")
+        return cache / "healthqa" / f"index-{db.digest()}"
+    return db.beside(".index")

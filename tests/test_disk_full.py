@@ -19,6 +19,8 @@ from test_web_editor import ARTICLE
 from healthqa import tokens
 from healthqa.imports import import_paths
 from healthqa.library import Library
+from healthqa.store.sql import Connection
+from healthqa.store.sqlite import SQLiteStore
 from healthqa.web.app import create_app
 
 
@@ -27,10 +29,23 @@ def big(n: int) -> str:
     return "<p>" + " ".join(f"cramp{n}w{i}" for i in range(9000)) + ".</p>"
 
 
+class CappedStore(SQLiteStore):
+    """The real SQLite store, its writes allowed `pages` pages of file at most. SQLite's
+    max_page_count belongs to a connection, and each thread has its own, so every write
+    sets it on its connection first."""
+
+    pages = 1073741823  # SQLite's own limit
+
+    def _begin(self, db: Connection) -> None:
+        db.execute(f"PRAGMA max_page_count = {self.pages}")
+        super()._begin(db)
+
+
 class Site:
     def __init__(self, folder: Path, fixtures: Path) -> None:
         self.db = folder / "site.db"
         self.library = Library(str(self.db), quiet_settings(max_request_bytes=10_000_000))
+        self.library._store = self.store = CappedStore(str(self.db))
         import_paths(self.library.store, [str(fixtures / "markdown")], workers=0)
         self.token, _ = tokens.create(self.library.store, "alice", 1)
         self.client = TestClient(create_app(self.library), raise_server_exceptions=False)
@@ -65,27 +80,30 @@ def assert_full(response: httpx.Response) -> None:
     assert "no room" in error["message"] and "nothing was saved" in error["message"]
 
 
-def integrity(db: Path) -> list[str]:
+def pragma(db: Path, name: str) -> list[object]:
+    """What `PRAGMA name` answers on a connection of its own."""
     conn = sqlite3.connect(db)
     try:
-        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        return [row[0] for row in conn.execute(f"PRAGMA {name}")]
     finally:
         conn.close()
+
+
+def integrity(db: Path) -> list[str]:
+    return [str(value) for value in pragma(db, "integrity_check")]
 
 
 def test_a_database_at_its_size_limit_refuses_writes_with_507(
     tmp_path: Path, fixtures: Path
 ) -> None:
-    """Simulated with SQLite's max_page_count on the server's own connection."""
+    """Simulated with SQLite's max_page_count on the server's connections."""
     site = Site(tmp_path, fixtures)
-    conn = site.library.store._conn  # type: ignore[attr-defined]
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count = {pages + 100}")  # about 400 KB more
+    site.store.pages = pragma(site.db, "page_count")[0] + 100  # about 400 KB more
     created, refusal = site.fill()
     assert_full(refusal)
     assert site.library.store.stats()["articles"] == 2 + created  # none half written
     site.assert_reads_work()
-    conn.execute("PRAGMA max_page_count = 1073741823")  # room again: writes go on
+    site.store.pages = CappedStore.pages  # room again: writes go on
     assert site.create(999).status_code == 201
     site.close()
     assert integrity(tmp_path / "site.db") == ["ok"]

@@ -98,3 +98,41 @@ def test_a_second_index_on_the_folder_reloads_what_the_first_wrote(
     assert reader.reload() and reader.last_seq == 3
     assert len(reader.search(query("hiccups"))) == 1
     assert not reader.reload()
+
+
+def test_searches_answer_while_another_thread_commits(store: Store) -> None:
+    """A web worker searches on one thread while an editor's request syncs the index on
+    another: each search reads its hits from the searcher that found them (the soak of
+    issue 19 met tantivy's panic "index out of bounds" when a commit swapped it between)."""
+    import threading
+
+    index = LexicalIndex()
+    store.save_batch([article(f"y{i}", f"Why do we yawn {i}?") for i in range(40)], "t", "r")
+    articles = list(store.iter_articles())
+    index.upsert(articles)
+    index.commit(1)
+    query = LexicalQuery({"yawn": 1.0}, {"title": 1.0})
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def commits() -> None:
+        try:
+            for n in range(15):
+                index.upsert(articles[n::3])
+                index.commit(2 + n)
+        finally:
+            done.set()
+
+    def searches() -> None:
+        try:
+            while not done.is_set():
+                assert len(index.search(query, 40)) == 40
+        except BaseException as exc:  # the panic is a BaseException
+            errors.append(exc)
+
+    threads = [threading.Thread(target=commits), threading.Thread(target=searches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []

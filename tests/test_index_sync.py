@@ -73,3 +73,28 @@ def test_an_index_of_another_history_is_rebuilt(tmp_path: Path) -> None:
     assert again.search(YAWN) == [] and again.size == 2
     assert sync(restored, again) == 0
     restored.close()
+
+
+def test_an_index_of_another_database_is_rebuilt(tmp_path: Path) -> None:
+    """Two sites with the same change log (as the demo's): an index folder of one, put
+    beside the other, is rebuilt, because it records which database it was derived from."""
+    one, other = (open_store(str(tmp_path / f"{name}.db")) for name in ("one", "other"))
+    for db in (one, other):
+        db.save_batch([article("a", "What causes hiccups?")], "t", "r")
+    index = LexicalIndex(tmp_path / "idx")
+    sync(one, index)
+    assert index.mark.startswith(one.identity() + "/")
+    assert one.identity() != other.identity()
+    assert sync(other, LexicalIndex(tmp_path / "idx")) == 1  # rebuilt, not trusted
+    assert LexicalIndex(tmp_path / "idx").mark.startswith(other.identity() + "/")
+    one.close()
+    other.close()
+
+
+def test_each_backup_is_a_database_of_its_own(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "site.db"))
+    store.backup(str(tmp_path / "copy.db"))
+    copy = open_store(str(tmp_path / "copy.db"))
+    assert copy.identity() != store.identity() and len(store.identity()) == 32
+    store.close()
+    copy.close()

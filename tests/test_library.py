@@ -19,6 +19,7 @@ from healthqa.embedders import Embedder, register, unregister
 from healthqa.imports import import_paths
 from healthqa.index.locks import embedding_lock
 from healthqa.library import Library, index_path
+from healthqa.store import DatabaseURL
 
 
 def node(db: str, index: Path) -> Library:
@@ -47,12 +48,12 @@ def test_a_node_finds_what_another_node_imported(
 
 
 def test_the_index_lives_beside_a_file_and_in_the_cache_for_postgresql(tmp_path: Path) -> None:
-    assert index_path("site.db", "") == Path("site.db.index")
-    assert index_path("sqlite:///data/site.db", "") == Path("data/site.db.index")
-    assert index_path(":memory:", "") is None
-    assert index_path("site.db", str(tmp_path)) == tmp_path
-    one = index_path("postgresql://db1/healthqa", "")
-    two = index_path("postgresql://db2/healthqa", "")
+    assert index_path(DatabaseURL.parse("site.db"), "") == Path("site.db.index")
+    assert index_path(DatabaseURL.parse("sqlite:///data/site.db"), "") == Path("data/site.db.index")
+    assert index_path(DatabaseURL.parse(":memory:"), "") is None
+    assert index_path(DatabaseURL.parse("site.db"), str(tmp_path)) == tmp_path
+    one = index_path(DatabaseURL.parse("postgresql://db1/healthqa"), "")
+    two = index_path(DatabaseURL.parse("postgresql://db2/healthqa"), "")
     assert one is not None and two is not None and one != two
     assert one.parent.name == "healthqa"
 
@@ -99,7 +100,7 @@ def test_an_import_waits_for_another_process_embedding_the_same_collection(
         import_paths(library.store, [str(fixtures / "markdown")], workers=0)
         told = threading.Event()
         changed: list[int | None] = []
-        with embedding_lock(db):  # another process is embedding
+        with embedding_lock(library.db):  # another process is embedding
             assert library.embed() == 0  # without `waiting`: leave it to the other one
             worker = threading.Thread(
                 target=lambda: changed.append(library.embed(waiting=told.set))

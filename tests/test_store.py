@@ -11,7 +11,8 @@ import pytest
 from healthqa.articles import CleanArticle, Link, TopicRecord, topic_key
 from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
 from healthqa.store.migrations import MIGRATIONS, merge_topics, statements
-from healthqa.store.sqlite import SQLiteStore, build_article_query
+from healthqa.store.sql import build_article_query
+from healthqa.store.sqlite import SQLiteStore
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -502,3 +503,97 @@ def test_the_migration_merges_topics_a_database_already_has(store: Store) -> Non
     assert topics["Kidney Stones"].category == "Disease"
     assert [c.article_id for c in store.changes_since(before)] == [third]
     assert first
+
+
+# One threading model: a connection per thread -------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """One store called from many threads, as a web server's: a SQLite file, or PostgreSQL."""
+    if request.param == "sqlite":
+        url = str(tmp_path / "site.db")
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = open_store(url)
+    yield db
+    db.close()
+
+
+def test_reads_during_an_editors_open_transaction_neither_fail_nor_see_it(
+    shared_store: Store,
+) -> None:
+    """An editor's write transaction stays open on one thread while another thread reads:
+    the reads answer, from what was committed, and see the edit once it commits."""
+    db = shared_store
+    first = db.save_batch([article("a1", "What causes hiccups?")], "t", "r").article_ids[0]
+    opened, release = threading.Event(), threading.Event()
+
+    def editor() -> None:
+        with db._write() as conn:  # type: ignore[attr-defined]  # an edit, held open
+            conn.execute("UPDATE articles SET title = 'Uncommitted' WHERE id = ?", (first,))
+            sql = "INSERT INTO changes (article_id, kind, at) VALUES (?, 'updated', 'x')"
+            conn.execute(sql, (first,))
+            opened.set()
+            assert release.wait(10)
+
+    thread = threading.Thread(target=editor)
+    thread.start()
+    try:
+        assert opened.wait(10)
+        seen = [db.get_article(first).title, db.list_articles()[0].title]
+        assert seen == ["What causes hiccups?"] * 2
+        assert db.stats()["last_change"] == 1 and len(db.changes_since(0)) == 1
+        assert db.tokens() == [] and db.count_articles() == 1
+    finally:
+        release.set()
+        thread.join(10)
+    assert db.get_article(first).title == "Uncommitted"
+    assert db.stats()["last_change"] == 2
+
+
+def test_threads_reading_and_writing_at_once_all_succeed(shared_store: Store) -> None:
+    """The web server's mix in small: editors' creates and updates on some threads, readers
+    on others, one store. Before each thread had its own connection, reads ran on the
+    writers' connection and the soak met 'cannot commit - no transaction is active'."""
+    db = shared_store
+    errors: list[BaseException] = []
+
+    def guarded(work: object) -> None:
+        try:
+            work()  # type: ignore[operator]
+        except BaseException as exc:  # collected, and the test says which
+            errors.append(exc)
+
+    def writer(n: int) -> None:
+        for i in range(15):
+            made = db.create_article(article(f"w{n}-{i}", f"Question {n} {i}?"), "t", "r")
+            db.update_article(made.id, article(f"w{n}-{i}", f"Edited {n} {i}?"), 1, "t", "r")
+
+    def reader() -> None:
+        for _ in range(60):
+            db.list_articles(limit=5)
+            db.stats()
+            db.changes_since(0, 10)
+
+    threads = [threading.Thread(target=guarded, args=(lambda n=n: writer(n),)) for n in range(3)]
+    threads += [threading.Thread(target=guarded, args=(reader,)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert db.count_articles() == 45 and len(db.changes_since(0)) == 90
+
+
+def test_a_batch_finds_free_slugs_among_its_own_and_the_stored(store: Store) -> None:
+    """Slugs are found for a whole batch at once: numbered past the stored ones and past
+    those given earlier in the batch, and ids run on from the stored ones."""
+    store.save_batch([article("s1", "What is X 2?")], "t", "r")  # takes "what-is-x-2"
+    batch = [article(f"x{i}", "What is X?") for i in range(3)]
+    ids = store.save_batch(batch, "t", "r").article_ids
+    slugs = [store.get_article(i).slug for i in ids]
+    assert slugs == ["what-is-x", "what-is-x-3", "what-is-x-4"]
+    made = store.create_article(article("x9", "What is X?"), "t", "r")
+    assert made.slug == "what-is-x-5" and made.id == max(ids) + 1
+    assert sorted({*ids, made.id}) == [2, 3, 4, 5]

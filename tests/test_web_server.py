@@ -17,6 +17,7 @@ from healthqa.embedders import register, unregister
 from healthqa.imports import import_paths
 from healthqa.index.locks import embedding_lock
 from healthqa.library import Library
+from healthqa.store import DatabaseURL
 from healthqa.web.server import embed_in_background, start_background_embedder
 
 
@@ -99,8 +100,11 @@ def test_the_background_embedder_takes_its_turn_and_embeds_each_text_once(
     db = imported(tmp_path, fixtures)
     stop = threading.Event()
     settings = quiet_settings(embedding_model="counting")
-    worker = threading.Thread(target=embed_in_background, args=(db, stop, 0.05, settings))
-    with embedding_lock(db):  # another process (an import, another node) is embedding
+    url = DatabaseURL.parse(db)
+    worker = threading.Thread(target=embed_in_background, args=(url, stop, 0.05, settings))
+    with embedding_lock(
+        DatabaseURL.parse(db)
+    ):  # another process (an import, another node) is embedding
         worker.start()
         time.sleep(0.3)
         assert counting.texts == []

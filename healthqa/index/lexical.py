@@ -174,8 +174,9 @@ class LexicalIndex:
         built = self.build(query)
         if built is None or limit < 1:
             return []
-        result = self._searcher.search(built, limit)
-        return [Hit(self._id(address), float(score)) for score, address in result.hits]
+        searcher = self._searcher  # one searcher for the query and its hits (see `_id`)
+        result = searcher.search(built, limit)
+        return [Hit(_id(searcher, address), float(score)) for score, address in result.hits]
 
     def search_page(
         self, query: LexicalQuery, limit: int = 10, offset: int = 0
@@ -184,8 +185,9 @@ class LexicalIndex:
         built = self.build(query)
         if built is None or limit < 1:
             return [], 0
-        result = self._searcher.search(built, limit, count=True, offset=offset)
-        hits = [Hit(self._id(address), float(score)) for score, address in result.hits]
+        searcher = self._searcher
+        result = searcher.search(built, limit, count=True, offset=offset)
+        hits = [Hit(_id(searcher, address), float(score)) for score, address in result.hits]
         return hits, int(result.count or 0)  # type: ignore[attr-defined]  # not in the stubs
 
     def build(self, query: LexicalQuery) -> tantivy.Query | None:
@@ -218,9 +220,6 @@ class LexicalIndex:
             counts.update(dict(self._searcher.terms_with_prefix(field, "")))
         return counts
 
-    def _id(self, address: tantivy.DocAddress) -> int:
-        return int(self._searcher.doc(address)["id"][0])
-
     # State --------------------------------------------------------------------------------
 
     def _read_state(self) -> dict[str, Any]:
@@ -248,3 +247,10 @@ class LexicalIndex:
 def remove(path: Path) -> None:
     """Delete an index folder (a rebuild starts from nothing)."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _id(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> int:
+    """The article id of a hit, read from the searcher that found it: another thread's sync
+    may have replaced the index's searcher meanwhile, and a hit's address means nothing to
+    another searcher (tantivy panics: "index out of bounds")."""
+    return int(searcher.doc(address)["id"][0])

@@ -14,23 +14,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from healthqa.store import POSTGRES_PREFIXES
+from healthqa.store import DatabaseURL
 
 _NAME = "healthqa-embedding"  # with the schema, the advisory lock's two keys
 
 
 @contextmanager
-def embedding_lock(db: str, wait: bool = True) -> Iterator[bool]:
+def embedding_lock(db: DatabaseURL, wait: bool = True) -> Iterator[bool]:
     """Hold the embedding lock of `db` while the block runs and yield True; with `wait` False,
     yield False at once when another process holds it."""
-    if db == ":memory:":  # one connection, one process: nobody to share with
+    beside = db.beside(".embedding.lock")
+    if db.postgres:
+        with _advisory_lock(db.text, wait) as held:
+            yield held
+    elif beside is not None:
+        with _file_lock(beside, wait) as held:
+            yield held
+    else:  # in memory: one connection, one process, nobody to share with
         yield True
-    elif db.startswith(POSTGRES_PREFIXES):
-        with _advisory_lock(db, wait) as held:
-            yield held
-    else:
-        with _file_lock(Path(db.removeprefix("sqlite:///") + ".embedding.lock"), wait) as held:
-            yield held
 
 
 @contextmanager

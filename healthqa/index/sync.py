@@ -5,11 +5,13 @@ after it (re-reading each touched article: published ones are indexed again, ret
 removed), so a crash between a database commit and an index update is repaired the next time
 anything syncs. `rebuild` starts from nothing.
 
-An index over another history of the database is rebuilt: one that claims changes the database
-never had (a restored older backup), or whose last applied change is not the database's change of
-that number (a restored backup written to since, or another database). The index keeps a `mark`
-of its last change to tell: the database's history (a backup gets its own, `Store.history`) and
-that change's number, article, kind and time.
+An index derived from another database is rebuilt, and so is one over another history of this
+database: one that claims changes the database never had (a restored older backup), or whose
+last applied change is not the database's change of that number (a restored backup written to
+since, a copied file). The index keeps a `mark` to tell: the database's identity (a random id
+made with it, new in each backup: `Store.identity`) and its last change's number, article, kind
+and time. An index without the mark (made before marks were kept, or empty) is rebuilt too:
+rebuilding costs time, trusting the wrong folder serves another site's articles.
 """
 
 from __future__ import annotations
@@ -43,11 +45,7 @@ def sync(store: Store, index: LexicalIndex) -> int:
 
 def _sync(store: Store, index: LexicalIndex) -> int:
     newest = store.stats()["last_change"]
-    if (
-        index.last_seq > newest
-        or (index.last_seq == 0 and newest > 0)
-        or _other_history(store, index)
-    ):
+    if index.last_seq > newest or index.mark != mark(store, index.last_seq):
         return rebuild(store, index)
     touched: set[int] = set()
     last = index.last_seq
@@ -73,18 +71,10 @@ def rebuild(store: Store, index: LexicalIndex) -> int:
 
 
 def mark(store: Store, seq: int) -> str:
-    """What change-log entry `seq` was, as the index records it ("" for none)."""
+    """Which database, and what its change-log entry `seq` was, as the index records it."""
     found = store.changes_since(seq - 1, 1) if seq > 0 else []
-    if not found or found[0].seq != seq:
-        return ""
-    change = found[0]
-    return f"{store.history()}/{change.seq}:{change.article_id}:{change.kind}:{change.at}"
-
-
-def _other_history(store: Store, index: LexicalIndex) -> bool:
-    """Whether the index's last change is not this database's change of that number (an index
-    without a mark, written before marks were kept, is trusted)."""
-    return bool(index.mark) and index.last_seq > 0 and mark(store, index.last_seq) != index.mark
+    change = f"{seq}:{found[0].article_id}:{found[0].kind}:{found[0].at}" if found else f"{seq}"
+    return f"{store.identity()}/{change}"
 
 
 def _article(store: Store, article_id: int) -> Article | None:

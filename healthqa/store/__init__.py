@@ -5,6 +5,7 @@
     open_store(":memory:")                    # SQLite in memory, for tests
     open_store("postgresql://app@db1/healthqa")  # PostgreSQL (pip install 'healthqa[postgres]')
 
+The URL is parsed once into a `DatabaseURL` (healthqa/store/url.py), which callers pass down.
 Each backend's driver is imported inside its branch, so SQLite users never import a PostgreSQL
 driver.
 """
@@ -24,24 +25,23 @@ from healthqa.store.base import (
     StoreFull,
     Token,
 )
+from healthqa.store.url import DatabaseURL
 
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
-
-def open_store(url: str) -> Store:
+def open_store(url: str | DatabaseURL) -> Store:
     """The store for `url`: a PostgreSQL URL, a `sqlite:///` URL, a file path or ":memory:"."""
-    if url.startswith(POSTGRES_PREFIXES):
+    database = DatabaseURL.parse(url)
+    if database.postgres:
         try:
             from healthqa.store.postgres import PostgresStore
         except ImportError:
             raise StoreError(
                 "PostgreSQL needs its driver: pip install 'healthqa[postgres]'"
             ) from None
-        return PostgresStore(url)
+        return PostgresStore(database)
     from healthqa.store.sqlite import SQLiteStore
 
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    return SQLiteStore(path)
+    return SQLiteStore(database)
 
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "BatchResult",
     "Change",
     "Conflict",
+    "DatabaseURL",
     "Duplicate",
     "NotFound",
     "Store",

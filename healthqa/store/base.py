@@ -359,10 +359,11 @@ class Store(ABC):
         """The latest answers, newest first (those with a comment only when `article_id` is
         None)."""
 
-    def history(self) -> str:
-        """Which copy of the database this is: a backup gets a new one, so an index kept beside
-        the original is not mistaken for the restored copy's ("" where not kept)."""
-        return ""
+    @abstractmethod
+    def identity(self) -> str:
+        """Which database this is: a random id made when it was created, and made anew in
+        each backup copy, so that an index derived from one database is never taken for
+        another's (a restored backup's, or a folder copied from elsewhere)."""
 
     def backup(self, dest: str) -> None:
         """Write a consistent copy of the database to the file `dest` while others write on

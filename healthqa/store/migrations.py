@@ -8,6 +8,7 @@ differ between SQL dialects are placeholders (`{id}`, `{blob}`) filled in per ba
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +62,11 @@ def merge_topics(db: Any) -> None:
             "UPDATE topics SET name_key = ?, synonyms = ?, category = ? WHERE id = ?",
             (key, json.dumps(names), category, keep[0]),
         )
+
+
+def new_identity(db: Any) -> None:
+    """Give the database its identity: a random id, made once (see `Store.identity`)."""
+    db.execute("INSERT INTO database_identity (id) VALUES (?)", (uuid.uuid4().hex,))
 
 
 DIALECTS = {
@@ -271,6 +277,34 @@ MIGRATIONS = (
         ),
         merge_topics,
     ),
+    Migration(
+        10,
+        "which database this is, for the indexes derived from it",
+        # One row: a random id made with the database (a backup copy gets a new one). An index
+        # records it, and is rebuilt when it finds itself beside another database.
+        ("CREATE TABLE database_identity (id TEXT NOT NULL)",),
+        new_identity,
+    ),
+)
+
+
+# Every table a site's data lives in, parents before children (foreign keys), each with the
+# columns that order its rows: what `healthqa copy` moves (not the migrations' own record, nor
+# the database's identity).
+TABLES: tuple[tuple[str, str], ...] = (
+    ("sources", "id"),
+    ("topics", "id"),
+    ("articles", "id"),
+    ("slug_aliases", "slug"),
+    ("revisions", "id"),
+    ("links", "id"),
+    ("changes", "seq"),
+    ("near_duplicates", "a, b"),
+    ("related_overrides", "article_id, target_id"),
+    ("tokens", "id"),
+    ("feedback", "id"),
+    ("article_vectors", "model, article_id"),
+    ("vector_state", "model"),
 )
 
 

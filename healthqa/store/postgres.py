@@ -1,7 +1,8 @@
 """The scaled-out backend: PostgreSQL, the source of truth for many stateless app nodes.
 
-The SQL is the embedded backend's own (healthqa/store/sqlite.py): the migrations fill in each
+The SQL is shared with the embedded backend (healthqa/store/sql.py): the migrations fill in each
 dialect's few differing words, and the queries are written in the subset both databases speak.
+Each thread has a connection of its own (autocommit outside write transactions), as on SQLite.
 `_Connection` lets that code run on psycopg: `?` placeholders become `%s`, and rows answer by
 position and by column name, as `sqlite3.Row` does.
 
@@ -14,7 +15,6 @@ so one writer at a time costs little.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -22,33 +22,62 @@ from typing import Any
 import psycopg
 
 from healthqa.store.base import StoreError
-from healthqa.store.sqlite import SQLiteStore
+from healthqa.store.sql import Connection, SQLStore
 
+# Every identity column of the schema, brought in step after rows came with their ids.
+_IDENTITIES = (
+    ("sources", "id"),
+    ("topics", "id"),
+    ("articles", "id"),
+    ("revisions", "id"),
+    ("links", "id"),
+    ("changes", "seq"),
+    ("tokens", "id"),
+    ("feedback", "id"),
+)
 WRITE_LOCK = 0x68717761  # "hqwa": the advisory lock key every healthqa writer takes
 CONNECT_TIMEOUT_S = 10
 
 
-class PostgresStore(SQLiteStore):
+class PostgresStore(SQLStore):
     """The store on a PostgreSQL database, given its URL (`postgresql://user@host/db`)."""
 
     DIALECT = "postgres"
     _INTEGRITY_ERROR = psycopg.IntegrityError
 
-    def __init__(self, url: str) -> None:  # replaces the SQLite set-up (no PRAGMAs, no file)
-        self.url = _without_password(url)
+    def _connect(self) -> Connection:
         try:
             connection = psycopg.connect(
-                url, autocommit=True, row_factory=_rows, connect_timeout=CONNECT_TIMEOUT_S
+                self.database.text,
+                autocommit=True,
+                row_factory=_rows,
+                connect_timeout=CONNECT_TIMEOUT_S,
             )
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {exc}") from None
-        self._conn = _Connection(connection)  # type: ignore[assignment]
-        self._lock = threading.RLock()  # one transaction at a time on this connection
-        self.migrate()
+            message = str(exc).replace(self.database.text, self.url)
+            raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {message}") from None
+        return _Connection(connection)
 
-    def _begin(self) -> None:
-        self._conn.execute("BEGIN")
-        self._conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+    def _new_ids(self, db: Connection, count: int) -> list[int]:
+        """Ids from the articles' identity sequence, so that it stays in step."""
+        rows = db.execute(
+            "SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, ?)",
+            (count,),
+        )
+        return [int(row[0]) for row in rows]
+
+    _OVERRIDING = "OVERRIDING SYSTEM VALUE"  # the change log's seq is GENERATED ALWAYS
+
+    def _loaded(self, db: Connection) -> None:
+        for table, column in _IDENTITIES:
+            db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}"
+            )
+
+    def _begin(self, db: Connection) -> None:
+        db.execute("BEGIN")
+        db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
 
 
 class _Row(tuple[Any, ...]):
@@ -78,6 +107,10 @@ class _Connection:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self._pg = connection
 
+    @property
+    def in_transaction(self) -> bool:
+        return self._pg.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self._pg.execute(_placeholders(sql), tuple(params))
 
@@ -95,12 +128,3 @@ class _Connection:
 def _placeholders(sql: str) -> str:
     """SQLite's `?` placeholders as psycopg's `%s` (a literal `%` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-def _without_password(url: str) -> str:
-    """The URL as shown in messages and stats: any password replaced by ***."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    if "password" not in info:
-        return url
-    info["password"] = "***"
-    return psycopg.conninfo.make_conninfo("", **info)

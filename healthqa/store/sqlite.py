@@ -1,205 +1,68 @@
 """The embedded backend: one SQLite file in WAL mode (or memory, for tests).
 
 Writes run in `BEGIN IMMEDIATE` transactions, so a writer takes the lock before it reads what it
-will change and two writers never interleave; readers are never blocked (WAL). Foreign keys are
-on and a busy timeout makes a second writer wait instead of failing.
+will change and two writers never interleave; readers are never blocked (WAL) and each thread
+reads on a connection of its own (healthqa/store/sql.py). Foreign keys are on and a busy
+timeout makes a second writer wait instead of failing.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
-from datetime import UTC, date, datetime
+import uuid
 from pathlib import Path
-from typing import Any
 
-from healthqa.articles import (
-    STATUSES,
-    Article,
-    CleanArticle,
-    Link,
-    Revision,
-    Topic,
-    TopicRecord,
-    slugify,
-    title_key,
-    topic_key,
-)
-from healthqa.store.base import (
-    RELATED_ACTIONS,
-    REVIEW_STATES,
-    AlreadyExists,
-    ArticleFilter,
-    ArticleSummary,
-    BatchResult,
-    Change,
-    Conflict,
-    Duplicate,
-    Feedback,
-    FeedbackCount,
-    NotFound,
-    RelatedOverride,
-    Store,
-    StoredVectors,
-    StoreError,
-    StoreFull,
-    Token,
-)
-from healthqa.store.migrations import MIGRATIONS, statements
+from healthqa.store.base import StoreError, StoreFull
+from healthqa.store.sql import Connection, SQLStore
+from healthqa.store.url import DatabaseURL
 
 BUSY_TIMEOUT_MS = 10_000
-_CHUNK = 500  # SQLite allows 32,766 parameters; stay far below.
-
-_ARTICLE_COLUMNS = """
-    a.id, a.slug, s.name AS source, a.external_id, a.title, a.source_title, a.body_html,
-    a.body_text, a.teaser, a.source_url, a.licence, a.language, a.question_type, a.created,
-    a.updated,
-    a.last_reviewed, a.next_review, a.status, a.revision, a.content_hash, a.meta,
-    t.id AS topic_id, t.slug AS topic_slug, t.name AS topic_name,
-    t.synonyms AS topic_synonyms, t.category AS topic_category
-"""
-_ARTICLE_FROM = """
-    FROM articles a JOIN sources s ON s.id = a.source_id LEFT JOIN topics t ON t.id = a.topic_id
-"""
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """See the module docstring. `SQLiteStore(":memory:")` for tests."""
 
     DIALECT = "sqlite"
-    _INTEGRITY_ERROR: type[Exception] = sqlite3.IntegrityError
+    _INTEGRITY_ERROR = sqlite3.IntegrityError
 
-    def __init__(self, path: str) -> None:
-        self.url = path
-        # One connection serves every thread of a web server: a transaction holds this lock
-        # so that two threads' transactions never interleave on it.
-        self._lock = threading.RLock()
-        try:
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            if path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute("PRAGMA synchronous = NORMAL")
-            self.migrate()
+    def __init__(self, url: str | DatabaseURL) -> None:
+        database = DatabaseURL.parse(url)
+        self.path = database.path
+        try:  # memory is one database per connection: the threads share it
+            super().__init__(database, shared=database.memory)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(_cannot_open(path, exc)) from None
+            raise StoreError(_cannot_open(self.path, exc)) from None
 
-    def close(self) -> None:
-        self._conn.close()
-
-    # Schema -------------------------------------------------------------------------------
-
-    def migrate(self) -> list[int]:
-        """Run the migrations this database has not run yet; returns their numbers."""
-        with self._write() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
+    def _connect(self) -> Connection:
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,  # closed by any thread
             )
-            done = {row[0] for row in db.execute("SELECT number FROM schema_migrations")}
-            ran = []
-            for migration in MIGRATIONS:
-                if migration.number in done:
-                    continue
-                for statement in statements(migration, self.DIALECT):
-                    db.execute(statement)
-                if migration.run is not None:
-                    migration.run(db)
-                db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    (migration.number, migration.name, _now()),
-                )
-                ran.append(migration.number)
-        return ran
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it or, on any error, none of it.
-
-        The lock keeps two threads sharing this connection (a web server's) from interleaving
-        their transactions on it.
-        """
-        with self._lock:
-            self._begin()
-            try:
-                yield self._conn
-            except self._INTEGRITY_ERROR as exc:
-                self._conn.execute("ROLLBACK")
-                raise StoreError(f"the database refused the change: {exc}") from exc
-            except sqlite3.OperationalError as exc:
-                self._rollback()
-                if (full := _full(exc)) is not None:
-                    raise full from exc
-                raise
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self._rollback()
-                if (full := _full(exc)) is not None:
-                    raise full from exc
-                raise
-
-    def _rollback(self) -> None:
-        """Undo the transaction, if the error left one (SQLite ends some on a full disk)."""
-        if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
-
-    # Backups ------------------------------------------------------------------------------
-
-    def history(self) -> str:
-        """SQLite's user_version: 0 for a database as created, a random number in each backup."""
-        if self.DIALECT != "sqlite":  # PostgresStore shares this class
-            return super().history()
-        return str(self._conn.execute("PRAGMA user_version").fetchone()[0])
-
-    def backup(self, dest: str) -> None:
-        """A consistent copy of the database at one moment, taken by `VACUUM INTO` in one read
-        transaction while other processes write on (WAL: they are not blocked), checked with
-        `PRAGMA integrity_check`, flushed to disk and only then given the name `dest`."""
-        if self.DIALECT != "sqlite":
-            super().backup(dest)
-        if self.url == ":memory:":
-            raise StoreError("an in-memory database cannot be backed up")
-        target = Path(dest)
-        partial = target.with_name(target.name + ".partial")
-        partial.unlink(missing_ok=True)
-        try:
-            with self._lock:
-                self._conn.execute("VACUUM INTO ?", (str(partial),))
-            _check_copy(partial, secrets.randbelow(2**31 - 1) + 1)
-            partial.replace(target)
+            connection.row_factory = sqlite3.Row
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            partial.unlink(missing_ok=True)
-            raise _full(exc) or StoreError(f"cannot write the backup {dest}: {exc}") from exc
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise StoreError(f"cannot write the backup {dest}: {exc.strerror or exc}") from exc
+            raise StoreError(_cannot_open(self.path, exc)) from None
+        return connection
 
-    def _begin(self) -> None:
-        """Start a write transaction holding the write lock, so no writer runs between its
-        reads and its writes (PostgreSQL does this its own way).
+    def _begin(self, db: Connection) -> None:
+        """`BEGIN IMMEDIATE`: the write lock before the transaction reads what it changes.
 
-        SQLite answers "database is locked" at once, without waiting out the busy timeout, when
-        this connection is still reading (another thread's statement) from a snapshot older
-        than another process's last write (SQLITE_BUSY_SNAPSHOT): the soak of issue 19 met it
-        as a 500 on about 1 write in 300. So a busy answer is tried again until the timeout."""
+        SQLite answers "database is locked" at once, without waiting out the busy timeout,
+        when the connection's snapshot is older than another connection's last write
+        (SQLITE_BUSY_SNAPSHOT), so a busy answer is tried again until the timeout."""
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
                 busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
@@ -207,788 +70,31 @@ class SQLiteStore(Store):
                     raise
             time.sleep(random.uniform(0.005, 0.03))
 
-    # Writes -------------------------------------------------------------------------------
-
-    def save_batch(self, articles: Sequence[CleanArticle], author: str, reason: str) -> BatchResult:
-        result = BatchResult()
-        with self._write() as db:
-            writer = _BatchWriter(db, author, reason)
-            sources = {name: _source_id(db, name) for name in {a.source for a in articles}}
-            existing = _existing(db, articles, sources)
-            for article in articles:
-                key = (sources[article.source], article.external_id)
-                found = existing.get(key)
-                if found is None:
-                    article_id = writer.insert(article, key[0])
-                    existing[key] = (article_id, article.content_hash, 1, article.status)
-                    result.imported += 1
-                elif found[1] == article.content_hash:
-                    article_id = found[0]
-                    result.unchanged += 1
-                else:
-                    article_id, number, status = found[0], found[2] + 1, found[3]
-                    writer.update(article_id, article, number, status, by_source=True)
-                    existing[key] = (article_id, article.content_hash, number, status)
-                    result.updated += 1
-                result.article_ids.append(article_id)
-            writer.flush()
-        return result
-
-    def resolve_links(self) -> int:
-        with self._write() as db:
-            return db.execute(_RESOLVE_LINKS).rowcount
-
-    def replace_near_duplicates(self, pairs: Sequence[tuple[int, int, float]]) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM near_duplicates")
-            db.executemany("INSERT INTO near_duplicates VALUES (?, ?, ?)", pairs)
-
-    def set_related_override(
-        self, article_id: int, target_id: int, action: str, author: str, reason: str
-    ) -> RelatedOverride:
-        if action not in RELATED_ACTIONS:
-            raise StoreError(f"action must be 'pin' or 'exclude', not {action!r}")
-        if article_id == target_id:
-            raise StoreError("an article cannot be related to itself")
-        with self._write() as db:
-            for key in (article_id, target_id):
-                if db.execute("SELECT 1 FROM articles WHERE id = ?", (key,)).fetchone() is None:
-                    raise NotFound(f"no article with id {key!r}")
-            # Delete, then insert: a choice made again is a new choice, last in pin order.
-            db.execute(
-                "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
-                (article_id, target_id),
-            )
-            override = RelatedOverride(article_id, target_id, action, author, reason, _now())
-            db.execute(
-                "INSERT INTO related_overrides (article_id, target_id, action, author, reason, "
-                "created, position) VALUES (?, ?, ?, ?, ?, ?, "
-                "(SELECT COALESCE(MAX(position), 0) + 1 FROM related_overrides))",
-                (article_id, target_id, action, author, reason, override.created),
-            )
-        return override
-
-    def clear_related_override(self, article_id: int, target_id: int) -> bool:
-        with self._write() as db:
-            cursor = db.execute(
-                "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
-                (article_id, target_id),
-            )
-            return cursor.rowcount > 0
-
-    def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
-        if status not in STATUSES:
-            raise StoreError(f"status must be 'published' or 'retired', not {status!r}")
-        with self._write() as db:
-            article = self._get(db, key)
-            if article.status != status:
-                content = _revision_content(article) | {"status": status}
-                number = article.revision + 1
-                now = _now()
-                db.execute(
-                    "UPDATE articles SET status = ?, revision = ?, updated = ? WHERE id = ?",
-                    (status, number, now, article.id),
-                )
-                _add_revision(db, article.id, number, author, reason, now, content)
-                _log(db, article.id, "retired" if status == "retired" else "restored", now)
-        return self.get_article(article.id)
-
-    def create_article(self, article: CleanArticle, author: str, reason: str) -> Article:
-        with self._write() as db:
-            source_id = _source_id(db, article.source)
-            taken = db.execute(
-                "SELECT id FROM articles WHERE source_id = ? AND external_id = ?",
-                (source_id, article.external_id),
-            ).fetchone()
-            if taken is not None:
-                raise AlreadyExists(
-                    f"article {taken[0]} of source {article.source!r} already has external id "
-                    f"{article.external_id!r}"
-                )
-            writer = _BatchWriter(db, author, reason)
-            article_id = writer.insert(article, source_id)
-            writer.flush()
-            db.execute(_RESOLVE_LINKS)
-        return self.get_article(article_id)
-
-    def update_article(
-        self,
-        key: int | str,
-        article: CleanArticle,
-        expected_revision: int,
-        author: str,
-        reason: str,
-    ) -> Article:
-        with self._write() as db:  # BEGIN IMMEDIATE: no other writer between read and write
-            current = self._get(db, key)
-            if current.revision != expected_revision:
-                raise Conflict(
-                    f"article {current.id} is at revision {current.revision}, not "
-                    f"{expected_revision}: someone changed it since you read it"
-                )
-            if current.content_hash != article.content_hash:
-                writer = _BatchWriter(db, author, reason)
-                writer.update(
-                    current.id, article, current.revision + 1, current.status, by_source=False
-                )
-                writer.flush()
-                db.execute(_RESOLVE_LINKS)
-        return self.get_article(current.id)
-
-    # Tokens -------------------------------------------------------------------------------
-
-    def add_token(self, name: str, token_hash: str, created: str, expires: str) -> Token:
-        with self._write() as db:
-            if _active_token(db, name) is not None:
-                raise AlreadyExists(f"a token named {name!r} exists; revoke it or pick a name")
-            cursor = db.execute(
-                "INSERT INTO tokens (name, token_hash, created, expires) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
-                (name, token_hash, created, expires),
-            )
-            token_id = int(cursor.fetchone()[0])
-        return Token(token_id, name, token_hash, created, expires)
-
-    def token_by_hash(self, token_hash: str) -> Token | None:
-        row = self._conn.execute(
-            f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?", (token_hash,)
-        ).fetchone()
-        return Token(*row) if row else None
-
-    def tokens(self) -> list[Token]:
-        rows = self._conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY id")
-        return [Token(*row) for row in rows]
-
-    def revoke_token(self, key: int | str, when: str) -> Token:
-        with self._write() as db:
-            column, value = _key(key)
-            if column == "id":
-                row = (
-                    db.execute(
-                        f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = ?", (value,)
-                    ).fetchone()
-                    if _storable(value)
-                    else None
-                )
-            else:
-                row = _active_token(db, str(key))
-            if row is None:
-                raise NotFound(f"no token in use with id or name {key!r}")
-            token = Token(*row)
-            if token.revoked is None:
-                db.execute("UPDATE tokens SET revoked = ? WHERE id = ?", (when, token.id))
-                token = replace(token, revoked=when)
-        return token
-
-    def touch_token(self, token_id: int, when: str) -> None:
-        with self._write() as db:
-            db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (when, token_id))
-
-    # Reads --------------------------------------------------------------------------------
-
-    def get_article(self, key: int | str) -> Article:
-        return self._get(self._conn, key)
-
-    def _get(self, db: sqlite3.Connection, key: int | str) -> Article:
-        column, value = _key(key)
-        row = (
-            db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} {_ARTICLE_FROM} WHERE a.{column} = ?", (value,)
-            ).fetchone()
-            if column == "slug" or _storable(value)
-            else None
-        )
-        if row is None:
-            raise NotFound(f"no article with id or slug {key!r}")
-        article = _article(row)
-        article.links = self._links(db, article.id)
-        return article
-
-    def slug_alias(self, slug: str) -> str | None:
-        row = self._conn.execute(
-            "SELECT a.slug FROM slug_aliases x JOIN articles a ON a.id = x.article_id "
-            "WHERE x.slug = ?",
-            (slug,),
-        ).fetchone()
-        return str(row[0]) if row else None
-
-    def _links(self, db: sqlite3.Connection, article_id: int) -> list[Link]:
-        rows = db.execute(
-            "SELECT kind, title, teaser, target_id FROM links WHERE article_id = ? "
-            "ORDER BY position",
-            (article_id,),
-        )
-        return [Link(r["kind"], r["title"], r["teaser"], r["target_id"]) for r in rows]
-
-    def list_articles(
-        self, where: ArticleFilter | None = None, limit: int = 50, offset: int = 0
-    ) -> list[Article]:
-        sql, params = build_article_query(where or ArticleFilter())
-        rows = self._conn.execute(f"{sql} ORDER BY a.id LIMIT ? OFFSET ?", (*params, limit, offset))
-        return [_article(row) for row in rows]
-
-    def count_articles(self, where: ArticleFilter | None = None) -> int:
-        sql, params = build_article_query(where or ArticleFilter(), count=True)
-        return int(self._conn.execute(sql, params).fetchone()[0])
-
-    def iter_articles(self, where: ArticleFilter | None = None) -> Iterator[Article]:
-        sql, params = build_article_query(where or ArticleFilter())
-        last = 0
-        while True:
-            rows = self._conn.execute(
-                f"{sql} AND a.id > ? ORDER BY a.id LIMIT ?", (*params, last, _CHUNK)
-            ).fetchall()
-            if not rows:
-                return
-            links = self._links_of([row["id"] for row in rows])
-            for row in rows:
-                article = _article(row)
-                article.links = links.get(article.id, [])
-                yield article
-            last = rows[-1]["id"]
-
-    def _links_of(self, ids: list[int]) -> dict[int, list[Link]]:
-        marks = ",".join("?" * len(ids))
-        rows = self._conn.execute(
-            "SELECT article_id, kind, title, teaser, target_id FROM links "
-            f"WHERE article_id IN ({marks}) ORDER BY article_id, position",
-            ids,
-        )
-        found: dict[int, list[Link]] = {}
-        for r in rows:
-            found.setdefault(r[0], []).append(Link(r[1], r[2], r[3], r[4]))
-        return found
-
-    def related_overrides(self, article_id: int) -> list[RelatedOverride]:
-        rows = self._conn.execute(
-            "SELECT article_id, target_id, action, author, reason, created "
-            "FROM related_overrides WHERE article_id = ? ORDER BY position",
-            (article_id,),
-        )
-        return [RelatedOverride(*row) for row in rows]
-
-    def topic_articles(self, topic_id: int) -> list[ArticleSummary]:
-        rows = self._conn.execute(
-            "SELECT id, slug, title, question_type FROM articles "
-            "WHERE topic_id = ? AND status = 'published' ORDER BY id",
-            (topic_id,),
-        )
-        return [ArticleSummary(*row) for row in rows]
-
-    def question_counts(self) -> dict[int, int]:
-        rows = self._conn.execute(
-            "SELECT topic_id, COUNT(DISTINCT title_key) FROM articles "
-            "WHERE status = 'published' AND topic_id IS NOT NULL GROUP BY topic_id"
-        )
-        return {int(row[0]): int(row[1]) for row in rows}
-
-    def titles(self) -> list[ArticleSummary]:
-        rows = self._conn.execute(
-            "SELECT id, slug, title, question_type FROM articles WHERE status = 'published' "
-            "ORDER BY id"
-        )
-        return [ArticleSummary(*row) for row in rows]
-
-    def same_question(self, article_id: int) -> list[ArticleSummary]:
-        rows = self._conn.execute(
-            "SELECT a.id, a.slug, a.title, a.question_type, s.name, a.teaser FROM articles a "
-            "JOIN articles me ON me.title_key = a.title_key "
-            "JOIN sources s ON s.id = a.source_id "
-            "WHERE me.id = ? AND a.id <> me.id AND a.status = 'published' ORDER BY a.id",
-            (article_id,),
-        )
-        return [ArticleSummary(*row) for row in rows]
-
-    def topics(self) -> list[Topic]:
-        rows = self._conn.execute(
-            """SELECT t.id, t.slug, t.name, t.synonyms, t.category,
-                      COUNT(a.id) AS article_count
-               FROM topics t LEFT JOIN articles a
-                 ON a.topic_id = t.id AND a.status = 'published'
-               GROUP BY t.id ORDER BY LOWER(t.name), t.id"""
-        )
-        return [Topic(r[0], r[1], r[2], json.loads(r[3]), r[4], article_count=r[5]) for r in rows]
-
-    def revisions(self, key: int | str) -> list[Revision]:
-        article = self.get_article(key)
-        rows = self._conn.execute(
-            "SELECT number, author, reason, created, content FROM revisions "
-            "WHERE article_id = ? ORDER BY number",
-            (article.id,),
-        )
-        return [Revision(article.id, r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
-
-    def signatures(self) -> tuple[list[int], list[bytes]]:
-        rows = self._conn.execute(
-            "SELECT id, signature FROM articles "
-            "WHERE status = 'published' AND signature IS NOT NULL ORDER BY id"
-        ).fetchall()
-        return [r[0] for r in rows], [bytes(r[1]) for r in rows]
-
-    def near_duplicates(self, limit: int = 100, offset: int = 0) -> list[Duplicate]:
-        rows = self._conn.execute(
-            """SELECT d.a, x.title, d.b, y.title, d.similarity FROM near_duplicates d
-               JOIN articles x ON x.id = d.a JOIN articles y ON y.id = d.b
-               ORDER BY d.similarity DESC, d.a, d.b LIMIT ? OFFSET ?""",
-            (limit, offset),
-        )
-        return [Duplicate(*row) for row in rows]
-
-    def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
-        rows = self._conn.execute(
-            "SELECT seq, article_id, kind, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit),
-        )
-        return [Change(*row) for row in rows]
-
-    def stats(self) -> dict[str, Any]:
-        today = date.today().isoformat()
-        one = self._conn.execute(
-            """SELECT
-                 (SELECT COUNT(*) FROM articles WHERE status = 'published'),
-                 (SELECT COUNT(*) FROM articles WHERE status = 'retired'),
-                 (SELECT COUNT(*) FROM topics),
-                 (SELECT COUNT(*) FROM sources),
-                 (SELECT COUNT(*) FROM revisions),
-                 (SELECT COUNT(*) FROM links),
-                 (SELECT COUNT(*) FROM links WHERE target_id IS NOT NULL),
-                 (SELECT COUNT(*) FROM near_duplicates),
-                 (SELECT COUNT(*) FROM articles
-                    WHERE status = 'published' AND next_review IS NOT NULL AND next_review < ?),
-                 (SELECT COALESCE(MAX(seq), 0) FROM changes)""",
-            (today,),
-        ).fetchone()
-        keys = (
-            "articles", "retired", "topics", "sources", "revisions", "links", "links_resolved",
-            "near_duplicates", "review_overdue", "last_change",
-        )  # fmt: skip
-        counts: dict[str, Any] = dict(zip(keys, one, strict=True))
-        counts["by_source"] = {
-            name: n
-            for name, n in self._conn.execute(
-                "SELECT s.name, COUNT(a.id) FROM sources s JOIN articles a ON a.source_id = s.id "
-                "WHERE a.status = 'published' GROUP BY s.id ORDER BY COUNT(a.id) DESC, s.name"
-            )
-        }
-        counts["database"] = self.url
-        return counts
-
-    # Readers' feedback -----------------------------------------------------------------------
-
-    def add_feedback(self, article_id: int, helpful: bool, comment: str, created: str) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO feedback (article_id, helpful, comment, created) VALUES (?, ?, ?, ?)",
-                (article_id, 1 if helpful else 0, comment, created),
-            )
-
-    def feedback_counts(self, article_id: int | None = None) -> list[FeedbackCount]:
-        sql, params = build_feedback_counts_query(article_id)
-        return [FeedbackCount(*row) for row in self._conn.execute(sql, params)]
-
-    def feedback(self, article_id: int | None = None, limit: int = 100) -> list[Feedback]:
-        where, params = (
-            ("article_id = ?", [article_id]) if article_id is not None else ("comment <> ''", [])
-        )
-        rows = self._conn.execute(
-            f"SELECT article_id, helpful, comment, created FROM feedback WHERE {where} "
-            "ORDER BY created DESC, id DESC LIMIT ?",
-            (*params, limit),
-        )
-        return [Feedback(r[0], bool(r[1]), r[2], r[3]) for r in rows]
-
-    # Vectors ------------------------------------------------------------------------------
-
-    def stored_vectors(self, model: str) -> StoredVectors:
-        rows = self._conn.execute(
-            "SELECT article_id, text_hash, vector FROM article_vectors WHERE model = ? "
-            "ORDER BY article_id",
-            (model,),
-        ).fetchall()
-        seq = self._conn.execute("SELECT last_seq FROM vector_state WHERE model = ?", (model,))
-        found = seq.fetchone()
-        return StoredVectors(
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-            [bytes(r[2]) for r in rows],
-            found[0] if found else 0,
-        )
-
-    def save_vectors(
-        self,
-        model: str,
-        rows: Sequence[tuple[int, str, bytes]],
-        removed: Sequence[int],
-        last_seq: int,
-    ) -> None:
-        with self._write() as db:
-            db.executemany(  # an upsert both SQLite and PostgreSQL speak
-                "INSERT INTO article_vectors (article_id, model, text_hash, vector) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (model, article_id) DO UPDATE SET "
-                "text_hash = excluded.text_hash, vector = excluded.vector",
-                [(article_id, model, text_hash, vector) for article_id, text_hash, vector in rows],
-            )
-            db.executemany(
-                "DELETE FROM article_vectors WHERE model = ? AND article_id = ?",
-                [(model, article_id) for article_id in removed],
-            )
-            db.execute(
-                "INSERT INTO vector_state (model, last_seq) VALUES (?, ?) "
-                "ON CONFLICT (model) DO UPDATE SET last_seq = excluded.last_seq",
-                (model, last_seq),
-            )
-
-
-class _BatchWriter:
-    """Writes one batch's new and changed articles, collecting rows to insert many at a time."""
-
-    def __init__(self, db: sqlite3.Connection, author: str, reason: str) -> None:
-        self.db = db
-        self.author = author
-        self.reason = reason
-        self.now = _now()
-        self.topics: dict[str, tuple[int, str, list[str], str | None]] = {}
-        self.revisions: list[tuple[Any, ...]] = []
-        self.changes: list[tuple[Any, ...]] = []
-        self.links: list[tuple[Any, ...]] = []
-
-    def insert(self, article: CleanArticle, source_id: int) -> int:
-        base = article.slug or slugify(article.title)
-        slug = _free_slug(self.db, base)
-        values = _content_columns(article) | {
-            "topic_id": self.topic_id(article.topic),
-            "slug": slug,
-            "source_title": article.source_title or article.title,
-            "source_id": source_id,
-            "external_id": article.external_id,
-            "source_hash": article.content_hash,
-            "created": self.now,
-            "updated": self.now,
-            "revision": 1,
-        }
-        names = ", ".join(values)
-        marks = ", ".join("?" * len(values))
-        cursor = self.db.execute(
-            f"INSERT INTO articles ({names}) VALUES ({marks}) RETURNING id", tuple(values.values())
-        )
-        article_id = int(cursor.fetchone()[0])
-        self._alias(article_id, base, article.source_title)
-        self._record(article_id, 1, article, "created")
-        return article_id
-
-    def _alias(self, article_id: int, base: str, source_title: str | None) -> None:
-        """Keep the slug the source's own title gives, when tidying changed it: the address
-        an import before tidying gave the article (with the suffix `_free_slug` gave then)."""
-        old = slugify(source_title) if source_title else base
-        if old != base:
-            alias = _free_slug(self.db, old, "slug_aliases")
-            self.db.execute(
-                "INSERT INTO slug_aliases (slug, article_id) VALUES (?, ?)", (alias, article_id)
-            )
-
-    def update(
-        self, article_id: int, article: CleanArticle, number: int, status: str, by_source: bool
-    ) -> None:
-        """A new revision of a known article. An editor's retirement outlasts source updates.
-
-        `by_source`: the source sent this version (an import), not an editor.
-        """
-        if status == "retired":
-            article = replace(article, status="retired")
-        values = _content_columns(article) | {
-            "topic_id": self.topic_id(article.topic),
-            "updated": self.now,
-            "revision": number,
-        }
-        if by_source:
-            values["source_hash"] = article.content_hash
-            values["source_title"] = article.source_title or article.title
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        self.db.execute(
-            f"UPDATE articles SET {assignments} WHERE id = ?", (*values.values(), article_id)
-        )
-        self.db.execute("DELETE FROM links WHERE article_id = ?", (article_id,))
-        self._record(article_id, number, article, "updated")
-
-    def _record(self, article_id: int, number: int, article: CleanArticle, kind: str) -> None:
-        content = json.dumps(_revision_content(article), ensure_ascii=False)
-        self.revisions.append((article_id, number, self.author, self.reason, self.now, content))
-        self.changes.append((article_id, kind, self.now))
-        self.links += [
-            (article_id, link.kind, position, link.title, title_key(link.title), link.teaser)
-            for position, link in enumerate(article.links)
-        ]
-
-    def topic_id(self, topic: TopicRecord | None) -> int | None:
-        """The topic's id, created or given new synonyms as needed (cached for the batch)."""
-        if topic is None:
-            return None
-        key = topic_key(topic.name)  # "Tumors" and "tumor" are one topic
-        cached = self.topics.get(key)
-        if cached is None:
-            cached = _topic_row(self.db, topic, key)
-        topic_id, name, synonyms, category = cached
-        known = {n.casefold() for n in [name, *synonyms]}
-        merged = list(synonyms)
-        for other in (topic.name, *topic.synonyms):  # its other names: "also called"
-            if other.casefold() not in known:
-                known.add(other.casefold())
-                merged.append(other)
-        if merged != synonyms or (topic.category and not category):
-            category = category or topic.category
-            self.db.execute(
-                "UPDATE topics SET synonyms = ?, category = ? WHERE id = ?",
-                (json.dumps(merged), category, topic_id),
-            )
-        self.topics[key] = (topic_id, name, merged, category)
-        return topic_id
-
-    def flush(self) -> None:
-        self.db.executemany(
-            "INSERT INTO revisions (article_id, number, author, reason, created, content) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            self.revisions,
-        )
-        self.db.executemany(
-            "INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)", self.changes
-        )
-        self.db.executemany(
-            "INSERT INTO links (article_id, kind, position, title, title_key, teaser) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            self.links,
-        )
-
-
-_RESOLVE_LINKS = """
-    UPDATE links SET target_id = (
-        SELECT MIN(a.id) FROM articles a WHERE a.title_key = links.title_key)
-    WHERE target_id IS NULL AND EXISTS (
-        SELECT 1 FROM articles a WHERE a.title_key = links.title_key)
-"""  # A link names its target whatever the target's status; pages hide retired ones.
-
-_TOKEN_COLUMNS = "id, name, token_hash, created, expires, revoked, last_used"
-
-
-def _active_token(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = db.execute(
-        f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE name = ? AND revoked IS NULL", (name,)
-    ).fetchone()
-    return row
-
-
-def _topic_row(
-    db: sqlite3.Connection, topic: TopicRecord, key: str
-) -> tuple[int, str, list[str], str | None]:
-    """The topic with this slug or key (id, name, synonyms, category), created if none."""
-    row = db.execute(
-        "SELECT id, name, synonyms, category FROM topics WHERE slug = ? OR name_key = ? "
-        "ORDER BY CASE WHEN slug = ? THEN 0 ELSE 1 END, id LIMIT 1",
-        (topic.slug, key, topic.slug),
-    ).fetchone()
-    if row is not None:
-        return int(row[0]), row[1], json.loads(row[2]), row[3]
-    cursor = db.execute(
-        "INSERT INTO topics (slug, name, name_key, synonyms, category) VALUES (?, ?, ?, ?, ?) "
-        "RETURNING id",
-        (topic.slug, topic.name, key, json.dumps(list(topic.synonyms)), topic.category),
-    )
-    return int(cursor.fetchone()[0]), topic.name, list(topic.synonyms), topic.category
-
-
-def _source_id(db: sqlite3.Connection, name: str) -> int:
-    db.execute("INSERT INTO sources (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-    return int(db.execute("SELECT id FROM sources WHERE name = ?", (name,)).fetchone()[0])
-
-
-def _existing(
-    db: sqlite3.Connection, articles: Sequence[CleanArticle], sources: dict[str, int]
-) -> dict[tuple[int, str], tuple[int, str, int, str]]:
-    """(source id, external id) -> (id, source's hash, revision, status) of known articles."""
-    found: dict[tuple[int, str], tuple[int, str, int, str]] = {}
-    wanted: dict[int, list[str]] = {}
-    for article in articles:
-        wanted.setdefault(sources[article.source], []).append(article.external_id)
-    for source_id, ids in wanted.items():
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                # What the source last sent decides "unchanged": an editor's later edit is not
-                # undone by importing the same source file again.
-                "SELECT id, external_id, COALESCE(source_hash, content_hash), revision, status "
-                "FROM articles "
-                f"WHERE source_id = ? AND external_id IN ({marks})",
-                (source_id, *chunk),
-            )
-            for row in rows:
-                found[(source_id, row[1])] = (row[0], row[2], row[3], row[4])
-    return found
-
-
-def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str, list[Any]]:
-    """The SELECT (or COUNT) for a listing, and its parameters; the caller adds order and paging."""
-    clauses, params = ["1 = 1"], []
-    if where.status:
-        clauses.append("a.status = ?")
-        params.append(where.status)
-    if where.topic:
-        clauses.append("t.slug = ?")
-        params.append(where.topic)
-    if where.source:
-        clauses.append("s.name = ?")
-        params.append(where.source)
-    if where.review in REVIEW_STATES:
-        overdue = "a.next_review IS NOT NULL AND a.next_review < ?"
-        clauses.append(overdue if where.review == "overdue" else f"NOT ({overdue})")
-        params.append(date.today().isoformat())
-    columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
-    return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
-
-
-def build_feedback_counts_query(article_id: int | None) -> tuple[str, list[Any]]:
-    """Yes, no and comment counts per article; the least helpful (most "no" answers) first."""
-    where, params = ("WHERE f.article_id = ?", [article_id]) if article_id is not None else ("", [])
-    sql = f"""SELECT a.id, a.slug, a.title,
-                 SUM(CASE WHEN f.helpful = 1 THEN 1 ELSE 0 END),
-                 SUM(CASE WHEN f.helpful = 0 THEN 1 ELSE 0 END),
-                 SUM(CASE WHEN f.comment <> '' THEN 1 ELSE 0 END)
-              FROM feedback f JOIN articles a ON a.id = f.article_id {where}
-              GROUP BY a.id, a.slug, a.title
-              ORDER BY 5 DESC, 4, a.id"""
-    return sql, params
-
-
-def _content_columns(article: CleanArticle) -> dict[str, Any]:
-    return {
-        "title": article.title,
-        "title_key": title_key(article.title),
-        "body_html": article.body_html,
-        "body_text": article.body_text,
-        "teaser": article.teaser,
-        "source_url": article.source_url,
-        "licence": article.licence,
-        "language": article.language,
-        "question_type": article.question_type,
-        "last_reviewed": _iso(article.last_reviewed),
-        "next_review": _iso(article.next_review),
-        "status": article.status,
-        "content_hash": article.content_hash,
-        "signature": article.signature,
-        "meta": json.dumps(article.meta, sort_keys=True),
-    }
-
-
-def _revision_content(article: CleanArticle | Article) -> dict[str, Any]:
-    """What a revision records: every field an editor or a source can change."""
-    topic = article.topic
-    return {
-        "title": article.title,
-        "body_html": article.body_html,
-        "source_url": article.source_url,
-        "licence": article.licence,
-        "language": article.language,
-        "topic": {"name": topic.name, "synonyms": list(topic.synonyms), "category": topic.category}
-        if topic
-        else None,
-        "question_type": article.question_type,
-        "last_reviewed": _iso(article.last_reviewed),
-        "next_review": _iso(article.next_review),
-        "status": article.status,
-        "meta": article.meta,
-        "links": [[link.kind, link.title, link.teaser] for link in article.links],
-    }
-
-
-def _add_revision(
-    db: sqlite3.Connection,
-    article_id: int,
-    number: int,
-    author: str,
-    reason: str,
-    now: str,
-    content: dict[str, Any],
-) -> None:
-    db.execute(
-        "INSERT INTO revisions (article_id, number, author, reason, created, content) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (article_id, number, author, reason, now, json.dumps(content, ensure_ascii=False)),
-    )
-
-
-def _log(db: sqlite3.Connection, article_id: int, kind: str, now: str) -> None:
-    sql = "INSERT INTO changes (article_id, kind, at) VALUES (?, ?, ?)"
-    db.execute(sql, (article_id, kind, now))
-
-
-def _free_slug(db: sqlite3.Connection, base: str, table: str = "articles") -> str:
-    """`base`, or `base-2`, `base-3`... whichever is not taken yet in `table`."""
-    taken = {
-        row[0]
-        for row in db.execute(  # `base` and every slug starting `base-` ("." follows "-")
-            f"SELECT slug FROM {table} WHERE slug = ? OR (slug >= ? AND slug < ?)",
-            (base, f"{base}-", f"{base}."),
-        )
-    }
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}" in taken:
-        number += 1
-    return f"{base}-{number}"
-
-
-def _article(row: sqlite3.Row) -> Article:
-    topic = None
-    if row["topic_id"] is not None:
-        topic = Topic(
-            row["topic_id"],
-            row["topic_slug"],
-            row["topic_name"],
-            json.loads(row["topic_synonyms"]),
-            row["topic_category"],
-        )
-    return Article(
-        id=row["id"],
-        slug=row["slug"],
-        source=row["source"],
-        external_id=row["external_id"],
-        title=row["title"],
-        body_html=row["body_html"],
-        body_text=row["body_text"],
-        teaser=row["teaser"],
-        source_url=row["source_url"],
-        licence=row["licence"],
-        language=row["language"],
-        topic=topic,
-        question_type=row["question_type"],
-        created=row["created"],
-        updated=row["updated"],
-        last_reviewed=_date(row["last_reviewed"]),
-        next_review=_date(row["next_review"]),
-        status=row["status"],
-        revision=row["revision"],
-        content_hash=row["content_hash"],
-        meta=json.loads(row["meta"]),
-        source_title=row["source_title"],
-    )
-
-
-def _key(key: int | str) -> tuple[str, int | str]:
-    """Which column a lookup key names: an id (all ASCII digits) or a slug.
-
-    "²" and "①" are digits to `str.isdigit` but not to `int`: they are slugs (and not found).
-    """
-    if isinstance(key, int) or (key.isascii() and key.isdigit()):
-        return "id", int(key)
-    return "slug", key
-
-
-_MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
-
-
-def _storable(value: int | str) -> bool:
-    """An id the database can be asked about; a larger one names nothing (and would overflow)."""
-    return isinstance(value, int) and 0 <= value <= _MAX_ID
+    def _failure(self, exc: BaseException) -> StoreError | None:
+        return _full(exc) if isinstance(exc, sqlite3.DatabaseError) else None
+
+    # Backups ------------------------------------------------------------------------------
+
+    def backup(self, dest: str) -> None:
+        """A consistent copy of the database at one moment, taken by `VACUUM INTO` in one read
+        transaction while other processes write on (WAL: they are not blocked), checked with
+        `PRAGMA integrity_check`, flushed to disk and only then given the name `dest`."""
+        if self.database.memory:
+            raise StoreError("an in-memory database cannot be backed up")
+        target = Path(dest)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            with self._read() as db:
+                db.execute("VACUUM INTO ?", (str(partial),))
+            _check_copy(partial)
+            partial.replace(target)
+        except sqlite3.DatabaseError as exc:
+            partial.unlink(missing_ok=True)
+            raise _full(exc) or StoreError(f"cannot write the backup {dest}: {exc}") from exc
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"cannot write the backup {dest}: {exc.strerror or exc}") from exc
 
 
 def _full(exc: sqlite3.DatabaseError) -> StoreFull | None:
@@ -998,12 +104,12 @@ def _full(exc: sqlite3.DatabaseError) -> StoreFull | None:
     return StoreFull(f"the database has no room for this change ({exc}); nothing was saved")
 
 
-def _check_copy(path: Path, history: int) -> None:
-    """Give the copy at `path` its own history number; raise StoreError unless it passes
+def _check_copy(path: Path) -> None:
+    """Give the copy at `path` an identity of its own; raise StoreError unless it passes
     SQLite's integrity check; then flush it to disk."""
-    copy = sqlite3.connect(path)
+    copy = sqlite3.connect(path, isolation_level=None)
     try:
-        copy.execute(f"PRAGMA user_version = {int(history)}")
+        copy.execute("UPDATE database_identity SET id = ?", (uuid.uuid4().hex,))
         problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
     finally:
         copy.close()
@@ -1021,15 +127,3 @@ def _cannot_open(path: str, exc: sqlite3.DatabaseError) -> str:
     if "not a database" in str(exc):
         return f"cannot open the database {path}: the file is not a healthqa (SQLite) database"
     return f"cannot open the database {path}: {exc}"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

@@ -10,26 +10,44 @@ import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any
 from urllib.parse import quote
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from healthqa.library import Library, coverage_note
+from healthqa.store import DatabaseURL
 from healthqa.web.app import create_app
 from healthqa.web.limits import networks
 
-FACTORY = "healthqa.web.app:create_app"
 BACKGROUND_TEXTS = 512  # texts a background turn embeds before another process may have a go
 BACKGROUND_PAUSE = 30.0  # seconds between looks for new articles once everything is embedded
 
 
+@dataclass(frozen=True)
+class AppFactory:
+    """What each of uvicorn's worker processes calls to build its app: the app over the
+    database the command named. uvicorn hands it to each worker (pickled), so the database
+    travels as a value, not through the environment."""
+
+    db: DatabaseURL
+
+    def __call__(self) -> FastAPI:
+        return create_app(Library(self.db, create=False))
+
+
 def serve(
-    db: str, host: str, port: int, workers: int, echo: Callable[[str], None] | None = None
+    db: DatabaseURL,
+    host: str,
+    port: int,
+    workers: int,
+    echo: Callable[[str], None] | None = None,
 ) -> None:
-    """uvicorn with `workers` processes, each building the app from the settings.
+    """uvicorn with `workers` processes, each building the app over `db` from the settings.
 
     Starting embeds nothing: articles without a vector yet are ranked by their keywords, and
     `echo` (stderr, from the CLI) is told how many are covered."""
@@ -46,27 +64,42 @@ def serve(
     library.close()
     if note and echo is not None:
         echo(note)
-    # Worker processes read the settings from the environment: pass on the --db choice.
-    os.environ["HEALTHQA_DATABASE_URL"] = db
+    config = uvicorn.Config(
+        AppFactory(db),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # X-Forwarded-For and -Proto count only from the trusted proxies (limits.py reads
+        # the client the same way in-process).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(str(net) for net in proxies) or None,
+        server_header=False,
+        access_log=False,
+        **_head_guard(),
+    )
     try:
-        uvicorn.run(
-            FACTORY,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            # X-Forwarded-For and -Proto count only from the trusted proxies (limits.py reads
-            # the client the same way in-process).
-            proxy_headers=bool(proxies),
-            forwarded_allow_ips=",".join(str(net) for net in proxies) or None,
-            server_header=False,
-            access_log=False,
-            **_head_guard(),
-        )
+        _run(config)
     finally:
         if embedder is not None:
             embedder[1].set()
             embedder[0].join(timeout=10)
+
+
+def _run(config: Any) -> None:
+    """What `uvicorn.run` does with a config, allowing an app factory object with several
+    workers (uvicorn.run wants an import string there, and the workers would then have only
+    the environment to learn the database from)."""
+    from uvicorn import Server
+    from uvicorn.supervisors import Multiprocess
+
+    if config.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        server = Server(config)
+        server.run()
+        if not server.started:
+            raise SystemExit(3)  # uvicorn's STARTUP_FAILURE: it has logged why
 
 
 def _head_guard() -> dict[str, Any]:
@@ -98,7 +131,7 @@ def start_background_embedder(library: Library) -> tuple[BaseProcess, Event] | N
 
 
 def embed_in_background(
-    db: str,
+    db: DatabaseURL,
     stop: Event,
     pause: float = BACKGROUND_PAUSE,
     settings: dict[str, Any] | None = None,
