@@ -182,7 +182,8 @@ SETTINGS = (
         str,
         "title+lead",
         "What is embedded of each article: title (its question), lead (question and the "
-        "first words of the answer) or title+lead (both; an article scores its better match).",
+        "first words of the answer), title+lead (both; an article scores its better match) or "
+        "title+lead+more (also the question with the answer's next 120 words).",
     ),
     Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
     Setting(

@@ -164,6 +164,43 @@ def test_the_lead_adds_the_first_words_of_the_answer(store: Store) -> None:
         VectorIndex(store, WordEmbedder(), "chunks")
 
 
+def test_more_finds_symptoms_listed_after_the_lead(store: Store) -> None:
+    lead = " ".join(f"Gout fact {n} is noted here." for n in range(10))  # 60 words
+    listed = "It causes sudden swelling of the big toe joint, red and hot."
+    store.save_batch(
+        [
+            article("gout", "What are the symptoms of gout?", body=f"{lead} {listed}"),
+            article("toe", "What are toe injuries?", body="Stubbed and broken toes."),
+            article("short", "Why do we yawn?", body="A deep breath in."),
+        ],
+        "t",
+        "r",
+    )
+    gout = store.get_article("what-are-the-symptoms-of-gout")
+    assert embedded_text(gout, "more") == f"{gout.title} {listed}"
+    short = store.get_article("why-do-we-yawn")
+    assert embedded_text(short, "more") == embedded_text(short, "lead")
+    question = "swelling of my big toe joint, red and hot"
+    without = VectorIndex(store, WordEmbedder(), "title+lead")
+    without.sync()
+    assert store.get_article(without.search(without.embed_query(question), 1)[0].article_id) != gout
+    with_more = VectorIndex(store, WordEmbedder(), "title+lead+more")
+    with_more.sync()
+    assert with_more.coverage().complete
+    assert (
+        store.get_article(with_more.search(with_more.embed_query(question), 1)[0].article_id)
+        == gout
+    )
+    # Switching kinds reuses the stored title and lead vectors: only "more" was embedded anew.
+    counting = CountingEmbedder()
+    VectorIndex(store, counting, "title+lead").sync()
+    counting.texts.clear()
+    VectorIndex(store, counting, "title+lead+more").sync()
+    assert len(counting.texts) == 3 and all(
+        text in counting.texts for text in [embedded_text(gout, "more")]
+    )
+
+
 def test_title_and_lead_score_an_article_by_its_better_text_and_reuse_stored_vectors(
     store: Store,
 ) -> None:

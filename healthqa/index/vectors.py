@@ -18,7 +18,9 @@ under this key matches its article's text as of this change (some articles may h
 
 What is embedded (`EMBEDDED_TEXTS`): "title", the question an article answers; "lead", the
 question and the first words of its answer; or "title+lead", both, an article scoring the
-better of its two cosines (docs/decisions.md, section 16). Search is exact (a matrix product
+better of its two cosines (docs/decisions.md, section 16); "title+lead+more" adds the question
+with the answer's next MORE_WORDS words, where symptoms and causes are often listed, so a
+reader who describes them finds the article that lists them (docs/quality.md). Search is exact (a matrix product
 per text): over the 17,942 articles of liveqa-med-dev it takes a few milliseconds, so an
 approximate index would buy nothing (docs/performance.md).
 """
@@ -38,8 +40,9 @@ from healthqa.embedders import Embedder, embed_question
 from healthqa.index.lexical import Hit
 from healthqa.store import ArticleFilter, NotFound, Store
 
-EMBEDDED_TEXTS = ("title", "lead", "title+lead")
+EMBEDDED_TEXTS = ("title", "lead", "title+lead", "title+lead+more")
 LEAD_WORDS = 60  # words of the answer that "lead" adds to the question
+MORE_WORDS = 120  # the answer's words after the lead's that "more" adds to the question
 _SAVE_EVERY = 64  # texts embedded between two saves: progress to show, and to keep if stopped
 RELOAD_SECONDS = 60.0  # how often a reader whose vectors are incomplete looks for new ones
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
@@ -55,13 +58,16 @@ def text_parts(kind: str) -> tuple[str, ...]:
 
 
 def embedded_text(article: Article, part: str) -> str:
-    """The text of `article` that is embedded for `part` ("title" or "lead")."""
+    """The text of `article` that is embedded for `part` ("title", "lead" or "more"). An
+    answer too short to have more than its lead has its lead as its "more"."""
     if part == "title":
         return article.title
-    if part == "lead":
-        lead = " ".join(article.body_text.split()[:LEAD_WORDS])
-        return f"{article.title} {lead}".strip()
-    raise ValueError(f"unknown embedded text {part!r}: choose one of title, lead")
+    if part in ("lead", "more"):
+        words = article.body_text.split()
+        start = LEAD_WORDS if part == "more" and len(words) > LEAD_WORDS else 0
+        end = start + (MORE_WORDS if start else LEAD_WORDS)
+        return f"{article.title} {' '.join(words[start:end])}".strip()
+    raise ValueError(f"unknown embedded text {part!r}: choose one of title, lead, more")
 
 
 def text_hash(text: str) -> str:
