@@ -122,6 +122,7 @@ def test_stats(client: Any) -> None:
     assert (stats["articles"], stats["topics"]) == (45, 7)
     assert stats["review_overdue"] >= 3
     assert "database" not in stats  # no server paths in public answers
+    assert stats["embedding"] is None  # keywords only: nothing to embed
 
 
 ERRORS = [

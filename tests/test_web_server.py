@@ -131,3 +131,22 @@ def test_no_background_embedder_unless_embeddings_and_the_setting_are_on(
         assert start_background_embedder(library) is None
         library.close()
     assert counting.texts == []
+
+
+def test_the_stats_endpoint_says_how_far_embedding_is(
+    counting: CountingEmbedder, tmp_path: Path, fixtures: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from healthqa.web import create_app
+
+    library = Library(imported(tmp_path, fixtures), quiet_settings(embedding_model="counting"))
+    with TestClient(create_app(library)) as client:
+        before = client.get("/api/v1/stats").json()["embedding"]
+        assert (before["embedded"], before["articles"], before["complete"]) == (0, 2, False)
+        assert counting.texts == []  # asking embeds nothing
+        library.embed()
+        after = client.get("/api/v1/stats").json()["embedding"]
+    assert (after["embedded"], after["complete"]) == (2, True)
+    assert after["model"] == library.coverage().model
+    library.close()

@@ -20,9 +20,9 @@ What is embedded (`EMBEDDED_TEXTS`): "title", the question an article answers; "
 question and the first words of its answer; or "title+lead", both, an article scoring the
 better of its two cosines (docs/decisions.md, section 16); "title+lead+more" adds the question
 with the answer's next MORE_WORDS words, where symptoms and causes are often listed, so a
-reader who describes them finds the article that lists them (docs/quality.md). Search is exact (a matrix product
-per text): over the 17,942 articles of liveqa-med-dev it takes a few milliseconds, so an
-approximate index would buy nothing (docs/performance.md).
+reader who describes them finds the article that lists them (docs/quality.md). Search is exact
+(a matrix product per text): over the 17,942 articles of liveqa-med-dev it takes a few
+milliseconds, so an approximate index would buy nothing (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -369,6 +369,15 @@ class AskPage(Shape):
 # The site as a whole --------------------------------------------------------------------------
 
 
+class Embedding(Shape):
+    """How far embedding for semantic ranking is: articles with every text embedded."""
+
+    model: str
+    embedded: int
+    articles: int
+    complete: bool
+
+
 class Stats(Shape):
     articles: int
     topics: int
@@ -377,6 +386,9 @@ class Stats(Shape):
     review_overdue: int
     last_change: int
     by_source: dict[str, int]
+    embedding: Embedding | None = Field(
+        default=None, description="None when semantic ranking is off (keywords only)."
+    )
 
 
 class Featured(ArticleLink):

@@ -343,8 +343,18 @@ def articles_list(
 
 
 def stats(site: Site) -> models.Stats:
-    """Counts a reader or a monitor may want; nothing about the server's files."""
-    return models.Stats.model_validate(site.library.store.stats())
+    """Counts a reader or a monitor may want, and how far embedding is (it reads the stored
+    vectors and embeds nothing); nothing about the server's files."""
+    coverage = site.library.coverage()
+    embedding = None
+    if coverage is not None:
+        embedding = models.Embedding(
+            model=coverage.model,
+            embedded=coverage.embedded,
+            articles=coverage.articles,
+            complete=coverage.complete,
+        )
+    return models.Stats.model_validate(site.library.store.stats() | {"embedding": embedding})
 
 
 def text_page(site: Site, setting: str, title: str) -> models.TextPage:
