@@ -239,12 +239,12 @@ class _NumpyBert:
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
-        return (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
+        return np.asarray((scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width))
 
     def _dense(self, x: np.ndarray, p: str) -> np.ndarray:
         weight = self._w[p + "weight"]
         flat = x.reshape(-1, x.shape[-1]) @ weight + self._w[p + "bias"]
-        return flat.reshape(*x.shape[:-1], weight.shape[1])
+        return np.asarray(flat.reshape(*x.shape[:-1], weight.shape[1]))
 
     @staticmethod
     def _load(reader: Any, folder: Path) -> dict[str, np.ndarray]:
@@ -268,7 +268,8 @@ class _NumpyBert:
     def _norm(self, x: np.ndarray, p: str) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self._eps) * self._w[p + "weight"] + self._w[p + "bias"]
+        scaled = (x - mean) / np.sqrt(var + self._eps)
+        return np.asarray(scaled * self._w[p + "weight"] + self._w[p + "bias"])
 
 
 _REGISTERED: dict[str, Callable[[int], Embedder]] = {}
@@ -413,7 +414,8 @@ def _blas_threads(threads: int) -> AbstractContextManager[object]:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return nullcontext()
-    return threadpool_limits(limits=threads, user_api="blas")
+    limits: AbstractContextManager[object] = threadpool_limits(limits=threads, user_api="blas")
+    return limits
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -424,7 +426,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
         0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
     )
     erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
-    return 0.5 * x * (1.0 + erf)
+    return np.asarray(0.5 * x * (1.0 + erf))
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -98,7 +98,7 @@ class Model:
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = (x - np.array(self.mean)) / np.array(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.weights) + self.bias)))
+        return np.asarray(1.0 / (1.0 + np.exp(-(z @ np.array(self.weights) + self.bias))))
 
 
 @dataclass
@@ -354,7 +354,7 @@ def relative_labels(probabilities: np.ndarray, fraction: float) -> np.ndarray:
     questions (47%) and its validation questions (40%), and an absolute threshold chosen on
     one moved too far on the other (accuracy 0.69 on validation against 0.76 relative)."""
     best = probabilities.max(initial=0.0)
-    return (probabilities >= fraction * best) & (best > 0)
+    return np.asarray((probabilities >= fraction * best) & (best > 0))
 
 
 # Loading ----------------------------------------------------------------------------------

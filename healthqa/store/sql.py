@@ -299,7 +299,7 @@ class SQLStore(Store):
 
     def resolve_links(self) -> int:
         with self._write() as db:
-            return db.execute(_RESOLVE_LINKS).rowcount
+            return int(db.execute(_RESOLVE_LINKS).rowcount)
 
     def replace_near_duplicates(self, pairs: Sequence[tuple[int, int, float]]) -> None:
         with self._write() as db:
@@ -337,7 +337,7 @@ class SQLStore(Store):
                 "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
                 (article_id, target_id),
             )
-            return cursor.rowcount > 0
+            return bool(cursor.rowcount > 0)
 
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
         if status not in STATUSES:
