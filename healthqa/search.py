@@ -46,6 +46,9 @@ FIELDS = {"title": 1.0, "body": 1.0, "topic": 0.0}
 # the idf of a word no article uses, must add up to this ("disease" has 0.09, "pregnancy" 0.33
 # in the 17,942 articles of liveqa-med-dev).
 MIN_FOCUS_WEIGHT = 0.28
+# A word in more than this share of the articles is common: a topic synonym made only of such
+# words ("Disease", "Child") widens no query (`index.vocabulary`). Not tuned: 1 in 100.
+COMMON_SHARE = 0.01
 _MAX_TERMS = 64  # a 10 kB paste is searched by its first 64 distinct terms
 RANKINGS = ("keywords", "semantic", "hybrid", "reranked")
 RRF_K = 60  # reciprocal rank fusion's constant, as Cormack et al. (2009) set it; not tuned
@@ -151,7 +154,9 @@ class Search:
     def vocabulary(self) -> Vocabulary:
         """Topic synonyms and everyday words, rebuilt when the index changes."""
         if self._vocabulary is None or self._vocabulary[0] != self.index.last_seq:
-            built = Vocabulary.build(self.store.topics())
+            index = self.index
+            common = lambda term: index.doc_freq("body", term) > COMMON_SHARE * index.size  # noqa: E731
+            built = Vocabulary.build(self.store.topics(), common=common)
             self._vocabulary = (self.index.last_seq, built)
         return self._vocabulary[1]
 
@@ -181,8 +186,8 @@ class Search:
 
     def semantic_text(self, text: str) -> str:
         """What the semantic ranking embeds of a question: the reader's words, then the
-        medical phrases the vocabulary has for its everyday words and synonyms ("the runs
-        (diarrhea)"); the question alone when it has none."""
+        medical phrases the reviewed vocabulary has for its everyday words ("the runs
+        (diarrhea diarrhoea)"); the question alone when it has none."""
         meanings = self.vocabulary.meanings(terms(text)[:_MAX_TERMS])
         return f"{text} ({', '.join(meanings)})" if meanings else text
 

@@ -7,14 +7,21 @@ everyday words are a reviewed data file, `healthqa/data/consumer-terms.tsv`; the
 come from the topics in the store. Added words count `EXPANSION_WEIGHT` (half a question
 word): they widen the search without drowning the reader's own words.
 
-The semantic ranking gets the same help in its own form: the question is embedded with the
-medical phrases, as written, after it (`meanings`), so "the runs" is embedded as "the runs
-(diarrhea diarrhoea)" and lands nearer the articles that use the word (docs/quality.md).
+A synonym the collection brings that is made only of common words ("Disease", "Syndrome",
+"Child" are "also called" names of single MedQuAD topics) is no key: it would add that topic's
+name to every question using the word. `common` says which words are common (Search: in more
+than COMMON_SHARE of the articles).
+
+The semantic ranking gets the reviewed pairs' help in its own form: the question is embedded
+with their medical phrases, as written, after it (`meanings`), so "the runs" is embedded as
+"the runs (diarrhea diarrhoea)" and lands nearer the articles that use the word. The
+collection's synonyms are left out of it: they are names the embedding model already reads,
+and appended to a long question they pulled it off its subject (docs/quality.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from healthqa.articles import Topic
@@ -34,17 +41,25 @@ class Vocabulary:
         written: dict[tuple[str, ...], tuple[str, ...]] | None = None,
     ) -> None:
         self.expansions = expansions
-        self.written = written or {}  # each key's meanings as the file or topic writes them
+        self.written = written or {}  # each reviewed key's meanings, as the file writes them
 
     @classmethod
-    def build(cls, topics: Iterable[Topic], consumer_file: Path = CONSUMER_TERMS) -> Vocabulary:
+    def build(
+        cls,
+        topics: Iterable[Topic],
+        consumer_file: Path = CONSUMER_TERMS,
+        common: Callable[[str], bool] | None = None,
+    ) -> Vocabulary:
         expansions: dict[tuple[str, ...], tuple[str, ...]] = {}
         written: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, medical in read_pairs(consumer_file):
-            _add(expansions, written, phrase, medical, reviewed=True)
+            if _add(expansions, phrase, medical, reviewed=True):
+                key = tuple(terms(phrase))
+                written[key] = tuple(dict.fromkeys((*written.get(key, ()), medical)))
         for topic in topics:
             for synonym in topic.synonyms:
-                _add(expansions, written, synonym, topic.name)
+                if common is None or not all(map(common, terms(synonym))):
+                    _add(expansions, synonym, topic.name)
         return cls(expansions, written)
 
     def expand(self, question_terms: list[str]) -> dict[str, float]:
@@ -57,7 +72,7 @@ class Vocabulary:
         return added
 
     def meanings(self, question_terms: list[str]) -> list[str]:
-        """The medical phrases, as written, for the everyday phrases and synonyms found in
+        """The medical phrases, as written, of the reviewed everyday phrases found in
         `question_terms`, longest phrase first, each once."""
         found: dict[str, None] = {}
         for size in range(_LONGEST, 0, -1):
@@ -92,18 +107,19 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
 
 def _add(
     expansions: dict[tuple[str, ...], tuple[str, ...]],
-    written: dict[tuple[str, ...], tuple[str, ...]],
     phrase: str,
     meaning: str,
     reviewed: bool = False,
-) -> None:
-    """Map `phrase` to the terms of `meaning`. One short word is too loose a key among the
-    synonyms a collection brings ("sugar" yes, "cold" no): those need 5+ letters or 2 words.
-    A reviewed pair (the consumer file) may be one short word written alone ("hives",
-    "piles"), but not a phrase that stop words shrink to one ("passing out" to "pass")."""
+) -> bool:
+    """Map `phrase` to the terms of `meaning`; False when it is no key. One short word is too loose
+    a key among the synonyms a collection brings ("sugar" yes, "cold" no): those need 5+
+    letters or 2 words. A reviewed pair (the consumer file) may be one short word written
+    alone ("hives", "piles"), but not a phrase that stop words shrink to one ("passing out"
+    to "pass")."""
     key, value = tuple(terms(phrase)), tuple(terms(meaning))
     one_word = len(phrase.split()) == 1
     loose = len(key) == 1 and len(key[0]) < 5 and not (reviewed and one_word)
-    if key and value and key != value and not loose:
-        expansions[key] = tuple(dict.fromkeys(expansions.get(key, ()) + value))
-        written[key] = tuple(dict.fromkeys((*written.get(key, ()), meaning)))
+    if not key or not value or key == value or loose:
+        return False
+    expansions[key] = tuple(dict.fromkeys(expansions.get(key, ()) + value))
+    return True
