@@ -16,7 +16,7 @@ from healthqa.embedders import describe, embedding_off, load_embedder
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search, choose_ranking
-from healthqa.store import DatabaseURL, Store, StoreError, open_store
+from healthqa.store import ChangeListener, DatabaseURL, Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from healthqa.index.vectors import Coverage, Progress, VectorIndex
@@ -168,15 +168,21 @@ class Library:
         trained = "present" if Path(path).is_file() else "none: healthqa train makes one"
         return f"{words}; re-ranker {path} ({trained})"
 
-    def sync(self) -> int:
+    def sync(self, wait: bool = True) -> int:
         """Apply changes other processes made since the index last looked; returns how many.
 
         Vectors already opened take up what others stored and set aside what changed; nothing
-        is embedded here (a read never waits for the collection to be embedded)."""
-        count = sync(self.store, self.index)
+        is embedded here (a read never waits for the collection to be embedded). With `wait`
+        False, when another process is updating the index, the index is left to it."""
+        count = sync(self.store, self.index, wait)
         if self._vectors is not None and self._vectors[0] is not None:
             self._vectors[0].refresh()
         return count
+
+    def listener(self) -> ChangeListener | None:
+        """Something to wait on for the database's changes, where it announces them
+        (PostgreSQL); None for SQLite, whose processes look at the change log instead."""
+        return self.store.listener() if self.db.postgres else None
 
     def index_path(self) -> Path | None:
         return index_path(self.db, self.settings["index_path"])

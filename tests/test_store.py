@@ -265,6 +265,30 @@ def test_postgres_writers_from_two_nodes_take_turns(postgres_url: str) -> None:
         node.close()
 
 
+def test_a_commit_to_the_change_log_wakes_every_listener_of_its_schema(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """LISTEN/NOTIFY (migration 11): each node's listener hears the newest change number when
+    a write commits, and nothing while none does or for another schema's changes."""
+    db, other = open_store(postgres_url), open_store(postgres_url)
+    listeners = [db.listener(), other.listener()]
+    assert all(listener is not None for listener in listeners)
+    assert listeners[0].wait(0.05) is None  # type: ignore[union-attr]
+    db.save_batch([article("a"), article("b", "What is a yawn?")], "t", "r")
+    for listener in listeners:
+        assert listener.wait(5) == 2  # type: ignore[union-attr]
+        assert listener.wait(0.05) is None  # type: ignore[union-attr]
+    db.add_feedback(1, True, "", "2026-12-07")  # no change to the log: no notice
+    assert listeners[0].wait(0.1) is None  # type: ignore[union-attr]
+    for listener in listeners:
+        listener.close()  # type: ignore[union-attr]
+    db.close()
+    other.close()
+    sqlite = open_store(str(tmp_path / "site.db"))
+    assert sqlite.listener() is None  # SQLite's processes look at the change log instead
+    sqlite.close()
+
+
 def test_stats_has_the_documented_keys(store: Store) -> None:
     store.save_batch([article()], "t", "r")
     stats = store.stats()

@@ -21,8 +21,10 @@ from typing import Any
 
 import psycopg
 
-from healthqa.store.base import StoreError
+from healthqa.store.base import ChangeListener, StoreError
+from healthqa.store.migrations import CHANNEL
 from healthqa.store.sql import Connection, SQLStore
+from healthqa.store.url import DatabaseURL
 
 # Every identity column of the schema, brought in step after rows came with their ids.
 _IDENTITIES = (
@@ -78,6 +80,57 @@ class PostgresStore(SQLStore):
     def _begin(self, db: Connection) -> None:
         db.execute("BEGIN")
         db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+
+    def listener(self) -> ChangeListener:
+        return PostgresListener(self.database)
+
+
+class PostgresListener(ChangeListener):
+    """LISTENs, on a connection of its own, for what every commit to the change log announces
+    (migration 11: the schema and the newest change number), and keeps its own schema's.
+    It listens from the moment it is made; a `StoreError` when the database cannot be reached."""
+
+    def __init__(self, database: DatabaseURL) -> None:
+        self.database = database
+        self._pg: psycopg.Connection[Any] | None = None
+        self._schema = ""
+        self.wait(0)
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            pg = self._connection()
+            found = self._newest(pg.notifies(timeout=timeout, stop_after=1))
+            if found is not None:  # and whatever else arrived meanwhile, without waiting
+                later = self._newest(pg.notifies(timeout=0.001))
+                found = max(found, later or 0)
+            return found
+        except psycopg.Error as exc:
+            self.close()
+            raise StoreError(f"lost the change notices from {self.database}: {exc}") from None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._pg is None:
+            pg = psycopg.connect(
+                self.database.text, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
+            row = pg.execute("SELECT current_schema()").fetchone()
+            self._schema = str(row[0]) if row else ""
+            pg.execute(f"LISTEN {CHANNEL}")
+            self._pg = pg
+        return self._pg
+
+    def _newest(self, notices: Iterable[psycopg.Notify]) -> int | None:
+        newest = None
+        for notice in notices:
+            schema, _, seq = notice.payload.rpartition(" ")
+            if schema == self._schema and seq.isdigit():
+                newest = max(newest or 0, int(seq))
+        return newest
+
+    def close(self) -> None:
+        if self._pg is not None:
+            pg, self._pg = self._pg, None
+            pg.close()
 
 
 class _Row(tuple[Any, ...]):

@@ -601,6 +601,9 @@ class SQLStore(Store):
         )
         return [Change(*row) for row in rows]
 
+    def last_change(self) -> int:
+        return int(self._one("SELECT COALESCE(MAX(seq), 0) FROM changes")[0])
+
     def stats(self) -> dict[str, Any]:
         today = date.today().isoformat()
         one = self._one(
