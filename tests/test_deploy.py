@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,16 @@ from healthqa.store import open_store
 
 EDITS = 20  # edits timed from one node to another
 WITHIN = 2.0  # seconds, at the 95th percentile: issue 20's promise
+NGINX_CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
+LOAD_SECONDS = 6.0
+READS = (
+    "/api/v1/search?q=leg+cramps+at+night",
+    "/articles/what-are-the-signs-of-mastitis-and-what-helps",
+    "/api/v1/ask?q=is+it+safe+to+drink+alcohol+when+pregnant",
+    "/api/v1/articles?page=1",
+    "/search?q=hot+flushes",
+    "/",
+)
 
 
 @dataclass
@@ -117,10 +131,11 @@ def word(n: int) -> str:
 class Editor:
     """Edits through one node's editor API: new articles, and updates of the last one."""
 
-    def __init__(self, client: httpx2.Client, node: Node, token: str) -> None:
-        self.client, self.node = client, node
+    def __init__(self, client: httpx2.Client, url: str, token: str) -> None:
+        self.client, self.url = client, url
         self.auth = {"Authorization": f"Bearer {token}"}
         self.last: dict[str, Any] | None = None
+        self.response: httpx2.Response | None = None
 
     def edit(self, n: int) -> int:
         """Edit number `n` (odd ones update the article the one before made); its id."""
@@ -133,13 +148,13 @@ class Editor:
         if n % 2 and self.last is not None:
             headers = self.auth | {"If-Match": self.last["etag"]}
             path = f"/api/v1/articles/{self.last['id']}"
-            response = self.client.put(self.node.url + path, json=draft, headers=headers)
+            response = self.client.put(self.url + path, json=draft, headers=headers)
         else:
             response = self.client.post(
-                self.node.url + "/api/v1/articles", json=draft, headers=self.auth
+                self.url + "/api/v1/articles", json=draft, headers=self.auth
             )
         assert response.status_code in (200, 201), response.text
-        self.last = response.json()
+        self.response, self.last = response, response.json()
         return int(self.last["id"])
 
 
@@ -173,10 +188,139 @@ def test_an_edit_on_one_node_is_found_by_search_on_another_within_2_seconds(
     b = cluster.start(postgres_url, workers=2)
     delays = []
     with httpx2.Client(timeout=10) as client:
-        editor = Editor(client, a, token)
+        editor = Editor(client, a.url, token)
         for n in range(EDITS):
             article_id = editor.edit(n)
             delays.append(seconds_until_found(client, b, word(n), article_id))
         assert found(client, a, word(EDITS - 1), article_id)  # and on the node that wrote it
     print(f"edit on A to found on B: p95 {p95(delays):.3f}s, max {max(delays):.3f}s")
     assert p95(delays) < WITHIN, delays
+
+
+# Behind nginx --------------------------------------------------------------------------------
+
+
+def nginx_binary() -> str:
+    """Debian's nginx; the test fails without it when CI asks for it (HEALTHQA_REQUIRE_NGINX)."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    if found is None:
+        if os.environ.get("HEALTHQA_REQUIRE_NGINX"):
+            pytest.fail("nginx is not installed, and HEALTHQA_REQUIRE_NGINX asks for it")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    return found
+
+
+def nginx_config(listen: str, nodes: list[Node]) -> str:
+    """deploy/nginx.conf with its two placeholders filled in, as docs/deploy.md does."""
+    servers = " ".join(f"server {node.url.removeprefix('http://')};" for node in nodes)
+    return NGINX_CONF.read_text().replace("@LISTEN@", listen).replace("@NODES@", servers)
+
+
+@contextmanager
+def nginx(nodes: list[Node], folder: Path) -> Iterator[str]:
+    """nginx in front of `nodes`, on a free loopback port, with its own prefix in `folder`
+    (pid, logs, temporary files): not the system's service. Yields its address."""
+    binary, port = nginx_binary(), free_port()
+    for part in ("logs", "temp"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+    (folder / "nginx.conf").write_text(nginx_config(f"127.0.0.1:{port}", nodes))
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")  # its tmp is root's
+    command = [binary, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", directives]
+    with (folder / "logs" / "stderr.log").open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(Node(process, url, folder / "logs" / "error.log"))
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@dataclass
+class Load:
+    """What a short mixed load saw: requests made, failures, and each edited article's last
+    acknowledged title word."""
+
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+    edited: dict[int, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, what: str, response: httpx2.Response | None, ok: tuple[int, ...]) -> None:
+        with self.lock:
+            self.requests += 1
+            if response is None or response.status_code not in ok:
+                status = "no answer" if response is None else response.status_code
+                self.failures.append(f"{what}: {status}")
+
+
+def read_in_a_loop(url: str, load: Load, until: float, offset: int) -> None:
+    with httpx2.Client(timeout=30) as client:
+        n = offset
+        while time.monotonic() < until:
+            path = READS[n % len(READS)]
+            n += 1
+            try:
+                load.saw(path, client.get(url + path), (200,))
+            except httpx2.TransportError as exc:
+                load.saw(f"{path} ({exc!r})", None, (200,))
+
+
+def edit_in_a_loop(url: str, token: str, load: Load, until: float, first: int) -> None:
+    with httpx2.Client(timeout=30) as client:
+        editor = Editor(client, url, token)
+        n = first
+        while time.monotonic() < until:
+            try:
+                article_id = editor.edit(n)
+            except (AssertionError, httpx2.TransportError) as exc:
+                load.saw(f"edit {n} ({exc})", None, ())
+                break
+            load.saw(f"edit {n}", editor.response, (200, 201))
+            with load.lock:
+                load.edited[article_id] = word(n)
+            n += 1
+            time.sleep(0.05)
+
+
+def test_two_nodes_behind_nginx_serve_a_mixed_load_without_an_error(
+    postgres_url: str, cluster: Cluster, tmp_path: Path
+) -> None:
+    """Readers and editors through nginx, shared among two nodes: no request fails, both
+    nodes serve, and every edit nginx acknowledged is there, and found, on each node."""
+    nginx_binary()
+    token = demo_site(postgres_url)
+    nodes = [cluster.start(postgres_url, trusted_proxies="127.0.0.1") for _ in range(2)]
+    load = Load()
+    with nginx(nodes, tmp_path / "nginx") as url:
+        until = time.monotonic() + LOAD_SECONDS
+        workers = [
+            *(
+                threading.Thread(target=read_in_a_loop, args=(url, load, until, n))
+                for n in range(3)
+            ),
+            *(
+                threading.Thread(target=edit_in_a_loop, args=(url, token, load, until, n * 500))
+                for n in range(2)
+            ),
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert load.failures == [] and load.requests > 100 and len(load.edited) >= 10, load.failures
+    served = re.findall(
+        r" (127\.0\.0\.1:\d+)$", (tmp_path / "nginx/logs/access.log").read_text(), re.M
+    )
+    assert {node.url.removeprefix("http://") for node in nodes} == set(served)
+    with httpx2.Client(timeout=10) as client:
+        for node in nodes:
+            for article_id, last in load.edited.items():
+                shown = client.get(f"{node.url}/api/v1/articles/{article_id}").json()["article"]
+                assert last in shown["title"], (node.url, shown["title"], last)
+                assert seconds_until_found(client, node, last, article_id, limit=WITHIN) < WITHIN
+    print(
+        f"behind nginx: {load.requests} requests in {LOAD_SECONDS:g}s, 0 failed, "
+        f"{len(load.edited)} articles edited, each found on both nodes"
+    )
