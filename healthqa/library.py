@@ -27,7 +27,8 @@ class Library:
     """Settings, and the store, index and search opened on first use.
 
     `db` overrides the `database_url` setting; either is parsed once, here, into `self.db`
-    (a `DatabaseURL`: `str()` of it shows it with any password hidden). `settings` (for
+    (a `DatabaseURL`: `str()` of it shows it with any password hidden), and `replica_url`
+    into `self.replica` (None without one). `settings` (for
     tests) replaces loading them.
     With `create=False` (reading: search, stats, serve...) a database file that does not
     exist is `NoDatabase`, never a new empty one.
@@ -41,8 +42,11 @@ class Library:
     ) -> None:
         self.settings = settings if settings is not None else config.load()
         self.db = DatabaseURL.parse(db or self.settings["database_url"])
+        replica = self.settings["replica_url"]
+        self.replica = DatabaseURL.parse(replica) if replica else None
         self.create = create
         self._store: Store | None = None
+        self._primary: Store | None = None
         self._index: LexicalIndex | None = None
         self._search: Search | None = None
         self._vectors: tuple[VectorIndex | None] | None = None
@@ -57,8 +61,20 @@ class Library:
                     f"`healthqa --db {self.db} import FILE...`, or try the demo articles with "
                     f"`healthqa --db {self.db} init --demo`."
                 )
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, self.replica)
         return self._store
+
+    @property
+    def primary(self) -> Store:
+        """The store reading what it writes: `store` itself, unless reads go to a replica
+        (`replica_url`), which may lag behind. Editors read and write here, so that an edit
+        is checked against the article as it stands."""
+        if self.replica is None:
+            return self.store
+        if self._primary is None:
+            self.store  # noqa: B018  (the same checks, and the migrations, first)
+            self._primary = open_store(self.db)
+        return self._primary
 
     @property
     def index(self) -> LexicalIndex:
@@ -188,9 +204,10 @@ class Library:
         return index_path(self.db, self.settings["index_path"])
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        for store in (self._store, self._primary):
+            if store is not None:
+                store.close()
+        self._store = self._primary = None
         self._index = None
         self._search = None
         self._vectors = None

@@ -3,12 +3,14 @@ PostgreSQL database, each with its own index folder, as real processes on loopba
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -324,3 +326,140 @@ def test_two_nodes_behind_nginx_serve_a_mixed_load_without_an_error(
         f"behind nginx: {load.requests} requests in {LOAD_SECONDS:g}s, 0 failed, "
         f"{len(load.edited)} articles edited, each found on both nodes"
     )
+
+
+# A streaming read replica ----------------------------------------------------------------------
+
+
+def postgres_binaries() -> Path:
+    """The newest PostgreSQL server's programs (Debian's layout); skipped when there are none:
+    the server a test may use elsewhere is not enough to make a cluster of one's own."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        pytest.skip("no PostgreSQL server programs in /usr/lib/postgresql/*/bin")
+    return found[-1].parent
+
+
+def as_postgres(command: list[str]) -> list[str]:
+    """The server's programs refuse root: as root, run them as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@dataclass
+class Server:
+    """A PostgreSQL server of the test's own: its data folder, port and log."""
+
+    bin: Path
+    data: Path
+    port: int = field(default_factory=free_port)
+
+    def run(self, program: str, *args: str) -> None:
+        command = as_postgres([str(self.bin / program), *args])
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-c unix_socket_directories={self.data.parent}"
+        )
+        log = str(self.data.parent / f"{self.data.name}.log")
+        self.run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def url(self, database: str = "healthqa") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+
+@dataclass
+class Replicated:
+    primary: Server
+    replica: Server
+
+
+@pytest.fixture
+def replicated() -> Iterator[Replicated]:
+    """A primary with a database `healthqa`, and a streaming replica made of it by
+    pg_basebackup, each on a free loopback port, in a temporary folder."""
+    import psycopg
+
+    programs = postgres_binaries()
+    folder = Path(tempfile.mkdtemp(prefix="healthqa-replica-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    primary = Server(programs, folder / "primary")
+    replica = Server(programs, folder / "replica")
+    try:
+        primary.run(
+            "initdb", "-D", str(primary.data), "-U", "postgres", "--auth=trust", "--no-sync"
+        )
+        primary.start()
+        with psycopg.connect(primary.url("postgres"), autocommit=True) as admin:
+            admin.execute("CREATE DATABASE healthqa")
+        primary.run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+            "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast", "--no-sync",
+        )  # fmt: skip
+        replica.start()
+        yield Replicated(primary, replica)
+    finally:
+        replica.stop()
+        primary.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def on_replica(replicated: Replicated, sql: str, *params: object) -> Any:
+    """The first value `sql` reads on the replica (plain psycopg: opening a store migrates,
+    which is a write)."""
+    import psycopg
+
+    with psycopg.connect(replicated.replica.url(), autocommit=True) as replica:
+        row = replica.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+
+def replica_caught_up(replicated: Replicated, seconds: float = 10) -> None:
+    primary = open_store(replicated.primary.url())
+    newest = primary.last_change()
+    primary.close()
+    deadline = time.monotonic() + seconds
+    while on_replica(replicated, "SELECT COALESCE(MAX(seq), 0) FROM changes") < newest:
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(0.05)
+
+
+def test_reads_go_to_a_streaming_replica_and_go_on_when_the_primary_stops(
+    replicated: Replicated, cluster: Cluster
+) -> None:
+    """A node with `replica_url`: edits are written to the primary and read back through the
+    replica (the article, and search); with the primary stopped, reads go on answering and an
+    edit fails cleanly."""
+    primary_url, replica_url = replicated.primary.url(), replicated.replica.url()
+    token = demo_site(primary_url)
+    replica_caught_up(replicated)
+    node = cluster.start(primary_url, replica_url=replica_url)
+    with httpx2.Client(timeout=10) as client:
+        editor = Editor(client, node.url, token)
+        edited = [editor.edit(n) for n in range(3)]  # new, updated, new
+        for n, article_id in zip((1, 2), edited[1:], strict=True):
+            assert seconds_until_found(client, node, word(n), article_id) < WITHIN
+        title = on_replica(replicated, "SELECT title FROM articles WHERE id = %s", edited[2])
+        assert word(2) in title  # replayed there
+        import psycopg
+
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):  # a replica takes no writes
+            on_replica(replicated, "DELETE FROM changes")
+        replicated.primary.stop()
+        for path in READS * 2:
+            assert client.get(node.url + path).status_code == 200, path
+        assert found(client, node, word(2), edited[2])
+        failed = client.post(
+            f"{node.url}/api/v1/articles", json={}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert failed.status_code == 503 and failed.headers["retry-after"] == "5"
+        assert failed.json()["error"]["code"] == "unavailable"
+        assert client.get(f"{node.url}/api/v1/articles/{edited[2]}").status_code == 200
+        replicated.primary.start()  # back: the next edit connects again
+        assert editor.edit(3) == edited[2]

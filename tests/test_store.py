@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from healthqa.articles import CleanArticle, Link, TopicRecord, topic_key
-from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
+from healthqa.store import (
+    ArticleFilter,
+    NotFound,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    open_store,
+)
 from healthqa.store.migrations import MIGRATIONS, merge_topics, statements
 from healthqa.store.sql import build_article_query
 from healthqa.store.sqlite import SQLiteStore
@@ -287,6 +294,30 @@ def test_a_commit_to_the_change_log_wakes_every_listener_of_its_schema(
     sqlite = open_store(str(tmp_path / "site.db"))
     assert sqlite.listener() is None  # SQLite's processes look at the change log instead
     sqlite.close()
+
+
+def test_a_read_replica_is_for_postgresql_only(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="needs PostgreSQL on both sides"):
+        open_store(str(tmp_path / "site.db"), replica="postgresql://app@db2/healthqa")
+
+
+def test_a_dropped_postgres_connection_is_unavailable_once_then_replaced(
+    postgres_url: str,
+) -> None:
+    """The server ends a node's connection (a restart, a failover): that call is
+    `StoreUnavailable` (the site answers 503), and the thread's next call connects again."""
+    import psycopg
+
+    db = open_store(postgres_url)
+    db.save_batch([article()], "t", "r")
+    pid = db._conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[attr-defined]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreUnavailable, match="lost the connection"):
+        db.get_article(1)
+    assert db.get_article(1).title == "What causes hiccups?"
+    db.set_status(1, "retired", "t", "r")  # and writes too
+    db.close()
 
 
 def test_stats_has_the_documented_keys(store: Store) -> None:

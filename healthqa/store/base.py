@@ -24,6 +24,11 @@ class StoreFull(StoreError):
     write was kept, and reads go on."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now (its server stopped, the network failed): what was
+    being written was not kept. The next call connects again."""
+
+
 class NotFound(StoreError):
     """No article, topic or revision by that id or slug."""
 

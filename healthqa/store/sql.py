@@ -100,7 +100,14 @@ class _PerThread(Generic[C]):
         self._lock = threading.Lock()
 
     def get(self) -> C:
+        """This thread's connection; a new one in place of one its server dropped."""
         connection: C | None = getattr(self._local, "connection", None)
+        if connection is not None and getattr(connection, "broken", False):
+            with self._lock:
+                self._opened.remove(connection)
+            with contextlib.suppress(Exception):
+                connection.close()
+            connection = None
         if connection is None:
             connection = self._connect()
             with self._lock:
@@ -123,21 +130,30 @@ class SQLStore(Store):
     DIALECT: str
     _INTEGRITY_ERROR: type[Exception]
 
-    def __init__(self, url: str | DatabaseURL, shared: bool = False) -> None:
+    def __init__(
+        self, url: str | DatabaseURL, shared: bool = False, replica: DatabaseURL | None = None
+    ) -> None:
         """Open the first connection (failing now if the database cannot be reached) and run
-        the migrations. `shared`: every thread uses that one connection, under the lock."""
+        the migrations. `shared`: every thread uses that one connection, under the lock.
+        `replica`: a copy of the database that reads go to (writes, and the reads inside
+        them, go to `url`)."""
         self.database = DatabaseURL.parse(url)
+        self.replica = replica
         self.url = str(self.database)
         self._lock = threading.RLock()
         self._shared = shared
-        self._connections: _PerThread[Connection] = _PerThread(self._connect)
+        self._connections: _PerThread[Connection] = _PerThread(lambda: self._connect(self.database))
+        self._readers = self._connections
+        if replica is not None:
+            self._readers = _PerThread(lambda: self._connect(replica))
         self._connections.get()
         self.migrate()
 
     # Hooks of each backend ------------------------------------------------------------------
 
-    def _connect(self) -> Connection:
-        """A new connection, set up; `StoreError` in words when the database cannot be opened."""
+    def _connect(self, database: DatabaseURL) -> Connection:
+        """A new connection to `database` (the store's, or its replica), set up; `StoreError`
+        in words when it cannot be opened."""
         raise NotImplementedError
 
     def _begin(self, db: Connection) -> None:
@@ -165,7 +181,7 @@ class SQLStore(Store):
     def _read(self) -> Iterator[Connection]:
         """This thread's connection for a few reads (the one, under the lock, when shared)."""
         with self._lock if self._shared else contextlib.nullcontext():
-            yield self._connections.get()
+            yield self._readers.get()
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row a read returns."""
@@ -179,6 +195,7 @@ class SQLStore(Store):
 
     def close(self) -> None:
         self._connections.close()
+        self._readers.close()
 
     # Schema -------------------------------------------------------------------------------
 
