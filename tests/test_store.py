@@ -301,23 +301,35 @@ def test_a_read_replica_is_for_postgresql_only(tmp_path: Path) -> None:
         open_store(str(tmp_path / "site.db"), replica="postgresql://app@db2/healthqa")
 
 
-def test_a_dropped_postgres_connection_is_unavailable_once_then_replaced(
+def test_a_dropped_postgres_connection_is_replaced(
     postgres_url: str,
 ) -> None:
-    """The server ends a node's connection (a restart, a failover): that call is
-    `StoreUnavailable` (the site answers 503), and the thread's next call connects again."""
-    import psycopg
-
+    """The server ends a node's connection while it is idle (a restart, a failover): the
+    next read or write connects again and goes on. Dropped during a write, the write is
+    `StoreUnavailable` (the site answers 503): it is not repeated behind the caller's back."""
     db = open_store(postgres_url)
     db.save_batch([article()], "t", "r")
-    pid = db._conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[attr-defined]
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    with pytest.raises(StoreUnavailable, match="lost the connection"):
-        db.get_article(1)
-    assert db.get_article(1).title == "What causes hiccups?"
-    db.set_status(1, "retired", "t", "r")  # and writes too
+    terminate(postgres_url, db)
+    assert db.get_article(1).title == "What causes hiccups?"  # read again, reconnected
+    for write in ("retired", "published"):
+        terminate(postgres_url, db)
+        db.set_status(1, write, "t", "r")  # begun again, reconnected
+    terminate(postgres_url, db)
+    failed = pytest.raises(StoreUnavailable, match="lost the connection")
+    with failed, db._write() as connection:  # type: ignore[attr-defined]
+        terminate(postgres_url, db, connection)  # dropped during the write: not repeated
+        connection.execute("SELECT 1")
     db.close()
+
+
+def terminate(url: str, db: Store, connection: object = None) -> None:
+    """End this thread's connection of `db` from the server's side, as a restart would."""
+    import psycopg
+
+    own = connection or db._conn  # type: ignore[attr-defined]
+    pid = own.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
 def test_stats_has_the_documented_keys(store: Store) -> None:

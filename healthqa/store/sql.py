@@ -54,6 +54,7 @@ from healthqa.store.base import (
     Store,
     StoredVectors,
     StoreError,
+    StoreUnavailable,
     Token,
 )
 from healthqa.store.migrations import MIGRATIONS, TABLES, statements
@@ -88,6 +89,7 @@ class Connection(Protocol):
 
 
 C = TypeVar("C", bound=Connection)
+T = TypeVar("T")
 
 
 class _PerThread(Generic[C]):
@@ -103,17 +105,21 @@ class _PerThread(Generic[C]):
         """This thread's connection; a new one in place of one its server dropped."""
         connection: C | None = getattr(self._local, "connection", None)
         if connection is not None and getattr(connection, "broken", False):
-            with self._lock:
-                self._opened.remove(connection)
-            with contextlib.suppress(Exception):
-                connection.close()
-            connection = None
+            self._drop(connection)
+            self._local.connection = connection = None
         if connection is None:
             connection = self._connect()
             with self._lock:
                 self._opened.append(connection)
             self._local.connection = connection
         return connection
+
+    def _drop(self, connection: C) -> None:
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        with contextlib.suppress(Exception):
+            connection.close()
 
     def close(self) -> None:
         with self._lock:
@@ -183,15 +189,23 @@ class SQLStore(Store):
         with self._lock if self._shared else contextlib.nullcontext():
             yield self._readers.get()
 
+    def _reading(self, read: Callable[[Connection], T]) -> T:
+        """`read(connection)`, and once more on a new connection when the server had dropped
+        this thread's (restarted, failed over): a read can be repeated."""
+        try:
+            with self._read() as db:
+                return read(db)
+        except StoreUnavailable:
+            with self._read() as db:
+                return read(db)
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row a read returns."""
-        with self._read() as db:
-            return list(db.execute(sql, params).fetchall())
+        return self._reading(lambda db: list(db.execute(sql, params).fetchall()))
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row a read returns, or None."""
-        with self._read() as db:
-            return db.execute(sql, params).fetchone()
+        return self._reading(lambda db: db.execute(sql, params).fetchone())
 
     def close(self) -> None:
         self._connections.close()
@@ -228,7 +242,11 @@ class SQLStore(Store):
         none of it."""
         with self._lock if self._shared else contextlib.nullcontext():
             db = self._connections.get()
-            self._begin(db)
+            try:
+                self._begin(db)
+            except StoreUnavailable:  # dropped while idle: nothing was sent, so again
+                db = self._connections.get()
+                self._begin(db)
             try:
                 yield db
             except self._INTEGRITY_ERROR as exc:
@@ -465,8 +483,7 @@ class SQLStore(Store):
     # Reads --------------------------------------------------------------------------------
 
     def get_article(self, key: int | str) -> Article:
-        with self._read() as db:
-            return self._get(db, key)
+        return self._reading(lambda db: self._get(db, key))
 
     def _get(self, db: Connection, key: int | str) -> Article:
         column, value = _key(key)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from healthqa.library import Library
-from healthqa.store import ChangeListener, StoreError
+from healthqa.store import ChangeListener, StoreError, StoreUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger("healthqa.web")
@@ -133,7 +133,10 @@ class Site:
         with self._syncing:
             try:
                 self.library.sync()
-            except Exception:  # the database is away, say: the next look tries again
+            except StoreUnavailable as exc:  # the next look tries again
+                log.warning("could not apply the latest changes: %s", exc)
+                self._stop.wait(self.sync_seconds)
+            except Exception:
                 log.exception("could not apply the latest changes; trying again")
                 self._stop.wait(self.sync_seconds)
 
