@@ -35,6 +35,13 @@ SETTINGS = (
         "SQLite file path (or sqlite:/// URL), or a postgresql:// URL.",
     ),
     Setting(
+        "replica_url",
+        str,
+        "",
+        "A postgresql:// URL of a streaming replica of database_url: readers' pages and the"
+        " read API read from it, writes and the editor API go to database_url (empty: none).",
+    ),
+    Setting(
         "index_path",
         str,
         "",

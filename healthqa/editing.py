@@ -99,7 +99,7 @@ def create(library: Library, draft: Draft, author: str) -> Article:
     """Save a new article (revision 1) by `author`; see the module docstring."""
     reason = _reason(draft.reason)
     record = _record(draft, draft.source or DEFAULT_SOURCE, draft.external_id or _new_id())
-    return library.store.create_article(_clean(library, record), author, reason)
+    return library.primary.create_article(_clean(library, record), author, reason)
 
 
 def update(
@@ -107,7 +107,7 @@ def update(
 ) -> Article:
     """Replace the content of article `key`, if `if_match` names its current revision."""
     reason = _reason(draft.reason)
-    current = library.store.get_article(key)
+    current = library.primary.get_article(key)
     revision = expected_revision(if_match, current.id)
     if draft.source not in (None, current.source):
         raise EditError("source", "an article's source cannot change (re-imports match by it)")
@@ -120,18 +120,18 @@ def update(
         status=current.status,
     )
     article = _clean(library, record)
-    return library.store.update_article(current.id, article, revision, author, reason)
+    return library.primary.update_article(current.id, article, revision, author, reason)
 
 
 def retire(library: Library, key: int | str, reason: str, author: str) -> Article:
     """Hide an article from readers, as a new revision; an article already retired is left
     as it is (no new revision)."""
-    return library.store.set_status(key, "retired", author, _reason(reason))
+    return library.primary.set_status(key, "retired", author, _reason(reason))
 
 
 def restore(library: Library, key: int | str, reason: str, author: str) -> Article:
     """Publish a retired article again, as a new revision; a published one is left as it is."""
-    return library.store.set_status(key, "published", author, _reason(reason))
+    return library.primary.set_status(key, "published", author, _reason(reason))
 
 
 # What a draft says of the article's content: the record's fields of the same names.

@@ -16,7 +16,7 @@ from healthqa.embedders import describe, embedding_off, load_embedder
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.search import Search, choose_ranking
-from healthqa.store import DatabaseURL, Store, StoreError, open_store
+from healthqa.store import ChangeListener, DatabaseURL, Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from healthqa.index.vectors import Coverage, Progress, VectorIndex
@@ -27,7 +27,8 @@ class Library:
     """Settings, and the store, index and search opened on first use.
 
     `db` overrides the `database_url` setting; either is parsed once, here, into `self.db`
-    (a `DatabaseURL`: `str()` of it shows it with any password hidden). `settings` (for
+    (a `DatabaseURL`: `str()` of it shows it with any password hidden), and `replica_url`
+    into `self.replica` (None without one). `settings` (for
     tests) replaces loading them.
     With `create=False` (reading: search, stats, serve...) a database file that does not
     exist is `NoDatabase`, never a new empty one.
@@ -41,8 +42,11 @@ class Library:
     ) -> None:
         self.settings = settings if settings is not None else config.load()
         self.db = DatabaseURL.parse(db or self.settings["database_url"])
+        replica = self.settings["replica_url"]
+        self.replica = DatabaseURL.parse(replica) if replica else None
         self.create = create
         self._store: Store | None = None
+        self._primary: Store | None = None
         self._index: LexicalIndex | None = None
         self._search: Search | None = None
         self._vectors: tuple[VectorIndex | None] | None = None
@@ -57,8 +61,20 @@ class Library:
                     f"`healthqa --db {self.db} import FILE...`, or try the demo articles with "
                     f"`healthqa --db {self.db} init --demo`."
                 )
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, self.replica)
         return self._store
+
+    @property
+    def primary(self) -> Store:
+        """The store reading what it writes: `store` itself, unless reads go to a replica
+        (`replica_url`), which may lag behind. Editors read and write here, so that an edit
+        is checked against the article as it stands."""
+        if self.replica is None:
+            return self.store
+        if self._primary is None:
+            self.store  # noqa: B018  (the same checks, and the migrations, first)
+            self._primary = open_store(self.db)
+        return self._primary
 
     @property
     def index(self) -> LexicalIndex:
@@ -168,23 +184,30 @@ class Library:
         trained = "present" if Path(path).is_file() else "none: healthqa train makes one"
         return f"{words}; re-ranker {path} ({trained})"
 
-    def sync(self) -> int:
+    def sync(self, wait: bool = True) -> int:
         """Apply changes other processes made since the index last looked; returns how many.
 
         Vectors already opened take up what others stored and set aside what changed; nothing
-        is embedded here (a read never waits for the collection to be embedded)."""
-        count = sync(self.store, self.index)
+        is embedded here (a read never waits for the collection to be embedded). With `wait`
+        False, when another process is updating the index, the index is left to it."""
+        count = sync(self.store, self.index, wait)
         if self._vectors is not None and self._vectors[0] is not None:
             self._vectors[0].refresh()
         return count
+
+    def listener(self) -> ChangeListener | None:
+        """Something to wait on for the database's changes, where it announces them
+        (PostgreSQL); None for SQLite, whose processes look at the change log instead."""
+        return self.store.listener() if self.db.postgres else None
 
     def index_path(self) -> Path | None:
         return index_path(self.db, self.settings["index_path"])
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        for store in (self._store, self._primary):
+            if store is not None:
+                store.close()
+        self._store = self._primary = None
         self._index = None
         self._search = None
         self._vectors = None

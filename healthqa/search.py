@@ -144,27 +144,28 @@ class Search:
     def speller(self) -> Speller:
         """Spelling corrections from the index's titles, rebuilt when the index changes; a
         word the articles' text uses often enough is never corrected."""
-        if self._speller is None or self._speller[0] != self.index.last_seq:
-            index = self.index
+        index, seq = self.index, self.index.last_seq  # read first: a sync may commit meanwhile
+        if self._speller is None or self._speller[0] != seq:
             speller = Speller(index.vocabulary(), lambda t: index.doc_freq("body", t) >= KNOWN_IN)
-            self._speller = (index.last_seq, speller)
+            self._speller = (seq, speller)
         return self._speller[1]
 
     @property
     def vocabulary(self) -> Vocabulary:
         """Topic synonyms and everyday words, rebuilt when the index changes."""
-        if self._vocabulary is None or self._vocabulary[0] != self.index.last_seq:
+        seq = self.index.last_seq
+        if self._vocabulary is None or self._vocabulary[0] != seq:
             index = self.index
             common = lambda term: index.doc_freq("body", term) > COMMON_SHARE * index.size  # noqa: E731
-            built = Vocabulary.build(self.store.topics(), common=common)
-            self._vocabulary = (self.index.last_seq, built)
+            self._vocabulary = (seq, Vocabulary.build(self.store.topics(), common=common))
         return self._vocabulary[1]
 
     @property
     def focus(self) -> FocusFinder:
         """The topic names and synonyms a question's focus is found among."""
-        if self._focus is None or self._focus[0] != self.index.last_seq:
-            self._focus = (self.index.last_seq, FocusFinder.build(self.store.topics()))
+        seq = self.index.last_seq
+        if self._focus is None or self._focus[0] != seq:
+            self._focus = (seq, FocusFinder.build(self.store.topics()))
         return self._focus[1]
 
     def analyse(self, question: str) -> Analysis:

@@ -1,5 +1,10 @@
+import multiprocessing
+import time
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
+import pytest
 from test_store import article
 
 from healthqa.index.lexical import LexicalIndex, LexicalQuery
@@ -98,3 +103,68 @@ def test_each_backup_is_a_database_of_its_own(tmp_path: Path) -> None:
     assert copy.identity() != store.identity() and len(store.identity()) == 32
     store.close()
     copy.close()
+
+
+# Several processes sharing one index folder: a node's web workers ----------------------------
+
+
+class RecordingIndex(LexicalIndex):
+    """Records the change numbers each commit applies: (after which, up to which)."""
+
+    applied: list[tuple[int, int]]
+
+    def commit(self, last_seq: int, mark: str = "") -> None:
+        self.applied = [*getattr(self, "applied", []), (self.last_seq, last_seq)]
+        super().commit(last_seq, mark)
+
+
+def follow(url: str, folder: Path, wait: bool, done: Event, out: Queue) -> None:  # type: ignore[type-arg]
+    """A worker: sync in a loop until the writer is done and everything is applied."""
+    store, index = open_store(url), RecordingIndex(folder)
+    while not (done.is_set() and index.last_seq == store.last_change()):
+        sync(store, index, wait)
+        index.reload()  # what the others applied, as a worker's next request takes it up
+        time.sleep(0.002)
+    out.put(getattr(index, "applied", []))
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_workers_sharing_an_index_apply_each_change_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Three processes follow the change log into one folder while edits land: the ranges
+    of changes their commits applied join end to end, so no change was applied twice (an
+    overlap) or missed (a gap). Two of them wait their turn, one goes on when it is taken."""
+    url = (
+        str(tmp_path / "site.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store, folder = open_store(url), tmp_path / "idx"
+    (edited,) = store.save_batch([article("a", "What causes hiccups?")], "t", "r").article_ids
+    sync(store, LexicalIndex(folder))
+    start = store.last_change()
+    context = multiprocessing.get_context("spawn")
+    done, out = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=follow, args=(url, folder, wait, done, out))
+        for wait in (True, True, False)
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)  # they are up
+    for n in range(40):
+        if n % 4 == 3:
+            store.set_status(edited, "retired" if n % 8 == 3 else "published", "t", "edit")
+        else:
+            store.save_batch([article(f"e{n}", f"Question number {n}?")], "t", "r")
+        time.sleep(0.01)
+    done.set()
+    applied = sorted(pair for _ in workers for pair in out.get(timeout=60))
+    for worker in workers:
+        worker.join(timeout=30)
+    assert applied and all(later > first for first, later in applied)
+    assert applied[0][0] == start and applied[-1][1] == store.last_change() == start + 40
+    assert all(applied[i][1] == applied[i + 1][0] for i in range(len(applied) - 1)), applied
+    store.close()

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from healthqa.articles import CleanArticle, Link, TopicRecord, topic_key
-from healthqa.store import ArticleFilter, NotFound, Store, StoreError, open_store
+from healthqa.store import (
+    ArticleFilter,
+    NotFound,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    open_store,
+)
 from healthqa.store.migrations import MIGRATIONS, merge_topics, statements
 from healthqa.store.sql import build_article_query
 from healthqa.store.sqlite import SQLiteStore
@@ -263,6 +270,66 @@ def test_postgres_writers_from_two_nodes_take_turns(postgres_url: str) -> None:
     assert firsts == sorted(firsts)
     for node in nodes:
         node.close()
+
+
+def test_a_commit_to_the_change_log_wakes_every_listener_of_its_schema(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """LISTEN/NOTIFY (migration 11): each node's listener hears the newest change number when
+    a write commits, and nothing while none does or for another schema's changes."""
+    db, other = open_store(postgres_url), open_store(postgres_url)
+    listeners = [db.listener(), other.listener()]
+    assert all(listener is not None for listener in listeners)
+    assert listeners[0].wait(0.05) is None  # type: ignore[union-attr]
+    db.save_batch([article("a"), article("b", "What is a yawn?")], "t", "r")
+    for listener in listeners:
+        assert listener.wait(5) == 2  # type: ignore[union-attr]
+        assert listener.wait(0.05) is None  # type: ignore[union-attr]
+    db.add_feedback(1, True, "", "2026-12-07")  # no change to the log: no notice
+    assert listeners[0].wait(0.1) is None  # type: ignore[union-attr]
+    for listener in listeners:
+        listener.close()  # type: ignore[union-attr]
+    db.close()
+    other.close()
+    sqlite = open_store(str(tmp_path / "site.db"))
+    assert sqlite.listener() is None  # SQLite's processes look at the change log instead
+    sqlite.close()
+
+
+def test_a_read_replica_is_for_postgresql_only(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="needs PostgreSQL on both sides"):
+        open_store(str(tmp_path / "site.db"), replica="postgresql://app@db2/healthqa")
+
+
+def test_a_dropped_postgres_connection_is_replaced(
+    postgres_url: str,
+) -> None:
+    """The server ends a node's connection while it is idle (a restart, a failover): the
+    next read or write connects again and goes on. Dropped during a write, the write is
+    `StoreUnavailable` (the site answers 503): it is not repeated behind the caller's back."""
+    db = open_store(postgres_url)
+    db.save_batch([article()], "t", "r")
+    terminate(postgres_url, db)
+    assert db.get_article(1).title == "What causes hiccups?"  # read again, reconnected
+    for write in ("retired", "published"):
+        terminate(postgres_url, db)
+        db.set_status(1, write, "t", "r")  # begun again, reconnected
+    terminate(postgres_url, db)
+    failed = pytest.raises(StoreUnavailable, match="lost the connection")
+    with failed, db._write() as connection:  # type: ignore[attr-defined]
+        terminate(postgres_url, db, connection)  # dropped during the write: not repeated
+        connection.execute("SELECT 1")
+    db.close()
+
+
+def terminate(url: str, db: Store, connection: object = None) -> None:
+    """End this thread's connection of `db` from the server's side, as a restart would."""
+    import psycopg
+
+    own = connection or db._conn  # type: ignore[attr-defined]
+    pid = own.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
 def test_stats_has_the_documented_keys(store: Store) -> None:

@@ -13,6 +13,7 @@ import pytest
 from conftest import quiet_settings
 from test_index_vectors import CountingEmbedder
 
+from healthqa import editing
 from healthqa.embedders import register, unregister
 from healthqa.imports import import_paths
 from healthqa.index.locks import embedding_lock
@@ -150,3 +151,42 @@ def test_the_stats_endpoint_says_how_far_embedding_is(
     assert (after["embedded"], after["complete"]) == (2, True)
     assert after["model"] == library.coverage().model
     library.close()
+
+
+def test_two_nodes_on_postgresql_embed_an_edited_article_once_for_the_whole_site(
+    counting: CountingEmbedder, postgres_url: str, fixtures: Path
+) -> None:
+    """Each node runs a background embedder; the embedding lock (a PostgreSQL advisory lock,
+    a connection each) lets one at a time embed, and each starts from what is stored, so
+    every text is embedded once: the import's, and an edited article's again."""
+    settings = quiet_settings(embedding_model="counting")
+    library = Library(postgres_url, settings)
+    import_paths(library.store, [str(fixtures / "markdown")], workers=0)
+    url = DatabaseURL.parse(postgres_url)
+    stops = [threading.Event(), threading.Event()]
+    nodes = [
+        threading.Thread(target=embed_in_background, args=(url, stop, 0.05, settings))
+        for stop in stops
+    ]
+    for node in nodes:
+        node.start()
+    try:
+        assert wait_for(lambda: covered(postgres_url) == 2)
+        time.sleep(0.3)  # each node has looked again by now: nothing left
+        assert len(counting.texts) == 4  # two articles' title and lead, once
+        first = next(library.store.iter_articles())
+        draft = editing.Draft("What soothes a sore throat fast?", "Honey and rest.", "test", "text")
+        editing.update(library, first.id, draft, editing.article_etag(first), "editor")
+        assert wait_for(lambda: len(counting.texts) == 6)
+        assert wait_for(lambda: covered(postgres_url) == 2)
+        time.sleep(0.3)
+        assert sorted(counting.texts[4:]) == [
+            "What soothes a sore throat fast?",
+            "What soothes a sore throat fast? Honey and rest.",
+        ]
+    finally:
+        for stop in stops:
+            stop.set()
+        for node in nodes:
+            node.join(timeout=10)
+        library.close()

@@ -1,7 +1,11 @@
+import time
 from pathlib import Path
 
-from conftest import web_library
+from conftest import quiet_settings, web_library
+from test_store import article
 
+from healthqa.library import Library
+from healthqa.store import open_store
 from healthqa.web.site import Site
 
 
@@ -85,3 +89,28 @@ def test_a_worker_carries_on_while_another_holds_the_index_lock(
     assert found and gone.id not in {hit.article_id for hit in found}
     first.close()
     second.close()
+
+
+def test_on_postgresql_a_follower_applies_each_change_as_its_notice_arrives(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """No request needed, and no waiting for the next look: another node's edit is in this
+    worker's index moments after it commits."""
+    library = Library(postgres_url, quiet_settings(index_path=str(tmp_path / "idx")))
+    site = Site(library, sync_seconds=30)  # looks without a notice would come too late here
+    site.start()
+    assert site.following
+    other = open_store(postgres_url)  # another node
+    delays = []
+    for n in range(5):
+        other.save_batch([article(f"y{n}", f"Why do we yawn {n} times?")], "t", "r")
+        committed, wanted = time.monotonic(), other.last_change()
+        while site.version < wanted and time.monotonic() - committed < 5:
+            time.sleep(0.005)
+        delays.append(time.monotonic() - committed)
+    assert site.version == other.last_change() and max(delays) < 1.0, delays
+    assert len(site.library.search.hits("why do we yawn", 10)) == 5
+    site.fresh()  # a request leaves it to the follower
+    other.close()
+    site.close()
+    assert not site.following

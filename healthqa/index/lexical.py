@@ -135,11 +135,13 @@ class LexicalIndex:
             self._writer.commit()
             self._writer.wait_merging_threads()
             self._writer = None
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        # The number last: what is keyed by it (the speller) is then built from this searcher
+        # or a newer one, whatever thread reads it meanwhile.
         self._last_seq = last_seq
         self._mark = mark
         self._write_state()
-        self._index.reload()
-        self._searcher = self._index.searcher()
 
     def abandon(self) -> None:
         """Drop the writes not committed yet (after a failed commit: a full disk)."""

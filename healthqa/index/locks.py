@@ -28,14 +28,17 @@ def embedding_lock(db: DatabaseURL, wait: bool = True) -> Iterator[bool]:
         with _advisory_lock(db.text, wait) as held:
             yield held
     elif beside is not None:
-        with _file_lock(beside, wait) as held:
+        with file_lock(beside, wait) as held:
             yield held
     else:  # in memory: one connection, one process, nobody to share with
         yield True
 
 
 @contextmanager
-def _file_lock(path: Path, wait: bool) -> Iterator[bool]:
+def file_lock(path: Path, wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock on the file `path` (made if missing) while the block runs, between
+    processes of one machine: yields True, or False at once when `wait` is off and another
+    holds it. Not re-entrant: a process must not take the same file twice."""
     import fcntl
 
     with open(path, "a+b") as handle:

@@ -12,41 +12,63 @@ since, a copied file). The index keeps a `mark` to tell: the database's identity
 made with it, new in each backup: `Store.identity`) and its last change's number, article, kind
 and time. An index without the mark (made before marks were kept, or empty) is rebuilt too:
 rebuilding costs time, trusting the wrong folder serves another site's articles.
+
+Processes sharing an index folder (a node's web workers, a command run beside them) take turns
+by a lock file in it. Each, holding the lock, first takes up what the others committed and
+then applies only the changes after that, so no change is applied twice and none is missed.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 
 from healthqa.articles import Article
 from healthqa.index.lexical import LexicalIndex
+from healthqa.index.locks import file_lock
 from healthqa.store import ArticleFilter, NotFound, Store
 
 _PAGE = 1000
+LOCK_FILE = ".healthqa-sync.lock"
 log = logging.getLogger("healthqa.index")
 # How tantivy words a failed write (a ValueError): a full disk, or a writer thread it killed.
 _IO_ERRORS = ("IO error", "io::Error", "No space left")
 
 
-def sync(store: Store, index: LexicalIndex) -> int:
+def sync(store: Store, index: LexicalIndex, wait: bool = True) -> int:
     """Apply the changes the index has not seen; returns how many articles were touched.
 
-    When the index cannot be written (its disk is full) it stays as it was, answering from
-    the changes it has, and the next sync tries again: reads go on."""
-    try:
-        return _sync(store, index)
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, ValueError) and not any(m in str(exc) for m in _IO_ERRORS):
-            raise
-        index.abandon()
-        log.warning("the index stays at change %d: it cannot be written: %s", index.last_seq, exc)
-        return 0
+    Another process updating the same folder is waited for, or with `wait` False left to it
+    (this one returns 0 at once, and has what it had). When the index cannot be written (its
+    disk is full) it stays as it was, answering from the changes it has, and the next sync
+    tries again: reads go on."""
+    with _turn(index, wait) as ours:
+        if not ours:
+            return 0
+        index.reload()  # what another process applied is not applied again
+        try:
+            return _sync(store, index)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, ValueError) and not any(m in str(exc) for m in _IO_ERRORS):
+                raise
+            index.abandon()
+            log.warning(
+                "the index stays at change %d: it cannot be written: %s", index.last_seq, exc
+            )
+            return 0
+
+
+def _turn(index: LexicalIndex, wait: bool) -> AbstractContextManager[bool]:
+    """This process's turn to update the index folder (always, for an index in memory)."""
+    if index.path is None:
+        return nullcontext(True)
+    return file_lock(index.path / LOCK_FILE, wait)
 
 
 def _sync(store: Store, index: LexicalIndex) -> int:
-    newest = store.stats()["last_change"]
+    newest = store.last_change()
     if index.last_seq > newest or index.mark != mark(store, index.last_seq):
-        return rebuild(store, index)
+        return _rebuild(store, index)
     touched: set[int] = set()
     last = index.last_seq
     while changes := store.changes_since(last, _PAGE):
@@ -63,7 +85,12 @@ def _sync(store: Store, index: LexicalIndex) -> int:
 
 def rebuild(store: Store, index: LexicalIndex) -> int:
     """Index every published article from scratch; returns how many."""
-    newest = store.stats()["last_change"]
+    with _turn(index, wait=True):
+        return _rebuild(store, index)
+
+
+def _rebuild(store: Store, index: LexicalIndex) -> int:
+    newest = store.last_change()
     index.clear()
     count = index.upsert(store.iter_articles(ArticleFilter(status="published")))
     index.commit(newest, mark(store, newest))

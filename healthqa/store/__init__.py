@@ -17,20 +17,27 @@ from healthqa.store.base import (
     ArticleFilter,
     BatchResult,
     Change,
+    ChangeListener,
     Conflict,
     Duplicate,
     NotFound,
     Store,
     StoreError,
     StoreFull,
+    StoreUnavailable,
     Token,
 )
 from healthqa.store.url import DatabaseURL
 
 
-def open_store(url: str | DatabaseURL) -> Store:
-    """The store for `url`: a PostgreSQL URL, a `sqlite:///` URL, a file path or ":memory:"."""
+def open_store(url: str | DatabaseURL, replica: str | DatabaseURL | None = None) -> Store:
+    """The store for `url`: a PostgreSQL URL, a `sqlite:///` URL, a file path or ":memory:".
+
+    `replica`: a PostgreSQL streaming replica of `url`, that reads go to; writes go to `url`."""
     database = DatabaseURL.parse(url)
+    copy = DatabaseURL.parse(replica) if replica else None
+    if copy is not None and not (database.postgres and copy.postgres):
+        raise StoreError(f"a read replica ({copy}) needs PostgreSQL on both sides: {database}")
     if database.postgres:
         try:
             from healthqa.store.postgres import PostgresStore
@@ -38,7 +45,7 @@ def open_store(url: str | DatabaseURL) -> Store:
             raise StoreError(
                 "PostgreSQL needs its driver: pip install 'healthqa[postgres]'"
             ) from None
-        return PostgresStore(database)
+        return PostgresStore(database, replica=copy)
     from healthqa.store.sqlite import SQLiteStore
 
     return SQLiteStore(database)
@@ -49,6 +56,7 @@ __all__ = [
     "ArticleFilter",
     "BatchResult",
     "Change",
+    "ChangeListener",
     "Conflict",
     "DatabaseURL",
     "Duplicate",
@@ -56,6 +64,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreFull",
+    "StoreUnavailable",
     "Token",
     "open_store",
 ]

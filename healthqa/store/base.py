@@ -24,6 +24,11 @@ class StoreFull(StoreError):
     write was kept, and reads go on."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now (its server stopped, the network failed): what was
+    being written was not kept. The next call connects again."""
+
+
 class NotFound(StoreError):
     """No article, topic or revision by that id or slug."""
 
@@ -184,6 +189,18 @@ class Token:
         }
 
 
+class ChangeListener(ABC):
+    """Wakes a process when any process, on any node, commits a change to the change log."""
+
+    @abstractmethod
+    def wait(self, timeout: float) -> int | None:
+        """Wait at most `timeout` seconds for changes: the newest change number announced, or
+        None when none was. A lost connection is a `StoreError`; the next call reconnects."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
 class Store(ABC):
     """One backend's storage of healthqa's records; see the module docstring."""
 
@@ -338,6 +355,16 @@ class Store(ABC):
     @abstractmethod
     def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
         """Change-log entries after `seq`, oldest first (what an index replays)."""
+
+    @abstractmethod
+    def last_change(self) -> int:
+        """The newest change-log number (0 for none): one cheap look, as often as wanted."""
+
+    def listener(self) -> ChangeListener | None:
+        """Something to wait on for other processes' changes, where the backend announces
+        them (PostgreSQL); None where it does not, and a follower looks at `last_change` now
+        and then instead (SQLite)."""
+        return None
 
     @abstractmethod
     def stats(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ class Migration:
     name: str
     statements: tuple[str, ...]
     run: Callable[[Any], None] | None = None  # a step SQL alone cannot do, after the statements
+    dialect: str | None = None  # the one backend whose statements these are (recorded on all)
 
 
 def merge_topics(db: Any) -> None:
@@ -68,6 +69,8 @@ def new_identity(db: Any) -> None:
     """Give the database its identity: a random id, made once (see `Store.identity`)."""
     db.execute("INSERT INTO database_identity (id) VALUES (?)", (uuid.uuid4().hex,))
 
+
+CHANNEL = "healthqa_changes"  # what PostgreSQL's NOTIFY announces changes on (migration 11)
 
 DIALECTS = {
     "sqlite": {
@@ -285,6 +288,25 @@ MIGRATIONS = (
         ("CREATE TABLE database_identity (id TEXT NOT NULL)",),
         new_identity,
     ),
+    Migration(
+        11,
+        "a change wakes the app nodes at once (PostgreSQL's NOTIFY)",
+        (
+            # Every statement that adds to the change log announces, when it commits, the
+            # schema and the newest change number on the channel each node LISTENs on
+            # (store/postgres.py, `ChangeListener`). SQLite's processes share a machine and
+            # look at the log instead.
+            f"""CREATE FUNCTION healthqa_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('{CHANNEL}',
+                    current_schema() || ' ' || (SELECT MAX(seq) FROM changes));
+                RETURN NULL;
+            END $$""",
+            "CREATE TRIGGER changes_notify AFTER INSERT ON changes "
+            "FOR EACH STATEMENT EXECUTE FUNCTION healthqa_changed()",
+        ),
+        dialect="postgres",
+    ),
 )
 
 
@@ -309,6 +331,9 @@ TABLES: tuple[tuple[str, str], ...] = (
 
 
 def statements(migration: Migration, dialect: str) -> list[str]:
-    """The migration's statements with the dialect's words filled in."""
+    """The migration's statements with the dialect's words filled in (none when the migration
+    is another dialect's alone)."""
+    if migration.dialect not in (None, dialect):
+        return []
     words = DIALECTS[dialect]
     return [statement.format(**words) for statement in migration.statements]

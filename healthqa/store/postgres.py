@@ -15,14 +15,17 @@ so one writer at a time costs little.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import psycopg
 
-from healthqa.store.base import StoreError
+from healthqa.store.base import ChangeListener, StoreError, StoreUnavailable
+from healthqa.store.migrations import CHANNEL
 from healthqa.store.sql import Connection, SQLStore
+from healthqa.store.url import DatabaseURL
 
 # Every identity column of the schema, brought in step after rows came with their ids.
 _IDENTITIES = (
@@ -45,18 +48,20 @@ class PostgresStore(SQLStore):
     DIALECT = "postgres"
     _INTEGRITY_ERROR = psycopg.IntegrityError
 
-    def _connect(self) -> Connection:
+    def _connect(self, database: DatabaseURL) -> Connection:
         try:
             connection = psycopg.connect(
-                self.database.text,
+                database.text,
                 autocommit=True,
                 row_factory=_rows,
                 connect_timeout=CONNECT_TIMEOUT_S,
             )
         except psycopg.Error as exc:
-            message = str(exc).replace(self.database.text, self.url)
-            raise StoreError(f"cannot connect to PostgreSQL at {self.url}: {message}") from None
-        return _Connection(connection)
+            message = str(exc).replace(database.text, str(database))
+            raise StoreUnavailable(
+                f"cannot connect to PostgreSQL at {database}: {message}"
+            ) from None
+        return _Connection(connection, str(database))
 
     def _new_ids(self, db: Connection, count: int) -> list[int]:
         """Ids from the articles' identity sequence, so that it stays in step."""
@@ -78,6 +83,57 @@ class PostgresStore(SQLStore):
     def _begin(self, db: Connection) -> None:
         db.execute("BEGIN")
         db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+
+    def listener(self) -> ChangeListener:
+        return PostgresListener(self.database)
+
+
+class PostgresListener(ChangeListener):
+    """LISTENs, on a connection of its own, for what every commit to the change log announces
+    (migration 11: the schema and the newest change number), and keeps its own schema's.
+    It listens from the moment it is made; a `StoreError` when the database cannot be reached."""
+
+    def __init__(self, database: DatabaseURL) -> None:
+        self.database = database
+        self._pg: psycopg.Connection[Any] | None = None
+        self._schema = ""
+        self.wait(0)
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            pg = self._connection()
+            found = self._newest(pg.notifies(timeout=timeout, stop_after=1))
+            if found is not None:  # and whatever else arrived meanwhile, without waiting
+                later = self._newest(pg.notifies(timeout=0.001))
+                found = max(found, later or 0)
+            return found
+        except psycopg.Error as exc:
+            self.close()
+            raise StoreError(f"lost the change notices from {self.database}: {exc}") from None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._pg is None:
+            pg = psycopg.connect(
+                self.database.text, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
+            row = pg.execute("SELECT current_schema()").fetchone()
+            self._schema = str(row[0]) if row else ""
+            pg.execute(f"LISTEN {CHANNEL}")
+            self._pg = pg
+        return self._pg
+
+    def _newest(self, notices: Iterable[psycopg.Notify]) -> int | None:
+        newest = None
+        for notice in notices:
+            schema, _, seq = notice.payload.rpartition(" ")
+            if schema == self._schema and seq.isdigit():
+                newest = max(newest or 0, int(seq))
+        return newest
+
+    def close(self) -> None:
+        if self._pg is not None:
+            pg, self._pg = self._pg, None
+            pg.close()
 
 
 class _Row(tuple[Any, ...]):
@@ -104,21 +160,42 @@ def _rows(cursor: psycopg.Cursor[Any]) -> Any:
 class _Connection:
     """The part of sqlite3.Connection the store uses, on a psycopg connection."""
 
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+    def __init__(self, connection: psycopg.Connection[Any], name: str) -> None:
         self._pg = connection
+        self._name = name  # the database's URL, any password hidden
 
     @property
     def in_transaction(self) -> bool:
-        return self._pg.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        status = self._pg.info.transaction_status
+        return status not in (
+            psycopg.pq.TransactionStatus.IDLE,
+            psycopg.pq.TransactionStatus.UNKNOWN,
+        )
+
+    @property
+    def broken(self) -> bool:
+        """Whether the server dropped this connection (stopped, restarted, unreachable)."""
+        return self._pg.broken or self._pg.closed
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self._pg.execute(_placeholders(sql), tuple(params))
+        with self._lost():
+            return self._pg.execute(_placeholders(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:
-            with self._pg.cursor() as cursor:
+            with self._lost(), self._pg.cursor() as cursor:
                 cursor.executemany(_placeholders(sql), rows)
+
+    @contextmanager
+    def _lost(self) -> Iterator[None]:
+        """A dropped connection as `StoreUnavailable` (its thread's next call reconnects)."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            if not self.broken:
+                raise
+            raise StoreUnavailable(f"lost the connection to {self._name}: {exc}") from None
 
     def close(self) -> None:
         self._pg.close()

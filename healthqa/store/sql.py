@@ -54,6 +54,7 @@ from healthqa.store.base import (
     Store,
     StoredVectors,
     StoreError,
+    StoreUnavailable,
     Token,
 )
 from healthqa.store.migrations import MIGRATIONS, TABLES, statements
@@ -88,6 +89,7 @@ class Connection(Protocol):
 
 
 C = TypeVar("C", bound=Connection)
+T = TypeVar("T")
 
 
 class _PerThread(Generic[C]):
@@ -100,13 +102,24 @@ class _PerThread(Generic[C]):
         self._lock = threading.Lock()
 
     def get(self) -> C:
+        """This thread's connection; a new one in place of one its server dropped."""
         connection: C | None = getattr(self._local, "connection", None)
+        if connection is not None and getattr(connection, "broken", False):
+            self._drop(connection)
+            self._local.connection = connection = None
         if connection is None:
             connection = self._connect()
             with self._lock:
                 self._opened.append(connection)
             self._local.connection = connection
         return connection
+
+    def _drop(self, connection: C) -> None:
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        with contextlib.suppress(Exception):
+            connection.close()
 
     def close(self) -> None:
         with self._lock:
@@ -123,21 +136,30 @@ class SQLStore(Store):
     DIALECT: str
     _INTEGRITY_ERROR: type[Exception]
 
-    def __init__(self, url: str | DatabaseURL, shared: bool = False) -> None:
+    def __init__(
+        self, url: str | DatabaseURL, shared: bool = False, replica: DatabaseURL | None = None
+    ) -> None:
         """Open the first connection (failing now if the database cannot be reached) and run
-        the migrations. `shared`: every thread uses that one connection, under the lock."""
+        the migrations. `shared`: every thread uses that one connection, under the lock.
+        `replica`: a copy of the database that reads go to (writes, and the reads inside
+        them, go to `url`)."""
         self.database = DatabaseURL.parse(url)
+        self.replica = replica
         self.url = str(self.database)
         self._lock = threading.RLock()
         self._shared = shared
-        self._connections: _PerThread[Connection] = _PerThread(self._connect)
+        self._connections: _PerThread[Connection] = _PerThread(lambda: self._connect(self.database))
+        self._readers = self._connections
+        if replica is not None:
+            self._readers = _PerThread(lambda: self._connect(replica))
         self._connections.get()
         self.migrate()
 
     # Hooks of each backend ------------------------------------------------------------------
 
-    def _connect(self) -> Connection:
-        """A new connection, set up; `StoreError` in words when the database cannot be opened."""
+    def _connect(self, database: DatabaseURL) -> Connection:
+        """A new connection to `database` (the store's, or its replica), set up; `StoreError`
+        in words when it cannot be opened."""
         raise NotImplementedError
 
     def _begin(self, db: Connection) -> None:
@@ -165,20 +187,29 @@ class SQLStore(Store):
     def _read(self) -> Iterator[Connection]:
         """This thread's connection for a few reads (the one, under the lock, when shared)."""
         with self._lock if self._shared else contextlib.nullcontext():
-            yield self._connections.get()
+            yield self._readers.get()
+
+    def _reading(self, read: Callable[[Connection], T]) -> T:
+        """`read(connection)`, and once more on a new connection when the server had dropped
+        this thread's (restarted, failed over): a read can be repeated."""
+        try:
+            with self._read() as db:
+                return read(db)
+        except StoreUnavailable:
+            with self._read() as db:
+                return read(db)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row a read returns."""
-        with self._read() as db:
-            return list(db.execute(sql, params).fetchall())
+        return self._reading(lambda db: list(db.execute(sql, params).fetchall()))
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row a read returns, or None."""
-        with self._read() as db:
-            return db.execute(sql, params).fetchone()
+        return self._reading(lambda db: db.execute(sql, params).fetchone())
 
     def close(self) -> None:
         self._connections.close()
+        self._readers.close()
 
     # Schema -------------------------------------------------------------------------------
 
@@ -211,7 +242,11 @@ class SQLStore(Store):
         none of it."""
         with self._lock if self._shared else contextlib.nullcontext():
             db = self._connections.get()
-            self._begin(db)
+            try:
+                self._begin(db)
+            except StoreUnavailable:  # dropped while idle: nothing was sent, so again
+                db = self._connections.get()
+                self._begin(db)
             try:
                 yield db
             except self._INTEGRITY_ERROR as exc:
@@ -448,8 +483,7 @@ class SQLStore(Store):
     # Reads --------------------------------------------------------------------------------
 
     def get_article(self, key: int | str) -> Article:
-        with self._read() as db:
-            return self._get(db, key)
+        return self._reading(lambda db: self._get(db, key))
 
     def _get(self, db: Connection, key: int | str) -> Article:
         column, value = _key(key)
@@ -600,6 +634,9 @@ class SQLStore(Store):
             (seq, limit),
         )
         return [Change(*row) for row in rows]
+
+    def last_change(self) -> int:
+        return int(self._one("SELECT COALESCE(MAX(seq), 0) FROM changes")[0])
 
     def stats(self) -> dict[str, Any]:
         today = date.today().isoformat()

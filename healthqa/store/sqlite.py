@@ -36,7 +36,7 @@ class SQLiteStore(SQLStore):
         except sqlite3.DatabaseError as exc:
             raise StoreError(_cannot_open(self.path, exc)) from None
 
-    def _connect(self) -> Connection:
+    def _connect(self, database: DatabaseURL) -> Connection:
         try:
             connection = sqlite3.connect(
                 self.path,

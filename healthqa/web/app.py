@@ -56,6 +56,7 @@ def create_app(library: Library | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        site.start()
         yield
         site.close()
 

@@ -219,7 +219,7 @@ def editor_token(
         message = "this needs an editor's token: Authorization: Bearer <token>"
         raise ApiError(401, "unauthorized", message, headers=challenge)
     try:
-        return tokens.verify(_library(request).store, credentials.credentials)
+        return tokens.verify(_library(request).primary, credentials.credentials)
     except tokens.TokenError as exc:
         challenge["WWW-Authenticate"] += ', error="invalid_token"'
         raise ApiError(401, "unauthorized", str(exc), headers=challenge) from None
@@ -334,7 +334,7 @@ def article_revisions(key: str, request: Request) -> RevisionList:
     A retired article's revisions are 404 to readers, as the article is; an editor's token
     (`Authorization: Bearer <token>`) shows them, so that it can be restored knowingly.
     """
-    store = _library(request).store
+    store = _library(request).primary
     try:
         history = store.revisions(key)
     except NotFound as exc:

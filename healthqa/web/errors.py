@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from healthqa.store import NotFound, StoreFull
+from healthqa.store import NotFound, StoreFull, StoreUnavailable
 from healthqa.web.views import BadInput
 
 log = logging.getLogger("healthqa.web")
@@ -39,12 +39,15 @@ CODES = {
     422: "invalid_parameter",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
     507: "insufficient_storage",
 }
+RETRY_AFTER_S = 5  # what a 503 asks a client to wait
 PAGE_MESSAGES = {
     429: "You have sent a lot of requests in a short time. Please wait a moment and try again.",
     404: "We could not find that page. It may have moved, or the address may be mistyped.",
     500: "Something went wrong on our side. Please try again in a moment.",
+    503: "The site cannot reach its database just now. Please try again in a moment.",
     507: "The site cannot save anything just now. Reading still works; please try later.",
 }
 
@@ -61,6 +64,7 @@ DESCRIPTIONS = {
     428: "If-Match is needed",
     429: "Too many requests",
     500: "Server error",
+    503: "The database cannot be reached now",
     507: "No room to save",
 }
 
@@ -211,6 +215,14 @@ async def store_full(request: Request, exc: StoreFull) -> Response:
     return respond(request, 507, str(exc))
 
 
+async def store_unavailable(request: Request, exc: StoreUnavailable) -> Response:
+    """503: the database (for a write, the primary) cannot be reached; try again shortly."""
+    log.error("the database cannot be reached: %s", exc)
+    response = respond(request, 503, "the database cannot be reached now; try again shortly")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 async def bad_input(request: Request, exc: BadInput) -> Response:
     return respond(request, 400, str(exc), exc.field)
 
@@ -258,6 +270,7 @@ HANDLERS: dict[Any, Handler] = {
     RequestValidationError: validation_error,
     NotFound: not_found,
     StoreFull: store_full,
+    StoreUnavailable: store_unavailable,
     BadInput: bad_input,
     Exception: server_error,
 }

@@ -1,8 +1,18 @@
 """What every request of one web worker shares: the library, kept fresh, and a small cache.
 
-A worker opens its `Library` once. Other processes (the CLI, other workers, the editor API)
-write to the same database, so before a request the site applies their changes to the index,
-at most once every `sync_seconds` (a cheap look at the change log). Results that only change
+A worker opens its `Library` once. Other processes (the CLI, other workers, other nodes, the
+editor API) write to the same database, and the worker applies their changes to its indexes:
+
+- On PostgreSQL, a thread of its own (the follower) waits for the change notices every commit
+  to the change log sends (`Store.listener`), and applies the changes as soon as one arrives,
+  so an edit on one node is found on every node within moments. It also looks every
+  `sync_seconds` without a notice (a notice can be lost with its connection; a replica may
+  not have the change yet when it arrives, and then it looks again shortly).
+- Without notices (SQLite), or when the follower has stopped, a request first applies the
+  changes, at most once every `sync_seconds` (a cheap look at the change log).
+
+A node's workers share its index folder and take turns updating it (`index.sync`). Results
+that only change
 when the data changes (an article page's related list, the topics A to Z) are cached under
 the index's change-log number, so any change makes them stale at once; entries also expire
 after `ttl_seconds`, for the few things the change log does not record (an editor's pin).
@@ -11,17 +21,21 @@ after `ttl_seconds`, for the few things the change log does not record (an edito
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from healthqa.library import Library
+from healthqa.store import ChangeListener, StoreError, StoreUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger("healthqa.web")
 
 SYNC_SECONDS = 2.0
+WAIT_SECONDS = 0.5  # the longest the follower waits for a notice before looking at its stop
+BEHIND_SECONDS = 0.05  # how soon the follower looks again when a notice is ahead of its reads
 TTL_SECONDS = 60.0
 CACHE_ENTRIES = 2048
 
@@ -42,25 +56,89 @@ class Site:
         self._clock = clock
         self._synced_at: float | None = None
         self._cache: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._follower: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._syncing = threading.Lock()
 
     def fresh(self) -> None:
-        """Apply other processes' changes, unless that was done in the last few seconds.
+        """Apply other processes' changes, unless the follower does, or that was done in the
+        last few seconds.
 
-        Workers share the index folder. A worker first takes up what another has already
-        written; when another holds the index's write lock, it carries on with what it has
-        and tries again next time.
+        A worker first takes up what another has already written; when another process is
+        updating the index, it carries on with what it has and tries again next time.
         """
+        if self.following:
+            return
         now = self._clock()
         if self._synced_at is not None and now - self._synced_at < self.sync_seconds:
             return
         self._synced_at = now
+        if not self._syncing.acquire(blocking=False):
+            return  # the follower is at it
         try:
             self.library.index.reload()
-            self.library.sync()
+            self.library.sync(wait=False)
         except ValueError as exc:
             if "LockBusy" not in str(exc):
                 raise
             log.info("another process is updating the search index; catching up later")
+        finally:
+            self._syncing.release()
+
+    # The follower ---------------------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """Whether the follower thread keeps the indexes up to date."""
+        return self._follower is not None and self._follower.is_alive()
+
+    def start(self) -> None:
+        """Start the follower, where the database announces its changes (see the module
+        docstring); it opens the index first, so that requests and the follower share it."""
+        try:
+            listener = self.library.listener()
+        except StoreError as exc:
+            log.warning("no change notices (%s); requests look at the change log instead", exc)
+            return
+        if listener is None:
+            return
+        self.library.sync()  # opens the index, before the thread shares it
+        self._stop.clear()
+        self._follower = threading.Thread(
+            target=self._follow, args=(listener,), name="healthqa-follower", daemon=True
+        )
+        self._follower.start()
+
+    def _follow(self, listener: ChangeListener) -> None:
+        announced = 0  # the newest change a notice named
+        looked = self._clock()
+        try:
+            while not self._stop.is_set():
+                behind = self.version < announced
+                try:  # in short waits, so that closing is not kept waiting
+                    found = listener.wait(BEHIND_SECONDS if behind else WAIT_SECONDS)
+                    announced = max(announced, found or 0)
+                except StoreError as exc:  # polling meanwhile; the next wait reconnects
+                    log.warning("no change notices (%s); looking every %gs", exc, self.sync_seconds)
+                    self._stop.wait(self.sync_seconds)
+                    found = None
+                due = self._clock() - looked >= self.sync_seconds
+                if (found or behind or due) and not self._stop.is_set():
+                    self._catch_up()
+                    looked = self._clock()
+        finally:
+            listener.close()
+
+    def _catch_up(self) -> None:
+        with self._syncing:
+            try:
+                self.library.sync()
+            except StoreUnavailable as exc:  # the next look tries again
+                log.warning("could not apply the latest changes: %s", exc)
+                self._stop.wait(self.sync_seconds)
+            except Exception:
+                log.exception("could not apply the latest changes; trying again")
+                self._stop.wait(self.sync_seconds)
 
     @property
     def version(self) -> int:
@@ -87,4 +165,8 @@ class Site:
         return value
 
     def close(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=self.sync_seconds + 5)
+            self._follower = None
         self.library.close()
