@@ -71,6 +71,18 @@ def test_zip_members_are_checked_too(tmp_path: Path) -> None:
     assert errors(found)[0].reason == "unsafe archive member"
 
 
+@pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2", "w:xz"])
+def test_tar_members_read_whole_in_every_compression(tmp_path: Path, mode: str) -> None:
+    members = {"small.md": b"small", "big.jsonl": b"x" * 300_000, "empty.md": b""}
+    archive = make_tar(tmp_path / f"a.tar{mode[2:] and '.' + mode[2:]}", members, mode)
+    found = {}
+    for item in expand(archive, keep=100_000):  # the big one is read as it streams
+        assert isinstance(item, Input)
+        assert item.head(2) == members[item.path][:2]  # opened twice: detection, then reading
+        found[item.path] = item.read(1_000_000)
+    assert found == members
+
+
 def test_a_broken_archive_is_an_error_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "broken.tar.gz"
     path.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")

@@ -12,6 +12,7 @@ article still comes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import os
 import re
@@ -114,6 +115,13 @@ class Format:
 
 def formats() -> dict[str, Format]:
     """Every supported format by name, in the order detection tries them."""
+    return dict(_formats())
+
+
+@functools.cache
+def _formats() -> dict[str, Format]:
+    # Imported here (the readers import this module), and only once: detection and parsing
+    # look the formats up for every file of an archive.
     from healthqa.ingest import beir, export, markdown, medquad, page
 
     ordered = [export.FORMAT, beir.FORMAT, medquad.FORMAT, markdown.FORMAT, *page.FORMATS]
@@ -135,7 +143,7 @@ def detect(item: Input, line_bytes: int = Limits.line_bytes) -> Format | None:
     head = item.head(HEAD_BYTES)
     if item.suffix in (".jsonl", ".json") and len(head) == HEAD_BYTES and b"\n" not in head:
         head = item.first_line(line_bytes)
-    for fmt in formats().values():
+    for fmt in _formats().values():
         if fmt.sniff(item, head):
             return fmt
     return None
@@ -152,7 +160,7 @@ class Document:
 
     def items(self, limits: Limits) -> Iterator[Item]:
         item = Input(self.name, len(self.data), partial(io.BytesIO, self.data), self.path)
-        yield from _parse(formats()[self.format], item, limits)
+        yield from _parse(_formats()[self.format], item, limits)
 
 
 Unit = Item | Document
