@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthqa.articles import ArticleRecord, CleanArticle, Link, TopicRecord
+from healthqa.articles import ArticleRecord, CleanArticle, Link, TopicRecord, teaser
 from healthqa.clean import (
     DuplicatePair,
     clean,
@@ -528,6 +528,20 @@ def test_the_teaser_is_the_first_sentence_never_a_heading(
     body: str, body_format: str, expected: str
 ) -> None:
     assert clean(record(body, body_format)).teaser == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab .\t\n\r\x00\x0b\x0c\x1f\x7f")))
+def test_ascii_text_is_normalised_as_any_text(text: str) -> None:
+    ascii_only, with_accent = normalise_text(f"x{text}x"), normalise_text(f"x{text}é")
+    assert ascii_only[:-1] == with_accent[:-1]  # "é" takes the general path (not ASCII)
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=bodies())
+def test_the_teaser_of_a_text_answer_reads_its_headings_from_its_html(body: str) -> None:
+    article = clean(record(body, "text"))
+    assert article.teaser == teaser(lead_sentence(article.body_html, article.body_text))
 
 
 def test_lead_sentence_skips_headings_by_their_text() -> None:
