@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import make_tar
 
-from healthqa.ingest.inputs import Input, InputError, expand, total_bytes
+from healthqa.ingest.inputs import Input, InputError, _TarHeader, expand, total_bytes
 
 
 def names(items: list[Input | InputError]) -> list[str]:
@@ -81,6 +81,34 @@ def test_tar_members_read_whole_in_every_compression(tmp_path: Path, mode: str) 
         assert item.head(2) == members[item.path][:2]  # opened twice: detection, then reading
         found[item.path] = item.read(1_000_000)
     assert found == members
+
+
+@pytest.mark.parametrize("format", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_tar_headers_decode_as_tarfile_decodes_them(tmp_path: Path, format: int) -> None:
+    path = tmp_path / "all.tar"
+    long = "deep/" * 25 + "name.md"  # over 100 characters: a prefix, a GNU or a pax name
+    with tarfile.open(path, "w", format=format) as archive:
+        for name, kind, extra in [
+            ("plain.md", tarfile.REGTYPE, {}),
+            ("folder", tarfile.DIRTYPE, {}),
+            (long, tarfile.REGTYPE, {"uid": 7, "uname": "ann", "mtime": 1_700_000_000}),
+            ("link.md", tarfile.SYMTYPE, {"linkname": "plain.md"}),
+            ("caf\u00e9.md" if format != tarfile.USTAR_FORMAT else "cafe.md", tarfile.REGTYPE, {}),
+            ("big-id.md", tarfile.REGTYPE, {"uid": 8**8} if format != tarfile.USTAR_FORMAT else {}),
+        ]:
+            info = tarfile.TarInfo(name)
+            info.type, info.size = kind, 3 if kind == tarfile.REGTYPE else 0
+            for key, value in extra.items():
+                setattr(info, key, value)
+            archive.addfile(info, io.BytesIO(b"abc") if info.size else None)
+
+    def headers(tarinfo: type[tarfile.TarInfo]) -> list[dict[str, object]]:
+        with tarfile.open(path, "r|", tarinfo=tarinfo) as archive:
+            return [{**member.get_info(), "offset": member.offset_data} for member in archive]
+
+    assert headers(_TarHeader) == headers(tarfile.TarInfo)
+    first = _TarHeader._plain(path.read_bytes()[:512], "utf-8", "surrogateescape")
+    assert first.name == "plain.md"  # decoded here, not left to tarfile
 
 
 def test_a_broken_archive_is_an_error_not_a_crash(tmp_path: Path) -> None:
