@@ -99,15 +99,17 @@ def _pairs(item: Input, root: Element, layout: dict[str, str]) -> Iterator[Item]
     source = root.get(layout["source"]) or "MedQuAD"
     stem = item.stem
     topic = _topic(root, layout)
+    annotations = None  # the document's, read once for its first answered pair
     for position, pair in enumerate(root.iterfind(layout["pairs"]), start=1):
         pid = pair.get("pid") or str(position)
         origin = f"{item.name} (pair {pid})"
-        question = pair.find(layout["question"])
         answer = pair.find(layout["answer"])
         answer_text = (answer.text or "") if answer is not None else ""
         if not answer_text.strip():
             yield Skipped(origin, SKIP_NO_ANSWER)
             continue
+        question = pair.find(layout["question"])
+        annotations = _annotations(root) if annotations is None else annotations
         yield ArticleRecord(
             source=source,
             external_id=f"{source}_{stem}_Sec{pid}",
@@ -119,7 +121,7 @@ def _pairs(item: Input, root: Element, layout: dict[str, str]) -> Iterator[Item]
             licence=LICENCE,
             topic=topic,
             question_type=question.get("qtype") if question is not None else None,
-            meta=_meta(root, question),
+            meta=_meta(question, annotations),
         )
 
 
@@ -136,14 +138,19 @@ def _topic(root: Element, layout: dict[str, str]) -> TopicRecord | None:
     return TopicRecord(focus, tuple(s for s in synonyms if s and s != focus), category)
 
 
-def _meta(root: Element, question: Element | None) -> dict[str, object]:
+def _annotations(root: Element) -> tuple[list[str], str]:
+    """The document's UMLS concept ids and semantic group, for each pair's meta."""
+    cuis = [c.text for c in root.iterfind("FocusAnnotations/UMLS/CUIs/CUI") if c.text]
+    return cuis, _text(root.find("FocusAnnotations/UMLS/SemanticGroup"))
+
+
+def _meta(question: Element | None, annotations: tuple[list[str], str]) -> dict[str, object]:
     meta: dict[str, object] = {"collection": "MedQuAD"}
     if question is not None and question.get("qid"):
         meta["qid"] = question.get("qid")
-    cuis = [c.text for c in root.iterfind("FocusAnnotations/UMLS/CUIs/CUI") if c.text]
+    cuis, group = annotations
     if cuis:
-        meta["cuis"] = cuis
-    group = _text(root.find("FocusAnnotations/UMLS/SemanticGroup"))
+        meta["cuis"] = list(cuis)  # each article its own list
     if group:
         meta["semantic_group"] = group
     return meta
