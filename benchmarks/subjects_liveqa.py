@@ -15,11 +15,13 @@ that a change for everyday words does not cost questions that name theirs.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from healthqa import config
 from healthqa.evaluate.liveqa import load_liveqa
-from healthqa.evaluate.subjects import _key, same_subject
-from healthqa.library import Library
+from healthqa.evaluate.subjects import same_subject, subject_key
+from healthqa.library import Library, NoDatabase
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "liveqa2017-train"
 
@@ -29,11 +31,11 @@ def subject_set(library: Library, folder: Path = SHARED) -> list[tuple[str, tupl
     names: dict[str, set[str]] = {}
     for topic in library.store.topics():
         for name in (topic.name, *topic.synonyms):
-            names.setdefault(_key(name), set()).add(topic.name)
+            names.setdefault(subject_key(name), set()).add(topic.name)
     found = []
     for path in sorted(folder.glob("*.xml")):
         for question in load_liveqa(path):
-            topics = set().union(*(names.get(_key(f), set()) for f in question.focuses))
+            topics = set().union(*(names.get(subject_key(f), set()) for f in question.focuses))
             if topics:
                 found.append((question.text, tuple(sorted(topics | set(question.focuses)))))
     return found
@@ -44,12 +46,14 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="a database with a collection imported")
     parser.add_argument("--ranking", default="", help="keywords, semantic or hybrid")
     args = parser.parse_args()
-    settings = None
-    library = Library(args.db, create=False)
-    if args.ranking:
-        settings = library.settings | {"ranking": args.ranking}
-        library = Library(args.db, settings=settings, create=False)
-    search = library.search
+    if not any(SHARED.glob("*.xml")):
+        sys.exit(f"No LiveQA training files in {SHARED}: put ../shared beside the repository.")
+    settings = config.load() | ({"ranking": args.ranking} if args.ranking else {})
+    library = Library(args.db, settings=settings, create=False)
+    try:
+        search = library.search
+    except (NoDatabase, ValueError) as exc:  # no database; a ranking this site cannot run
+        sys.exit(str(exc))
     questions = subject_set(library)
     right = 0
     for text, subjects in questions:

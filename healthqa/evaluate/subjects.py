@@ -78,8 +78,8 @@ def load_subjects(path: Path) -> list[SubjectQuestion]:
 
 def same_subject(names: Iterable[str], subjects: Iterable[str]) -> bool:
     """True when one of `names` is one of `subjects`, ignoring case, punctuation and plurals."""
-    wanted = {_key(subject) for subject in subjects}
-    return any(_key(name) in wanted for name in names)
+    wanted = {subject_key(subject) for subject in subjects}
+    return any(subject_key(name) in wanted for name in names)
 
 
 def score_subjects(results: list[SubjectResult]) -> SubjectScores:
@@ -91,6 +91,8 @@ def score_subjects(results: list[SubjectResult]) -> SubjectScores:
     )
 
 
-def _key(name: str) -> str:
+def subject_key(name: str) -> str:
+    """A name as subjects are compared: case, punctuation, a plural "s" and a booklet's
+    "What I need to know about" left out."""
     words = _NOT_A_WORD.sub(" ", _BOOKLET.sub("", name.casefold())).split()
     return " ".join(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in words)
