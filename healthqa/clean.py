@@ -22,7 +22,7 @@ import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 
 import nh3
@@ -30,7 +30,7 @@ import numpy as np
 import rensa
 from lxml import etree
 
-from healthqa.articles import ArticleRecord, CleanArticle, teaser, topic_key
+from healthqa.articles import ArticleRecord, CleanArticle, TopicRecord, teaser, topic_key
 
 # Invisible, space-like and non-XML characters: what each becomes (unlisted ones go).
 _ODD_CHARS = re.compile(
@@ -107,25 +107,26 @@ def clean(record: ArticleRecord) -> CleanArticle:
     if record.source_title:  # an export's: what the source called it before tidying
         source_title = " ".join(normalise_text(record.source_title).split())
     title = given
+    topic = tidy_topic(record.topic) if record.topic else None
     if source_title == given:  # else tidied (or edited) before: an export keeps its titles
-        focus = record.topic.name if record.topic else None
-        title = tidy_title(given, record.body, focus)
+        title = tidy_title(given, record.body, topic.name if topic else None)
     headings = None  # known without parsing the HTML for a text answer
     if record.body_format == "text":
         body_html, body_text, headings = _clean_text(record.body, title)
     else:
         body_html, body_text = _clean_html(record.body, title)
     copied: tuple[str, ...] = ("source", "external_id", "origin", "source_url", "licence")
-    copied += ("language", "topic")
-    copied += ("question_type", "last_reviewed", "next_review", "status", "links", "meta", "slug")
+    copied += ("language", "question_type", "last_reviewed", "next_review", "status", "links")
+    copied += ("meta", "slug")
     return CleanArticle(
         **{name: getattr(record, name) for name in copied},
+        topic=topic,
         title=title,
         source_title=source_title,
         body_html=body_html,
         body_text=body_text,
         teaser=teaser(lead_sentence(body_html, body_text, headings)),
-        content_hash=_content_hash(record, title, body_html, source_title),
+        content_hash=_content_hash(record, title, body_html, source_title, topic),
         signature=signature(title + "\n" + body_text),
     )
 
@@ -145,6 +146,9 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
     if not text:
         return text
     text = _SPACE_BEFORE_MARK.sub(r"\1", _REPEATED_MARK.sub("?", text))
+    # A booklet's name for its subject: "What is What I need to know about Gout?", "What are
+    # the symptoms of Hepatitis B: What Asian Americans Need to Know?" ask about the condition.
+    text = _BOOKLET_END.sub("", _IN_BOOKLET.sub("", text))
     text = _RESEARCH.sub("What research and clinical trials are being done for ", text)
     if are := _IS_ARE.match(text):
         subject = are["subject"]
@@ -155,6 +159,16 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
     if body and (wanted := _wanted(text, focus)):
         text = _recased(text, _evidence(body, wanted), focus)
     return text[:1].upper() + text[1:]
+
+
+def tidy_topic(topic: TopicRecord) -> TopicRecord:
+    """The topic a booklet is about: NIDDK names some MedQuAD topics by booklet ("What I need to
+    know about Gout", "Hepatitis B: What Asian Americans Need to Know"), so they are tidied to
+    the condition ("Gout", "Hepatitis B") and join its topic."""
+    name = _BOOKLET_END.sub("", _BOOKLET.sub("", topic.name)).strip()
+    if name == topic.name or not name:
+        return topic
+    return replace(topic, name=name[:1].upper() + name[1:])
 
 
 def lead_sentence(body_html: str, body_text: str, headings: Collection[str] | None = None) -> str:
@@ -345,6 +359,9 @@ _KEY_POINTS = re.compile(r"^Key Points\s+(?:-\s+)?(?=[A-Z])")
 
 
 _REPEATED_MARK = re.compile(r"\?(?:\s*\?)+")
+_BOOKLET = re.compile(r"^what i need to know about\s+", re.IGNORECASE)
+_IN_BOOKLET = re.compile(r"(?<=\s)what i need to know about\s+", re.IGNORECASE)
+_BOOKLET_END = re.compile(r":\s*what [^:?]*\bneed to know(?=\s*\??$)", re.IGNORECASE)
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?!.,;:])")
 _RESEARCH = re.compile(r"^what research \(or clinical trials\) is being done for ", re.IGNORECASE)
 _IS_ARE = re.compile(r"^what is \(are\)\s*(?P<subject>.*?)\s*\??$", re.IGNORECASE)
@@ -791,7 +808,13 @@ def _remove(element: etree._Element) -> None:
 _topic_key = functools.lru_cache(maxsize=4096)(topic_key)  # a MedQuAD topic has 5 articles
 
 
-def _content_hash(record: ArticleRecord, title: str, body_html: str, source_title: str) -> str:
+def _content_hash(
+    record: ArticleRecord,
+    title: str,
+    body_html: str,
+    source_title: str,
+    topic: TopicRecord | None,
+) -> str:
     """SHA-256 of canonical JSON of the article's content fields. Left out, so that an export
     imports with the same hash: `origin` (a place), `status` (the store's: retire, restore)
     and the topic's spelling, synonyms and category (the store merges topics whose names differ
@@ -803,7 +826,7 @@ def _content_hash(record: ArticleRecord, title: str, body_html: str, source_titl
     fields |= {
         "title": title,
         "body_html": body_html,
-        "topic": record.topic and _topic_key(record.topic.name),
+        "topic": topic and _topic_key(topic.name),
     }
     if source_title != title:
         fields["source_title"] = source_title

@@ -21,6 +21,7 @@ from healthqa.clean import (
     signature,
     text_to_html,
     tidy_title,
+    tidy_topic,
 )
 
 GARGLE = "Gargling warm salt water soothes a sore throat."
@@ -441,6 +442,24 @@ THYROID = "Thyroid Diseases\nYour thyroid makes hormones. Problems of the thyroi
             "What is amyotrophic lateral sclerosis (ALS)?",
         ),
         ("What is (are)  ?", GLAUCOMA, None, "What is it?"),
+        (  # NIDDK's booklets: the question is about the condition, not the booklet
+            "What is (are) What I need to know about Kidney Stones ?",
+            STONES,
+            "Kidney Stones",
+            "What are kidney stones?",
+        ),
+        (
+            "Who is at risk for Kidney Stones: What Older Adults Need to Know? ?",
+            STONES,
+            "Kidney Stones",  # clean() passes the topic tidied (tidy_topic)
+            "Who is at risk for kidney stones?",
+        ),
+        (
+            "What to do for What I need to know about Kidney Stones ?",
+            STONES,
+            "Kidney Stones",
+            "What to do for kidney stones?",
+        ),
         ("How to diagnose Glaucoma ?", GLAUCOMA, None, "How to diagnose Glaucoma?"),
     ],
 )
@@ -465,6 +484,28 @@ def test_tidy_title_reads_like_a_question(
 )
 def test_tidy_title_picks_is_or_are(subject: str, verb: str) -> None:
     assert tidy_title(f"What is (are) {subject} ?").startswith(f"What {verb} {subject}")
+
+
+def test_a_booklet_topic_becomes_its_condition() -> None:
+    booklet = TopicRecord("What I need to know about gestational diabetes", ("GDM",), "Diseases")
+    assert tidy_topic(booklet) == TopicRecord("Gestational diabetes", ("GDM",), "Diseases")
+    assert tidy_topic(tidy_topic(booklet)) == tidy_topic(booklet)  # idempotent
+    assert tidy_topic(TopicRecord("Gout: What Older Adults Need to Know")).name == "Gout"
+    plain = TopicRecord("Gout")
+    assert tidy_topic(plain) is plain
+    assert tidy_topic(TopicRecord("What I need to know about")).name == "What I need to know about"
+
+
+def test_a_booklets_articles_join_the_conditions_topic() -> None:
+    def about(topic: str) -> ArticleRecord:
+        return record(STONES, title=f"What is (are) {topic} ?", topic=TopicRecord(topic))
+
+    booklet = clean(about("What I need to know about Kidney Stones"))
+    assert booklet.title == "What are kidney stones?"
+    assert booklet.topic == TopicRecord("Kidney Stones")
+    plain = clean(about("Kidney Stones"))
+    assert (booklet.title, booklet.topic) == (plain.title, plain.topic)
+    assert booklet.source_title != plain.source_title  # what the source called it is kept
 
 
 def test_tidy_title_leaves_a_plain_title_alone() -> None:
