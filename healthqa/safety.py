@@ -8,6 +8,7 @@ today), `soon` (see a doctor soon) -- and patterns over the words of a question:
     "chest ... pain|tight*"    "chest", then within three words "pain" or a word from "tight"
     "chest ~ @pain"            "chest" and a word of the class `pain`, in either order
 
+(the pattern language is `healthqa.patterns`).
 
 Words are matched after the text is lower-cased, split into words, and misspellings are mended
 (those the data lists, and a one-letter slip in a long word of the rules' vocabulary, such as
@@ -28,18 +29,29 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from rapidfuzz.distance import OSA, Levenshtein
 
 from healthqa.articles import Article
+from healthqa.patterns import (
+    BREAK,
+    FUZZY_MIN,
+    AnyOf,
+    Matcher,
+    Negation,
+    Past,
+    RulesError,
+    literal_words,
+    matcher,
+    mend,
+)
 from healthqa.questions import analyse
 
 LEVELS = ("emergency", "urgent", "soon")
@@ -55,22 +67,13 @@ REVIEW_TIE = 0.02  # scores within 2% of each other count as equal when ordering
 RULES_FILE = "urgent-rules.yaml"
 COUNTRY_FILE = "country-{}.yaml"  # where to turn, per country: the setting `safety_country`
 DEFAULT_COUNTRY = "uk"
-_GAP = 3  # words a "..." in a pattern may skip
-_FUZZY_MIN = 6  # shortest word mended by a one-letter slip
-_STEM_MIN = 3  # shortest word beginning a pattern may use ("hurt*"; not "hu*")
-_BREAK = "."  # the token that stands for punctuation: a clause boundary
 _RULE_KEYS = {"id", "level", "title", "advice", "patterns", "source"}
 _OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note", "now"}
-_PAST_WINDOW = 6  # words between a symptom and a marker of the past ("in 2015") in its clause
 _PLACES = ("emergency", "urgent", "crisis", "poison")  # the placeholders a notice may use
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?|[.,;:!?()\n]")
-_OPTION = r"(?:[a-z0-9'_]+(?:\.\d+)?\*?|#|#year)"
-_ELEMENT = re.compile(rf"^{_OPTION}(?:\|{_OPTION})*$")
-_GAP_TOKEN = re.compile(r"(\.\.\.|~)(\d?)")  # "..." in order; "~" either order
 _CLASS = re.compile(r"@([a-z][a-z0-9_]*)")
 # "'s" that says "is" rather than whose: "she's bleeding"; any other is dropped ("baby's lips")
 _IS = frozenset("he she it that there what who where here how let".split())
-_YEAR = r"(?:19[3-9]\d|20[0-4]\d)"  # "#year": a year of someone's history, 1930 to 2049
 _CONTRACTION = re.compile(
     r"\b(can|could|wo|would|does|do|did|is|are|was|were|has|have|had|should|ai)n't\b"
 )
@@ -82,10 +85,6 @@ _DOSE_QUESTION = re.compile(
     r"\bmax(imum)? (amount|daily)\b",
     re.I,
 )
-
-
-class RulesError(ValueError):
-    """The rules file is not usable; the message names the file, the rule and the field."""
 
 
 @dataclass(frozen=True)
@@ -171,112 +170,7 @@ class Urgency:
         return data
 
 
-# Matching -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Matcher:
-    """Compiled patterns, with the local context that cancels a match (`unless`)."""
-
-    pattern: re.Pattern[str] | None
-    unless: re.Pattern[str] | None = None
-    quick: _Quick | None = None  # the words a match needs: a quick test before the regex
-
-    def found(self, text: str, negation: _Negation, past: _Past | None = None) -> bool:
-        """Is there a match in `text` (tokens joined by spaces) that nothing cancels?
-
-        With `past`, a marker of the past in the match's clause cancels it ("in 2015").
-        """
-        return any(
-            not negation.negates(text, start) and not (past and past.dates(text, start, end))
-            for start, end in self.spans(text)
-        )
-
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """The matches in `text` that no `unless` pattern overlaps, first to last."""
-        if self.pattern is None or (self.quick and not self.quick.possible(text)):
-            return
-        blocked = [m.span() for m in self.unless.finditer(text)] if self.unless else []
-        position = 0
-        while match := self.pattern.search(text, position):
-            start, end = match.span()
-            if not any(start < b_end and b_start < end for b_start, b_end in blocked):
-                yield start, end
-            position = start + 1  # a cancelled match may hide a shorter one inside it
-
-
-@dataclass(frozen=True)
-class _Quick:
-    """A quick test: a pattern can match only if each of its elements has a word in the text.
-
-    An element is the set of keys it matches: its words, "bleed*" for a word beginning, "#" for
-    a number, and a phrase's first word ("all_over": "all"); `_keys_in` gives a text's keys.
-    """
-
-    patterns: tuple[tuple[frozenset[str], ...], ...]
-
-    def possible(self, text: str) -> bool:
-        present = _keys_in(text)
-        return any(all(not keys.isdisjoint(present) for keys in p) for p in self.patterns)
-
-
-@lru_cache(maxsize=16)
-def _keys_in(text: str) -> frozenset[str]:
-    """The words of `text`, "#" if it has a number, and each word's beginnings as "bleed*"."""
-    words = set(text.split())
-    keys = set(words)
-    for word in words:
-        if word[0].isdigit():
-            keys.add("#")
-        keys.update(word[:end] + "*" for end in range(_STEM_MIN, len(word) + 1))
-    return frozenset(keys)
-
-
-@dataclass(frozen=True)
-class _AnyOf:
-    """Satisfied when any of its matchers finds an uncancelled match."""
-
-    matchers: tuple[_Matcher, ...]
-
-    def found(self, text: str, negation: _Negation) -> bool:
-        return any(matcher.found(text, negation) for matcher in self.matchers)
-
-
-@dataclass(frozen=True)
-class _Negation:
-    cues: frozenset[str]
-    window: int
-    not_after_cue: frozenset[str]
-    breaks: frozenset[str]
-
-    def negates(self, text: str, start: int) -> bool:
-        """Does a negation cue in the same clause, a few words before `start`, cancel it?"""
-        before = text[max(0, start - 40 * self.window) : start].split()[-self.window :]
-        for position in range(len(before) - 1, -1, -1):
-            word = before[position]
-            if word in self.breaks:
-                return False
-            if word in self.cues:
-                return not self.not_after_cue.intersection(before[position + 1 :])
-        return False
-
-
-@dataclass(frozen=True)
-class _Past:
-    """Markers of the past ("in 2015", "years ago", "as a kid"): a symptom in the same clause,
-    a few words away, is history ("I had a stroke in 2015"), not something happening now."""
-
-    markers: _Matcher
-    breaks: frozenset[str]
-    window: int = _PAST_WINDOW
-
-    def dates(self, text: str, start: int, end: int) -> bool:
-        """Is the match at `start`:`end` in a clause with a marker of the past near it?"""
-        for m_start, m_end in self.markers.spans(text):
-            between = text[min(end, m_end) : max(start, m_start)].split()
-            if len(between) <= self.window and self.breaks.isdisjoint(between):
-                return True
-        return False
+# Rules ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -287,13 +181,13 @@ class _Rule:
     advice: str
     source: str
     source_url: str
-    matcher: _Matcher
+    matcher: Matcher
     now: bool = False
-    requires: tuple[_AnyOf, ...] = ()
-    except_when: tuple[_AnyOf, ...] = ()
-    article_titles: _Matcher = field(default_factory=lambda: _Matcher(None))
+    requires: tuple[AnyOf, ...] = ()
+    except_when: tuple[AnyOf, ...] = ()
+    article_titles: Matcher = field(default_factory=lambda: Matcher(None))
 
-    def fires(self, text: str, negation: _Negation, past: _Past | None = None) -> bool:
+    def fires(self, text: str, negation: Negation, past: Past | None = None) -> bool:
         return (
             self.matcher.found(text, negation, past)
             and all(need.found(text, negation) for need in self.requires)
@@ -306,11 +200,11 @@ class Rules:
     """The urgent-symptom rules of one file, compiled; `Rules.load()` reads the bundled file."""
 
     rules: tuple[_Rule, ...]
-    negation: _Negation
+    negation: Negation
     spellings: Mapping[str, str]
     near: Mapping[str, tuple[str, ...]]  # the rules' long words, by first letter
     origin: str = RULES_FILE
-    past: _Past | None = None
+    past: Past | None = None
     _mended: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -357,7 +251,7 @@ class Rules:
         for token in _TOKEN.findall(folded):
             if token.endswith("'s") and token[:-2] not in _IS:
                 token = token[:-2]  # "my baby's lips", "my toddler's chest"
-            mended = _BREAK if not token[0].isalnum() else self._mend(token)
+            mended = BREAK if not token[0].isalnum() else self._mend(token)
             words.append(mended)
         return " " + " ".join(words) + " "
 
@@ -366,7 +260,7 @@ class Rules:
         if mended is None:
             if len(self._mended) > 100_000:
                 self._mended.clear()
-            mended = self._mended[token] = _mend(token, self.spellings, self.near)
+            mended = self._mended[token] = mend(token, self.spellings, self.near)
         return mended
 
 
@@ -445,40 +339,6 @@ def _country(data: dict[str, Any], code: str, origin: str) -> Country:
     )
 
 
-def _mend(token: str, spellings: Mapping[str, str], near: Mapping[str, tuple[str, ...]]) -> str:
-    """The word a token stands for: a listed misspelling's correction, or a near vocabulary word.
-
-    A one-letter slip (insert, delete, change, or two letters swapped) is mended only in words
-    of six letters or more, with the first letter right, to a word of the rules' vocabulary.
-    """
-    if token in spellings:
-        return spellings[token]
-    if len(token) < _FUZZY_MIN or token[0].isdigit():
-        return token
-    candidates = near.get(token[0], ())
-    if token in candidates:
-        return token
-    for word in candidates:
-        if _one_slip(token, word):
-            return word
-    return token
-
-
-def _one_slip(token: str, word: str) -> bool:
-    """One letter missing or added, or two neighbours swapped ("siezure" for "seizure").
-
-    A changed letter is not mended: it too often makes another real word ("cooking" is not
-    "choking"); the rules file lists common changed-letter misspellings ("bleading") instead.
-    """
-    if abs(len(word) - len(token)) == 1:
-        return OSA.distance(token, word, score_cutoff=1) <= 1
-    return (
-        len(word) == len(token)
-        and OSA.distance(token, word, score_cutoff=1) == 1
-        and Levenshtein.distance(token, word, score_cutoff=2) == 2
-    )
-
-
 # Loading and checking the rules file -----------------------------------------------------------
 
 
@@ -517,9 +377,9 @@ def _compile(data: dict[str, Any], origin: str) -> Rules:
         rules.append(rule)
         words |= rule_words
     for patterns, _ in map(_context_parts, data["contexts"].values()):
-        words |= _literal_words(patterns)
+        words |= literal_words(patterns)
     near: dict[str, list[str]] = {}
-    for word in sorted(w for w in words if len(w) >= _FUZZY_MIN and w.isalpha()):
+    for word in sorted(w for w in words if len(w) >= FUZZY_MIN and w.isalpha()):
         near.setdefault(word[0], []).append(word)
     buckets = {letter: tuple(found) for letter, found in near.items()}
     past = _past(data.get("past"), negation.breaks, origin) if data.get("past") else None
@@ -558,9 +418,9 @@ def _expand_classes(data: dict[str, Any], origin: str) -> dict[str, Any]:
     return data | {key: expand(data[key], f"{origin}: {key}") for key in keys if key in data}
 
 
-def _past(raw: Any, breaks: frozenset[str], origin: str) -> _Past:
+def _past(raw: Any, breaks: frozenset[str], origin: str) -> Past:
     patterns, unless = _context_parts(raw)
-    return _Past(_matcher(patterns, unless, f"{origin}: past"), breaks)
+    return Past(matcher(patterns, unless, f"{origin}: past"), breaks)
 
 
 def _spellings(raw: Any, origin: str) -> dict[str, str]:
@@ -571,7 +431,7 @@ def _spellings(raw: Any, origin: str) -> dict[str, str]:
     return {key.lower(): value.lower() for key, value in raw.items()}
 
 
-def _negation(raw: Any, origin: str) -> _Negation:
+def _negation(raw: Any, origin: str) -> Negation:
     where = f"{origin}: negation"
     if not isinstance(raw, dict):
         raise RulesError(f"{where}: must be a mapping")
@@ -579,8 +439,8 @@ def _negation(raw: Any, origin: str) -> _Negation:
     if not isinstance(window, int) or not 1 <= window <= 10:
         raise RulesError(f"{where}: window: must be a whole number from 1 to 10")
     lists = {key: _words(raw.get(key), f"{where}: {key}") for key in ("cues", "not_after_cue")}
-    breaks = _words(raw.get("clause_breaks", []), f"{where}: clause_breaks") | {_BREAK}
-    return _Negation(lists["cues"], window, lists["not_after_cue"], breaks)
+    breaks = _words(raw.get("clause_breaks", []), f"{where}: clause_breaks") | {BREAK}
+    return Negation(lists["cues"], window, lists["not_after_cue"], breaks)
 
 
 def _words(raw: Any, where: str) -> frozenset[str]:
@@ -589,11 +449,11 @@ def _words(raw: Any, where: str) -> frozenset[str]:
     return frozenset(w.lower() for w in raw)
 
 
-def _contexts(raw: Any, origin: str) -> dict[str, _Matcher]:
+def _contexts(raw: Any, origin: str) -> dict[str, Matcher]:
     if not isinstance(raw, dict):
         raise RulesError(f"{origin}: contexts: must map names to lists of patterns")
     return {
-        str(name): _matcher(*_context_parts(value), f"{origin}: contexts: {name}")
+        str(name): matcher(*_context_parts(value), f"{origin}: contexts: {name}")
         for name, value in raw.items()
     }
 
@@ -606,7 +466,7 @@ def _context_parts(value: Any) -> tuple[Any, Any]:
 
 
 def _rule(
-    raw: Any, position: int, contexts: dict[str, _Matcher], origin: str
+    raw: Any, position: int, contexts: dict[str, Matcher], origin: str
 ) -> tuple[_Rule, set[str]]:
     if not isinstance(raw, dict):
         raise RulesError(f"{origin}: rules[{position}]: must be a mapping")
@@ -633,18 +493,18 @@ def _rule(
         advice=" ".join(raw["advice"].split()),
         source=source_name,
         source_url=source_url,
-        matcher=_matcher(raw["patterns"], raw.get("unless"), f"{where}: patterns"),
+        matcher=matcher(raw["patterns"], raw.get("unless"), f"{where}: patterns"),
         now=bool(raw.get("now", False)),
         requires=_needs(raw, "requires", contexts, where),
         except_when=_needs(raw, "except_when", contexts, where),
-        article_titles=_matcher(raw.get("article_titles") or [], None, f"{where}: article_titles"),
+        article_titles=matcher(raw.get("article_titles") or [], None, f"{where}: article_titles"),
     )
-    return rule, _literal_words(raw["patterns"]) | _literal_words(raw.get("article_titles") or [])
+    return rule, literal_words(raw["patterns"]) | literal_words(raw.get("article_titles") or [])
 
 
 def _needs(
-    raw: dict[str, Any], key: str, contexts: dict[str, _Matcher], where: str
-) -> tuple[_AnyOf, ...]:
+    raw: dict[str, Any], key: str, contexts: dict[str, Matcher], where: str
+) -> tuple[AnyOf, ...]:
     value = raw.get(key) or []
     if not isinstance(value, list):
         raise RulesError(f"{where}: {key}: must be a list")
@@ -669,126 +529,18 @@ def _source(raw: Any, where: str) -> tuple[str, str]:
     return raw["name"], url
 
 
-def _need(raw: Any, contexts: dict[str, _Matcher], where: str) -> _AnyOf:
+def _need(raw: Any, contexts: dict[str, Matcher], where: str) -> AnyOf:
     """A context by name ("pregnancy"), or a list of context names and patterns, one of which
     must match."""
     if isinstance(raw, str):
         if raw not in contexts:
             raise RulesError(f"{where}: no context named '{raw}'")
-        return _AnyOf((contexts[raw],))
+        return AnyOf((contexts[raw],))
     if not isinstance(raw, list) or not raw:
         raise RulesError(f"{where}: each item must be a context name or a list of patterns")
     named = tuple(contexts[item] for item in raw if isinstance(item, str) and item in contexts)
     patterns = [item for item in raw if not (isinstance(item, str) and item in contexts)]
-    return _AnyOf(named + ((_matcher(patterns, None, where),) if patterns else ()))
-
-
-def _matcher(patterns: Any, unless: Any, where: str) -> _Matcher:
-    compiled = _alternation(patterns, where, allow_empty=where.endswith("article_titles"))
-    unless_compiled = _alternation(unless or [], where.replace("patterns", "unless"), True)
-    return _Matcher(compiled, unless_compiled, _quick(patterns) if compiled else None)
-
-
-def _quick(patterns: list[str]) -> _Quick:
-    """For each pattern, the keys each of its elements needs (the "..." gaps need none)."""
-    return _Quick(
-        tuple(
-            tuple(
-                frozenset(_key(option) for option in element.split("|"))
-                for element in p.lower().split()
-                if not _GAP_TOKEN.fullmatch(element)
-            )
-            for p in patterns
-        )
-    )
-
-
-def _key(option: str) -> str:
-    """The key a text needs for an option: its first word, "#" for any number."""
-    return "#" if option == "#year" else option.split("_")[0]
-
-
-def _alternation(patterns: Any, where: str, allow_empty: bool = False) -> re.Pattern[str] | None:
-    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        raise RulesError(f"{where}: must be a list of patterns")
-    if not patterns:
-        if allow_empty:
-            return None
-        raise RulesError(f"{where}: needs at least one pattern")
-    parts = [_pattern_regex(p, f"{where}[{n}]") for n, p in enumerate(patterns)]
-    return re.compile("|".join(f"(?:{part})" for part in parts))
-
-
-def _pattern_regex(pattern: str, where: str) -> str:
-    """One pattern as a regular expression over words joined by single spaces.
-
-    A "~" splits it in two halves that may come in either order, up to three words apart
-    ("~5": five): "chest ~ pain" matches "chest pain" and "pain spreading from his chest".
-    """
-    elements = pattern.lower().split()
-    either = [n for n, element in enumerate(elements) if element.startswith("~")]
-    if len(either) > 1:
-        raise RulesError(f"{where}: {pattern!r}: one '~' at most")
-    if either:
-        n = either[0]
-        first, second = " ".join(elements[:n]), " ".join(elements[n + 1 :])
-        gap, halves = _gap(elements[n], pattern, where), []
-        for one, other in ((first, second), (second, first)):
-            halves.append(_sequence_regex(one, pattern, where) + gap)
-            halves[-1] += " " + _sequence_regex(other, pattern, where)
-        return rf"(?<= )(?:{halves[0]}|{halves[1]})(?= )"
-    return rf"(?<= ){_sequence_regex(pattern, pattern, where)}(?= )"
-
-
-def _gap(element: str, pattern: str, where: str) -> str:
-    found = _GAP_TOKEN.fullmatch(element)
-    if not found:
-        raise RulesError(f"{where}: {pattern!r}: cannot read {element!r}")
-    return rf"(?: [^ .]+){{0,{int(found.group(2) or _GAP)}}}"
-
-
-def _sequence_regex(sequence: str, pattern: str, where: str) -> str:
-    """Words and "..." gaps, in order, as a regular expression (no lookarounds)."""
-    elements = sequence.split()
-    if not elements or _GAP_TOKEN.fullmatch(elements[0]) or _GAP_TOKEN.fullmatch(elements[-1]):
-        raise RulesError(f"{where}: {pattern!r}: must start and end with a word")
-    regex = ""
-    for element in elements:
-        if element.startswith("..."):
-            regex += _gap(element, pattern, where)
-        elif any(o.endswith("*") and len(o) <= _STEM_MIN for o in element.split("|")):
-            raise RulesError(f"{where}: {pattern!r}: {element!r}: a word beginning needs 3 letters")
-        elif _ELEMENT.match(element):
-            regex += (" " if regex else "") + _element_regex(element)
-        else:
-            raise RulesError(f"{where}: {pattern!r}: cannot read {element!r}")
-    return regex
-
-
-def _element_regex(element: str) -> str:
-    options = []
-    for option in element.split("|"):
-        if option == "#":
-            options.append(r"\d+(?:\.\d+)?")
-        elif option == "#year":
-            options.append(_YEAR)
-        elif option.endswith("*"):
-            options.append(re.escape(option[:-1]) + r"[a-z']*")
-        else:
-            options.append(re.escape(option))
-        options[-1] = options[-1].replace("_", " ")  # "all_over": the words "all over"
-    return "(?:" + "|".join(options) + ")"
-
-
-def _literal_words(patterns: Iterable[Any]) -> set[str]:
-    words: set[str] = set()
-    for pattern in patterns:
-        if isinstance(pattern, str):
-            for element in pattern.lower().split():
-                words |= {
-                    w for option in element.split("|") for w in option.split("_") if w.isalpha()
-                }
-    return words
+    return AnyOf(named + ((matcher(patterns, None, where),) if patterns else ()))
 
 
 # The notice for a question or an article ----------------------------------------------------

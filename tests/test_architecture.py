@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "healthqa"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (title, tuple(members.split()))
     for title, members in (
-        ("records and text", "config articles index.analysis"),
+        ("records and text", "config articles index.analysis patterns"),
         (
             "storage, input and models",
             "store store. ingest ingest. clean embedders index.spelling index.vocabulary",
