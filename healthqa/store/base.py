@@ -94,9 +94,16 @@ class ArticleFilter:
     source: str | None = None
     status: str | None = "published"  # None lists every status
     review: str | None = None  # "overdue": next review date passed; "current": not overdue
+    due_by: str | None = None  # an ISO date: only articles whose next review is due by then
+    order: str = "id"  # one of ARTICLE_ORDERS: id, next_review (soonest first), updated (newest)
 
 
 REVIEW_STATES = ("overdue", "current")
+ARTICLE_ORDERS = {
+    "id": "a.id",
+    "next_review": "a.next_review, a.id",
+    "updated": "a.updated DESC, a.id DESC",
+}
 RELATED_ACTIONS = ("pin", "exclude")
 ROLES = ("editor", "reviewer", "admin")
 

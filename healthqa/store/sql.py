@@ -39,6 +39,7 @@ from healthqa.articles import (
 )
 from healthqa.store.accounts import AccountRows, insert_row
 from healthqa.store.base import (
+    ARTICLE_ORDERS,
     RELATED_ACTIONS,
     REVIEW_STATES,
     AlreadyExists,
@@ -551,8 +552,10 @@ class SQLStore(AccountRows, Store):
     def list_articles(
         self, where: ArticleFilter | None = None, limit: int = 50, offset: int = 0
     ) -> list[Article]:
-        sql, params = build_article_query(where or ArticleFilter())
-        rows = self._rows(f"{sql} ORDER BY a.id LIMIT ? OFFSET ?", (*params, limit, offset))
+        where = where or ArticleFilter()
+        sql, params = build_article_query(where)
+        order = ARTICLE_ORDERS[where.order]
+        rows = self._rows(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?", (*params, limit, offset))
         return [_article(row) for row in rows]
 
     def count_articles(self, where: ArticleFilter | None = None) -> int:
@@ -1021,6 +1024,9 @@ def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str,
         overdue = "a.next_review IS NOT NULL AND a.next_review < ?"
         clauses.append(overdue if where.review == "overdue" else f"NOT ({overdue})")
         params.append(date.today().isoformat())
+    if where.due_by:
+        clauses.append("a.next_review IS NOT NULL AND a.next_review <= ?")
+        params.append(where.due_by)
     columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
     return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
 
