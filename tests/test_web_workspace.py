@@ -337,7 +337,8 @@ def test_two_editors_saving_the_same_article_the_second_sees_the_conflict(desk: 
     kept = form_fields(page, url)
     assert kept["title"] == "His title?" and kept["body"] == his_body  # nothing lost
     assert kept["reason"] == "his" and kept["revision"] == str(desk.article.revision + 1)
-    assert "Her title?" in page  # their version is shown
+    assert "Her title?" in page  # their version is shown, and what differs
+    assert '<li class="diff-added"><span class="visually-hidden">Added: </span>His new' in page
     assert desk.library.store.get_article(desk.article.id).title == "Her title?"
     again = ed.post(url, data=kept | {"action": "save"})  # knowingly, over hers
     assert again.status_code == 303

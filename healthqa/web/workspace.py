@@ -50,7 +50,7 @@ async def lists(request: Request, q: Annotated[str, Query(max_length=200)] = "")
     found = _matches(request, q)
     shown = {
         "due": store.list_articles(ArticleFilter(due_by=due_by, order="next_review"), limit=LISTED),
-        "recent": store.list_articles(ArticleFilter(status=None, order="updated"), limit=20),
+        "recent": store.list_articles(ArticleFilter(status=None, order="updated"), limit=10),
         "retired": store.list_articles(
             ArticleFilter(status="retired", order="updated"), limit=LISTED
         ),
