@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import click
 
-from healthqa import config, ingest, tokens
+from healthqa import accounts, config, ingest, tokens
 from healthqa.answers import Answer, Lines, ask, confidence_label
 from healthqa.articles import Article
 from healthqa.imports import ImportSummary, import_paths
@@ -30,7 +30,7 @@ from healthqa.library import Library, coverage_note
 from healthqa.recommend import neighbours, related
 from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
-from healthqa.store import ArticleFilter, DatabaseURL, NotFound, StoreError, open_store
+from healthqa.store import ROLES, ArticleFilter, DatabaseURL, NotFound, StoreError, open_store
 from healthqa.store.transfer import copy_site
 
 # Commands that may create the database; every other one only opens one that exists.
@@ -569,7 +569,8 @@ def related_command(
                 target = obj.store.get_article(other).id
                 obj.store.set_related_override(article.id, target, action, author, reason)
         if clear:
-            obj.store.clear_related_override(article.id, obj.store.get_article(clear).id)
+            target = obj.store.get_article(clear).id
+            obj.store.clear_related_override(article.id, target, author, reason)
         found = related(obj.store, obj.index, article.id, limit)
         around = neighbours(obj.store, article.id)
     if as_json:  # /api/v1/articles/{id}/related's shape
@@ -1069,19 +1070,13 @@ def tokens_list(obj: Context, as_json: bool) -> None:
     Example: healthqa tokens list --json
     """
     with _errors():
-        found = obj.store.tokens()
-    if not found and not as_json:
-        click.echo("No tokens yet: healthqa tokens create --name NAME", err=True)
-    for token in found:
-        row = token.to_dict() | {"state": tokens.state(token)}
-        if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            used = token.last_used or "never"
-            click.echo(
-                f"{token.id:>5}  {token.name:<24} {row['state']:<8} expires {token.expires}  "
-                f"last used {used}"
-            )
+        rows = [t.to_dict() | {"state": tokens.state(t)} for t in obj.store.tokens()]
+    _print_rows(
+        rows,
+        as_json,
+        "No tokens yet: healthqa tokens create --name NAME",
+        "{id:>5}  {name:<24} {state:<8} expires {expires}  last used {last_used}",
+    )
 
 
 @tokens_.command("revoke")
@@ -1095,6 +1090,75 @@ def tokens_revoke(obj: Context, key: str) -> None:
     with _errors():
         token = tokens.revoke(obj.store, key)
     click.echo(f"Revoked token {token.id} ({token.name!r}) at {token.revoked}.")
+
+
+@main.group("users")
+def users_() -> None:
+    """Create, list and disable the accounts people sign in to /editor/ with.
+
+    Example: healthqa users create alice --role admin
+    """
+
+
+@users_.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(list(ROLES)),
+    default="editor",
+    show_default=True,
+    help="editor: edit, retire, restore; reviewer: mark reviewed; admin: all, and accounts.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
+)
+@pass_context
+def users_create(obj: Context, name: str, role: str, password_stdin: bool) -> None:
+    """Create an account; its password is asked for (twice), or read from standard input.
+
+    Example: healthqa users create alice --role admin
+    """
+    with _errors():
+        accounts.check_name(name)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        account = accounts.create(obj.store, name, role, password)
+    click.echo(f"Account {account.id} for {account.name!r} ({account.role}) is ready.")
+    click.echo("They sign in at /editor/sign-in on the site.", err=True)
+
+
+@users_.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one account a line.")
+@pass_context
+def users_list(obj: Context, as_json: bool) -> None:
+    """List accounts: id, name, role and whether each is disabled (never a password).
+
+    Example: healthqa users list
+    """
+    with _errors():
+        rows = [account.to_dict() for account in obj.store.accounts()]
+    _print_rows(
+        rows,
+        as_json,
+        "No accounts yet: healthqa users create NAME --role admin",
+        "{id:>5}  {name:<24} {role:<9} {state}",
+        lambda row: {"state": f"disabled {row['disabled']}" if row["disabled"] else "active"},
+    )
+
+
+@users_.command("disable")
+@click.argument("key", metavar="NAME_OR_ID")
+@pass_context
+def users_disable(obj: Context, key: str) -> None:
+    """Disable an account at once: it cannot sign in, and whoever is signed in is signed out.
+
+    Example: healthqa users disable alice
+    """
+    with _errors():
+        account = accounts.disable(obj.store, key)
+    click.echo(f"Disabled account {account.id} ({account.name!r}) at {account.disabled}.")
 
 
 # Helpers ----------------------------------------------------------------------------------
@@ -1306,6 +1370,25 @@ def _format_article(article: Article) -> str:
             f"- {link.title}" + (f": {link.teaser}" if link.teaser else "") for link in related
         ]
     return "\n".join(lines)
+
+
+def _print_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    empty: str,
+    line: str,
+    extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: {},
+) -> None:
+    """A listing: JSON Lines, or one `line` (a format over the row and `extra(row)`) a row,
+    or the hint `empty` (on stderr) when there is nothing to list."""
+    if not rows and not as_json:
+        click.echo(empty, err=True)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            shown = {key: "never" if value is None else value for key, value in row.items()}
+            click.echo(line.format(**shown | extra(row)))
 
 
 def _print_json(value: Any) -> None:

@@ -94,6 +94,19 @@ SETTINGS = (
         "Editor API requests (writes and revisions) one client may make a minute (0: no limit).",
     ),
     Setting(
+        "rate_limit_signin",
+        int,
+        10,
+        "Sign-in attempts at /editor/sign-in one client may make a minute, in bursts of as many"
+        " (0: no limit).",
+    ),
+    Setting(
+        "session_hours",
+        float,
+        12.0,
+        "Hours an editor stays signed in to /editor/ before signing in again.",
+    ),
+    Setting(
         "rate_limit_loopback",
         bool,
         False,

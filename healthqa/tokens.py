@@ -14,10 +14,10 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from healthqa.accounts import check_name
 from healthqa.store import Store, Token
 
 PREFIX = "hqa_"
-MAX_NAME_CHARS = 100
 MAX_DAYS = 3650
 _MAX_TOKEN_CHARS = 200  # far above a real token's 47; anything longer is not one of ours
 
@@ -36,7 +36,7 @@ def create(store: Store, name: str, days: int, now: datetime | None = None) -> t
 
     The token is returned once and never stored; whoever asked must keep it.
     """
-    _check_name(name)
+    check_name(name, "a token name", "token ids")
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"a token lasts 1 to {MAX_DAYS} days, not {days}")
     now = now or _now()
@@ -82,17 +82,6 @@ def _problem(token: Token, when: str) -> str | None:
     if token.expires <= when:  # both ISO times in UTC with a Z: they sort as strings
         return f"the token expired at {token.expires}"
     return None
-
-
-def _check_name(name: str) -> None:
-    if not name.strip() or name != name.strip():
-        raise ValueError("a token name must not be blank or start or end with spaces")
-    if len(name) > MAX_NAME_CHARS:
-        raise ValueError(f"a token name has at most {MAX_NAME_CHARS} characters")
-    if name.isdigit():
-        raise ValueError("a token name must not be all digits (numbers name token ids)")
-    if not name.isprintable():
-        raise ValueError("a token name must be printable text")
 
 
 def _now() -> datetime:

@@ -10,8 +10,11 @@ import pytest
 
 from healthqa.articles import CleanArticle, Link, TopicRecord, topic_key
 from healthqa.store import (
+    AlreadyExists,
     ArticleFilter,
+    Conflict,
     NotFound,
+    Session,
     Store,
     StoreError,
     StoreUnavailable,
@@ -370,6 +373,77 @@ def test_related_overrides_are_checked_and_cleared(store: Store) -> None:
     assert store.clear_related_override(a, b) is True
     assert store.clear_related_override(a, b) is False
     assert store.related_overrides(a) == []
+
+
+def test_a_pin_or_exclusion_is_a_revision_in_the_change_log(store: Store) -> None:
+    """Every node and cache follows the change log: a choice about related articles is one
+    change there, and one revision of the article recording the whole list."""
+    a, b = store.save_batch([article(), article("a2", "Hiccups?")], "t", "r").article_ids
+    last = store.last_change()
+    store.set_related_override(a, b, "pin", "ed", "asked for")
+    (change,) = store.changes_since(last)
+    assert (change.article_id, change.kind) == (a, "related")
+    latest = store.revisions(a)[-1]
+    assert (latest.number, latest.author, latest.reason) == (2, "ed", "asked for")
+    assert latest.content["related"] == [["pin", b]]
+    assert latest.content["title"] == "What causes hiccups?"
+    assert store.get_article(a).revision == 2
+    store.set_related_override(a, b, "pin", "ed", "again")  # the same list: nothing written
+    assert store.clear_related_override(a, b, "ed", "not needed") is True
+    assert store.revisions(a)[-1].content["related"] == []
+    assert [c.kind for c in store.changes_since(last)] == ["related"] * 2
+
+
+def test_related_choices_are_replaced_as_one_revision_checked_like_an_update(store: Store) -> None:
+    a, b, c = store.save_batch(
+        [article(), article("a2", "Hiccups?"), article("a3", "Are hiccups bad?")], "t", "r"
+    ).article_ids
+    done = store.replace_related_overrides(a, [(c, "pin"), (b, "exclude")], 1, "ed", "tidy")
+    assert done.revision == 2
+    assert [(o.target_id, o.action) for o in store.related_overrides(a)] == [
+        (c, "pin"),
+        (b, "exclude"),
+    ]
+    same = store.replace_related_overrides(a, [(c, "pin"), (b, "exclude")], 2, "ed", "again")
+    assert same.revision == 2  # nothing changed, nothing written
+    with pytest.raises(Conflict, match="at revision 2, not 1"):
+        store.replace_related_overrides(a, [], 1, "ed", "stale")
+    with pytest.raises(NotFound):
+        store.replace_related_overrides(a, [(999, "pin")], None, "ed", "x")
+    assert len(store.related_overrides(a)) == 2  # a refused change leaves the list as it was
+
+
+def test_accounts_are_named_in_any_case_and_listed(store: Store) -> None:
+    alice = store.add_account("Alice", "admin", "$argon2id$x", "2026-01-01T00:00:00Z")
+    assert store.account("alice") == store.account(alice.id) == store.account(str(alice.id))
+    with pytest.raises(AlreadyExists):
+        store.add_account("ALICE", "editor", "$argon2id$y", "2026-01-01T00:00:00Z")
+    with pytest.raises(StoreError, match="role"):
+        store.add_account("Bob", "owner", "$argon2id$y", "2026-01-01T00:00:00Z")
+    store.add_account("Bob", "reviewer", "$argon2id$y", "2026-01-02T00:00:00Z")
+    assert [(a.name, a.role) for a in store.accounts()] == [("Alice", "admin"), ("Bob", "reviewer")]
+    assert "password_hash" not in alice.to_dict()
+    for missing in ("carol", 999, str(2**64)):
+        with pytest.raises(NotFound):
+            store.account(missing)
+
+
+def test_sessions_are_found_by_hash_and_end(store: Store) -> None:
+    bob = store.add_account("Bob", "editor", "$argon2id$y", "2026-01-01T00:00:00Z")
+    old = Session("h1", bob.id, "2026-01-01T00:00:00Z", "2026-01-01T12:00:00Z", "s1")
+    new = Session("h2", bob.id, "2026-01-02T00:00:00Z", "2026-01-02T12:00:00Z", "s2")
+    store.add_session(old)
+    store.add_session(new)
+    assert store.session("h2") == (new, bob)
+    assert store.end_sessions("2026-01-02T00:00:00Z") == 1  # the expired one
+    assert store.session("h1") is None
+    store.end_session("h2")
+    assert store.session("h2") is None
+    store.add_session(new)
+    disabled = store.set_account("bob", disabled="2026-01-02T01:00:00Z")
+    assert disabled.disabled == "2026-01-02T01:00:00Z" and store.session("h2") is None
+    assert store.set_account(bob.id, role="admin").role == "admin"
+    assert store.account("bob").disabled == "2026-01-02T01:00:00Z"  # a role change keeps it
 
 
 def test_topic_articles_lists_published_ones_without_bodies(store: Store) -> None:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from test_store import article
 
-from healthqa import tokens
+from healthqa import accounts, tokens
 from healthqa.cli import demo_path, main
 from healthqa.imports import import_paths
 from healthqa.store import Store, StoreError, open_store
@@ -28,6 +28,8 @@ def fill(store: Store) -> None:
     edited = article("t1", "What are hiccups?", body="Edited by hand.", **tidied)
     store.update_article(made.id, edited, 1, "editor", "fix")
     tokens.create(store, "alice", 30)
+    accounts.create(store, "Alice", "admin", "a long enough password")
+    accounts.sign_in(store, "alice", "a long enough password")  # sessions are not copied
     store.add_feedback(first, True, "Clear, thank you.", "2026-12-07T10:00:00Z")
     store.add_feedback(second, False, "", "2026-12-07T10:01:00Z")
     store.set_related_override(first, second, "pin", "editor", "closely related")
@@ -78,6 +80,9 @@ def test_a_copy_takes_new_writes_after_the_copied_ids(site: Path, postgres_url: 
     tokens.create(there, "bob", 30)
     there.add_feedback(made.id, True, "", "2026-12-07T11:00:00Z")
     assert len(there.tokens()) == 2 and len(there.feedback(made.id)) == 1
+    bob = accounts.create(there, "Bob", "editor", "another long password")
+    assert bob.id == there.account("alice").id + 1
+    accounts.sign_in(there, "Alice", "a long enough password")  # the copied hash works
     source.close()
     there.close()
 
@@ -100,7 +105,7 @@ def test_every_table_of_the_schema_is_copied(tmp_path: Path) -> None:
     store.close()
     with sqlite3.connect(tmp_path / "site.db") as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    kept_apart = {"schema_migrations", "database_identity", "sqlite_sequence"}
+    kept_apart = {"schema_migrations", "database_identity", "sqlite_sequence", "sessions"}
     assert names - kept_apart == {table for table, _ in TABLES}
 
 

@@ -29,6 +29,9 @@ from healthqa.index.locks import file_lock
 from healthqa.store import ArticleFilter, NotFound, Store
 
 _PAGE = 1000
+# Changes that alter nothing the index holds (an editor's choice of related articles): they
+# are taken as applied all the same, so that what is cached by the index's number goes stale.
+UNINDEXED = frozenset({"related"})
 LOCK_FILE = ".healthqa-sync.lock"
 log = logging.getLogger("healthqa.index")
 # How tantivy words a failed write (a ValueError): a full disk, or a writer thread it killed.
@@ -72,9 +75,9 @@ def _sync(store: Store, index: LexicalIndex) -> int:
     touched: set[int] = set()
     last = index.last_seq
     while changes := store.changes_since(last, _PAGE):
-        touched.update(change.article_id for change in changes)
+        touched.update(c.article_id for c in changes if c.kind not in UNINDEXED)
         last = changes[-1].seq
-    if not touched:
+    if last == index.last_seq:
         return 0
     current = [_article(store, article_id) for article_id in sorted(touched)]
     index.upsert(a for a in current if a is not None and a.status == "published")

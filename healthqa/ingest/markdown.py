@@ -43,6 +43,11 @@ _RENDERER = MarkdownIt("commonmark", {"html": False}).enable("table")
 _META_KEYS = ("references", "sample")
 
 
+def render(markdown: str) -> str:
+    """Markdown as HTML, as every Markdown body is rendered (raw HTML shown as text)."""
+    return str(_RENDERER.render(markdown))
+
+
 def sniff(item: Input, head: bytes) -> bool:
     return item.suffix in (".md", ".markdown")
 
@@ -87,7 +92,7 @@ def _record(item: Input, fm: dict[str, Any], body: str) -> ArticleRecord:
         source=_text(fm, "source") or DEFAULT_SOURCE,
         external_id=_text(fm, "id") or item.stem,
         title=_text(fm, "title") or "",
-        body=_RENDERER.render(body),
+        body=render(body),
         body_format="html",
         origin=item.name,
         source_url=_text(fm, "url"),

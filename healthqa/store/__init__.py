@@ -13,6 +13,8 @@ driver.
 from __future__ import annotations
 
 from healthqa.store.base import (
+    ROLES,
+    Account,
     AlreadyExists,
     ArticleFilter,
     BatchResult,
@@ -21,6 +23,7 @@ from healthqa.store.base import (
     Conflict,
     Duplicate,
     NotFound,
+    Session,
     Store,
     StoreError,
     StoreFull,
@@ -52,6 +55,8 @@ def open_store(url: str | DatabaseURL, replica: str | DatabaseURL | None = None)
 
 
 __all__ = [
+    "ROLES",
+    "Account",
     "AlreadyExists",
     "ArticleFilter",
     "BatchResult",
@@ -61,6 +66,7 @@ __all__ = [
     "DatabaseURL",
     "Duplicate",
     "NotFound",
+    "Session",
     "Store",
     "StoreError",
     "StoreFull",

@@ -94,10 +94,18 @@ class ArticleFilter:
     source: str | None = None
     status: str | None = "published"  # None lists every status
     review: str | None = None  # "overdue": next review date passed; "current": not overdue
+    due_by: str | None = None  # an ISO date: only articles whose next review is due by then
+    order: str = "id"  # one of ARTICLE_ORDERS: id, next_review (soonest first), updated (newest)
 
 
 REVIEW_STATES = ("overdue", "current")
+ARTICLE_ORDERS = {
+    "id": "a.id",
+    "next_review": "a.next_review, a.id",
+    "updated": "a.updated DESC, a.id DESC",
+}
 RELATED_ACTIONS = ("pin", "exclude")
+ROLES = ("editor", "reviewer", "admin")
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,42 @@ class Token:
         }
 
 
+@dataclass(frozen=True)
+class Account:
+    """A person who signs in to the editors' workspace: a name, a role (one of `ROLES`) and
+    the argon2id hash of their password, never the password. `disabled` is when an admin
+    turned the account off (None while it works)."""
+
+    id: int
+    name: str
+    role: str
+    password_hash: str
+    created: str
+    disabled: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for listings; the hash is left out."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "created": self.created,
+            "disabled": self.disabled,
+        }
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in browser: the SHA-256 of the random id its cookie holds (never the id), whose
+    it is, when it ends, and the secret its forms' CSRF tokens are checked against."""
+
+    id_hash: str
+    account_id: int
+    created: str
+    expires: str
+    csrf_secret: str
+
+
 class ChangeListener(ABC):
     """Wakes a process when any process, on any node, commits a change to the change log."""
 
@@ -237,12 +281,31 @@ class Store(ABC):
         """Pin `target_id` to `article_id`'s related list, or exclude it from the list.
 
         Setting it again replaces the earlier choice (and moves a pin to the end of the pins).
-        Overrides name article ids, so they outlast re-imports of either article.
+        Overrides name article ids, so they outlast re-imports of either article. Each change
+        is a revision of the article, with an entry in the change log (see
+        `replace_related_overrides`).
         """
 
     @abstractmethod
-    def clear_related_override(self, article_id: int, target_id: int) -> bool:
-        """Forget the editor's choice about this pair; returns whether there was one."""
+    def clear_related_override(
+        self, article_id: int, target_id: int, author: str = "cli", reason: str = ""
+    ) -> bool:
+        """Forget the editor's choice about this pair (a revision); whether there was one."""
+
+    @abstractmethod
+    def replace_related_overrides(
+        self,
+        article_id: int,
+        overrides: Sequence[tuple[int, str]],
+        expected_revision: int | None,
+        author: str,
+        reason: str,
+    ) -> Article:
+        """Make `overrides` ((target id, "pin" or "exclude"), pins in order) the article's whole
+        list of choices, in one transaction: one new revision recording them (its content's
+        `related`) and one change-log entry, so every node and cache sees them at once. The
+        same list writes nothing. `expected_revision` (None: any) is checked as an update's is:
+        `Conflict` when the article has moved on."""
 
     @abstractmethod
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
@@ -293,6 +356,43 @@ class Store(ABC):
     @abstractmethod
     def touch_token(self, token_id: int, when: str) -> None:
         """Record that the token was just used."""
+
+    # Accounts and sessions (the editors' workspace) ------------------------------------------
+
+    @abstractmethod
+    def add_account(self, name: str, role: str, password_hash: str, created: str) -> Account:
+        """Record a new account; `AlreadyExists` when the name is taken (in any letter case)."""
+
+    @abstractmethod
+    def account(self, key: int | str) -> Account:
+        """The account with this id, or this name in any letter case; else `NotFound`."""
+
+    @abstractmethod
+    def accounts(self) -> list[Account]:
+        """Every account, disabled ones too, oldest first."""
+
+    @abstractmethod
+    def set_account(
+        self, key: int | str, role: str | None = None, disabled: str | None = None
+    ) -> Account:
+        """Change an account's role, or disable it from the time `disabled` (which also ends
+        its sessions); `NotFound` for no such account."""
+
+    @abstractmethod
+    def add_session(self, session: Session) -> None:
+        """Record a new signed-in session."""
+
+    @abstractmethod
+    def session(self, id_hash: str) -> tuple[Session, Account] | None:
+        """The session with this hash and its account (whatever their state), else None."""
+
+    @abstractmethod
+    def end_session(self, id_hash: str) -> None:
+        """Forget a session (signing out); forgetting an unknown one does nothing."""
+
+    @abstractmethod
+    def end_sessions(self, before: str) -> int:
+        """Forget every session that expired before `before` (an ISO time); how many."""
 
     # Reads --------------------------------------------------------------------------------
 

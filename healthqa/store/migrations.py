@@ -307,12 +307,39 @@ MIGRATIONS = (
         ),
         dialect="postgres",
     ),
+    Migration(
+        12,
+        "editors' accounts, and their signed-in sessions",
+        (
+            # A password is kept only as its argon2id hash (healthqa/accounts.py). A name is
+            # unique whatever its letter case, so "Alice" cannot sign in as "alice".
+            """CREATE TABLE accounts (
+                id {id},
+                name TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('editor', 'reviewer', 'admin')),
+                password_hash TEXT NOT NULL,
+                created TEXT NOT NULL,
+                disabled TEXT
+            )""",
+            "CREATE UNIQUE INDEX accounts_name ON accounts (LOWER(name))",
+            # Sessions live in the database, so that every worker and node accepts them. The
+            # cookie holds a random id; only its SHA-256 is kept, as for API tokens.
+            """CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY,
+                account_id BIGINT NOT NULL REFERENCES accounts(id),
+                created TEXT NOT NULL,
+                expires TEXT NOT NULL,
+                csrf_secret TEXT NOT NULL
+            )""",
+            "CREATE INDEX sessions_expires ON sessions (expires)",
+        ),
+    ),
 )
 
 
 # Every table a site's data lives in, parents before children (foreign keys), each with the
 # columns that order its rows: what `healthqa copy` moves (not the migrations' own record, nor
-# the database's identity).
+# the database's identity, nor signed-in sessions: people sign in again on the new site).
 TABLES: tuple[tuple[str, str], ...] = (
     ("sources", "id"),
     ("topics", "id"),
@@ -324,6 +351,7 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("near_duplicates", "a, b"),
     ("related_overrides", "article_id, target_id"),
     ("tokens", "id"),
+    ("accounts", "id"),
     ("feedback", "id"),
     ("article_vectors", "model, article_id"),
     ("vector_state", "model"),

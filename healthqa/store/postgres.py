@@ -36,6 +36,7 @@ _IDENTITIES = (
     ("links", "id"),
     ("changes", "seq"),
     ("tokens", "id"),
+    ("accounts", "id"),
     ("feedback", "id"),
 )
 WRITE_LOCK = 0x68717761  # "hqwa": the advisory lock key every healthqa writer takes

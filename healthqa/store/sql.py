@@ -21,7 +21,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -37,7 +37,9 @@ from healthqa.articles import (
     title_key,
     topic_key,
 )
+from healthqa.store.accounts import AccountRows, insert_row
 from healthqa.store.base import (
+    ARTICLE_ORDERS,
     RELATED_ACTIONS,
     REVIEW_STATES,
     AlreadyExists,
@@ -130,7 +132,7 @@ class _PerThread(Generic[C]):
                 connection.close()
 
 
-class SQLStore(Store):
+class SQLStore(AccountRows, Store):
     """A store on a SQL database; see the module docstring. Subclasses set the hooks."""
 
     DIALECT: str
@@ -346,33 +348,72 @@ class SQLStore(Store):
     ) -> RelatedOverride:
         if action not in RELATED_ACTIONS:
             raise StoreError(f"action must be 'pin' or 'exclude', not {action!r}")
-        if article_id == target_id:
-            raise StoreError("an article cannot be related to itself")
         with self._write() as db:
-            for key in (article_id, target_id):
-                if db.execute("SELECT 1 FROM articles WHERE id = ?", (key,)).fetchone() is None:
-                    raise NotFound(f"no article with id {key!r}")
-            # Delete, then insert: a choice made again is a new choice, last in pin order.
-            db.execute(
-                "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
-                (article_id, target_id),
-            )
-            override = RelatedOverride(article_id, target_id, action, author, reason, _now())
-            db.execute(
-                "INSERT INTO related_overrides (article_id, target_id, action, author, reason, "
-                "created, position) VALUES (?, ?, ?, ?, ?, ?, "
-                "(SELECT COALESCE(MAX(position), 0) + 1 FROM related_overrides))",
-                (article_id, target_id, action, author, reason, override.created),
-            )
-        return override
+            # A choice made again is a new choice, last in pin order.
+            kept = [(o.target_id, o.action) for o in _overrides(db, article_id)]
+            wanted = [pair for pair in kept if pair[0] != target_id] + [(target_id, action)]
+            self._replace_related(db, article_id, wanted, None, author, reason)
+            return _overrides(db, article_id)[-1]
 
-    def clear_related_override(self, article_id: int, target_id: int) -> bool:
+    def clear_related_override(
+        self, article_id: int, target_id: int, author: str = "cli", reason: str = ""
+    ) -> bool:
         with self._write() as db:
-            cursor = db.execute(
-                "DELETE FROM related_overrides WHERE article_id = ? AND target_id = ?",
-                (article_id, target_id),
-            )
-            return bool(cursor.rowcount > 0)
+            kept = [(o.target_id, o.action) for o in _overrides(db, article_id)]
+            wanted = [pair for pair in kept if pair[0] != target_id]
+            if wanted == kept:
+                return False
+            self._replace_related(db, article_id, wanted, None, author, reason or "cleared")
+            return True
+
+    def replace_related_overrides(
+        self,
+        article_id: int,
+        overrides: Sequence[tuple[int, str]],
+        expected_revision: int | None,
+        author: str,
+        reason: str,
+    ) -> Article:
+        with self._write() as db:
+            self._replace_related(db, article_id, overrides, expected_revision, author, reason)
+        return self.get_article(article_id)
+
+    def _replace_related(
+        self,
+        db: Connection,
+        article_id: int,
+        overrides: Sequence[tuple[int, str]],
+        expected_revision: int | None,
+        author: str,
+        reason: str,
+    ) -> None:
+        """See `replace_related_overrides`; inside the caller's write transaction."""
+        article = self._get(db, article_id)
+        _check_expected(article, expected_revision)
+        wanted = _checked_overrides(db, article.id, overrides)
+        before = {(o.target_id, o.action): o for o in _overrides(db, article.id)}
+        if wanted == list(before):
+            return
+        now = _now()
+        fresh = RelatedOverride(article.id, 0, "", author, reason, now)
+        rows = [  # a choice kept as it was keeps who made it, why and when
+            (article.id, target, action, *astuple(before.get((target, action), fresh))[3:])
+            for target, action in wanted
+        ]
+        db.execute("DELETE FROM related_overrides WHERE article_id = ?", (article.id,))
+        db.executemany(
+            "INSERT INTO related_overrides (article_id, target_id, action, author, reason, "
+            "created, position) VALUES (?, ?, ?, ?, ?, ?, "
+            "(SELECT COALESCE(MAX(position), 0) + 1 FROM related_overrides))",
+            rows,
+        )
+        number = article.revision + 1
+        content = _revision_content(article) | {"related": [[a, t] for t, a in wanted]}
+        db.execute(
+            "UPDATE articles SET revision = ?, updated = ? WHERE id = ?", (number, now, article.id)
+        )
+        _add_revision(db, article.id, number, author, reason, now, content)
+        _log(db, article.id, "related", now)
 
     def set_status(self, key: int | str, status: str, author: str, reason: str) -> Article:
         if status not in STATUSES:
@@ -419,11 +460,7 @@ class SQLStore(Store):
     ) -> Article:
         with self._write() as db:  # BEGIN IMMEDIATE: no other writer between read and write
             current = self._get(db, key)
-            if current.revision != expected_revision:
-                raise Conflict(
-                    f"article {current.id} is at revision {current.revision}, not "
-                    f"{expected_revision}: someone changed it since you read it"
-                )
+            _check_expected(current, expected_revision)
             if current.content_hash != article.content_hash:
                 writer = _BatchWriter(db, author, reason, [])
                 writer.update(
@@ -439,12 +476,8 @@ class SQLStore(Store):
         with self._write() as db:
             if _active_token(db, name) is not None:
                 raise AlreadyExists(f"a token named {name!r} exists; revoke it or pick a name")
-            cursor = db.execute(
-                "INSERT INTO tokens (name, token_hash, created, expires) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
-                (name, token_hash, created, expires),
-            )
-            token_id = int(cursor.fetchone()[0])
+            values = {"name": name, "token_hash": token_hash, "created": created}
+            token_id = insert_row(db, "tokens", values | {"expires": expires})
         return Token(token_id, name, token_hash, created, expires)
 
     def token_by_hash(self, token_hash: str) -> Token | None:
@@ -519,8 +552,10 @@ class SQLStore(Store):
     def list_articles(
         self, where: ArticleFilter | None = None, limit: int = 50, offset: int = 0
     ) -> list[Article]:
-        sql, params = build_article_query(where or ArticleFilter())
-        rows = self._rows(f"{sql} ORDER BY a.id LIMIT ? OFFSET ?", (*params, limit, offset))
+        where = where or ArticleFilter()
+        sql, params = build_article_query(where)
+        order = ARTICLE_ORDERS[where.order]
+        rows = self._rows(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?", (*params, limit, offset))
         return [_article(row) for row in rows]
 
     def count_articles(self, where: ArticleFilter | None = None) -> int:
@@ -554,12 +589,7 @@ class SQLStore(Store):
         return found
 
     def related_overrides(self, article_id: int) -> list[RelatedOverride]:
-        rows = self._rows(
-            "SELECT article_id, target_id, action, author, reason, created "
-            "FROM related_overrides WHERE article_id = ? ORDER BY position",
-            (article_id,),
-        )
-        return [RelatedOverride(*row) for row in rows]
+        return self._reading(lambda db: _overrides(db, article_id))
 
     def topic_articles(self, topic_id: int) -> list[ArticleSummary]:
         rows = self._rows(
@@ -883,6 +913,45 @@ _RESOLVE_LINKS = """
 _TOKEN_COLUMNS = "id, name, token_hash, created, expires, revoked, last_used"
 
 
+def _check_expected(article: Article, expected_revision: int | None) -> None:
+    if expected_revision is not None and article.revision != expected_revision:
+        raise Conflict(
+            f"article {article.id} is at revision {article.revision}, not "
+            f"{expected_revision}: someone changed it since you read it"
+        )
+
+
+def _overrides(db: Connection, article_id: int) -> list[RelatedOverride]:
+    rows = db.execute(
+        "SELECT article_id, target_id, action, author, reason, created "
+        "FROM related_overrides WHERE article_id = ? ORDER BY position",
+        (article_id,),
+    )
+    return [RelatedOverride(*row) for row in rows]
+
+
+def _checked_overrides(
+    db: Connection, article_id: int, overrides: Sequence[tuple[int, str]]
+) -> list[tuple[int, str]]:
+    """`overrides` with each target once (the last choice), each checked: a known action, an
+    article that exists and is not the article itself."""
+    wanted: dict[int, str] = {}
+    for target_id, action in overrides:
+        if action not in RELATED_ACTIONS:
+            raise StoreError(f"action must be 'pin' or 'exclude', not {action!r}")
+        if target_id == article_id:
+            raise StoreError("an article cannot be related to itself")
+        found = (
+            _storable(target_id)
+            and db.execute("SELECT 1 FROM articles WHERE id = ?", (target_id,)).fetchone()
+        )
+        if not found:
+            raise NotFound(f"no article with id {target_id!r}")
+        wanted.pop(target_id, None)
+        wanted[target_id] = action
+    return list(wanted.items())
+
+
 def _active_token(db: Connection, name: str) -> Any:
     row: Any = db.execute(
         f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE name = ? AND revoked IS NULL", (name,)
@@ -955,6 +1024,9 @@ def build_article_query(where: ArticleFilter, count: bool = False) -> tuple[str,
         overdue = "a.next_review IS NOT NULL AND a.next_review < ?"
         clauses.append(overdue if where.review == "overdue" else f"NOT ({overdue})")
         params.append(date.today().isoformat())
+    if where.due_by:
+        clauses.append("a.next_review IS NOT NULL AND a.next_review <= ?")
+        params.append(where.due_by)
     columns = "COUNT(*)" if count else _ARTICLE_COLUMNS
     return f"SELECT {columns} {_ARTICLE_FROM} WHERE {' AND '.join(clauses)}", params
 

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 import healthqa
 from healthqa.library import Library
-from healthqa.web import api, feedback, pages
+from healthqa.web import api, feedback, pages, sessions, workspace
 from healthqa.web.caching import ETagMiddleware
 from healthqa.web.errors import HANDLERS, ServerErrors
 from healthqa.web.headers import SecurityHeadersMiddleware
@@ -74,6 +74,8 @@ def create_app(library: Library | None = None) -> FastAPI:
     app.state.site = site
     app.state.feedback_limit = feedback.RateLimit()
     app.router.routes.extend(pages.routes())
+    app.router.routes.extend(workspace.routes())  # the editors' workspace, under /editor/
+    app.add_exception_handler(sessions.SignInNeeded, sessions.sign_in_needed)
     app.include_router(api.router())
     app.state.library = site.library  # the editor routes write through the worker's library
     app.include_router(feedback.router(), prefix=api.PREFIX)

@@ -30,6 +30,8 @@ def matches(if_none_match: str | None, tag: str) -> bool:
 
 
 def cache_control(path: str) -> str:
+    if path == "/editor" or path.startswith("/editor/"):
+        return "no-store"  # the editors' workspace: one person's pages, kept by no cache
     max_age = STATIC_MAX_AGE if path.startswith("/static/") else PAGE_MAX_AGE
     return f"public, max-age={max_age}"
 

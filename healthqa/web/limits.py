@@ -37,7 +37,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from healthqa.web.errors import ApiError, respond
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-KINDS = ("ask", "search", "editor")
+KINDS = ("ask", "search", "editor", "signin")
+SIGN_IN = "/editor/sign-in"
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -113,7 +114,9 @@ def networks(value: str) -> tuple[Network, ...]:
 
 def kind_of(method: str, path: str) -> str | None:
     """Which allowance a request counts against: ask or search (the pages and the API), editor
-    (every API write, and revisions), or none."""
+    (every API write, and revisions), signin (the workspace's sign-in form), or none."""
+    if path == SIGN_IN and method == "POST":
+        return "signin"
     tail = path.removeprefix("/api/v1")
     if tail in ("/ask", "/search") and method in _READS:
         return tail[1:]

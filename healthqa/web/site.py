@@ -14,8 +14,9 @@ editor API) write to the same database, and the worker applies their changes to 
 A node's workers share its index folder and take turns updating it (`index.sync`). Results
 that only change
 when the data changes (an article page's related list, the topics A to Z) are cached under
-the index's change-log number, so any change makes them stale at once; entries also expire
-after `ttl_seconds`, for the few things the change log does not record (an editor's pin).
+the index's change-log number, so any change makes them stale at once (an editor's pin or
+exclusion of a related article too: it is a change in the log); entries also expire after
+`ttl_seconds`, as a safety net.
 """
 
 from __future__ import annotations
