@@ -390,18 +390,21 @@ def copy_command(source: str, dest: str) -> None:
 @click.argument("dest", type=click.Path(dir_okay=False, writable=True))
 @pass_context
 def backup(obj: Context, dest: str) -> None:
-    """Copy a SQLite site's database to DEST while it serves and takes edits.
+    """Copy the site's database to DEST while it serves and takes edits.
 
-    The copy is one consistent moment, checked with SQLite's integrity check before it gets its
-    name. To restore: stop the server, copy the backup over the database, delete the database's
-    -wal and -shm files, start again; the search index notices and rebuilds itself
-    (docs/reliability.md). PostgreSQL sites use pg_dump.
+    SQLite: a copy of the file at one moment, checked with SQLite's integrity check before it
+    gets its name. To restore: stop the server, copy the backup over the database, delete the
+    database's -wal and -shm files, start again; the search index notices and rebuilds itself
+    (docs/reliability.md). PostgreSQL: pg_dump's custom format (pg_dump on PATH) of the site's
+    schema or database, at one moment, checked with pg_restore --list; restore it into a new
+    database with pg_restore (docs/deploy.md).
 
     Example: healthqa --db site.db backup backups/site-2026-12-07.db
     """
     with _errors():
         obj.store.backup(dest)
-    click.echo(f"Backed up {obj.db} to {dest} (integrity check ok)")
+    checked = "pg_restore --list ok" if obj.db.postgres else "integrity check ok"
+    click.echo(f"Backed up {obj.db} to {dest} ({checked})")
 
 
 @main.command()

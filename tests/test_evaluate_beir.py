@@ -1,14 +1,17 @@
-"""BEIR folders: the tiny-bench fixture (three judged queries, invented) and, slow, the real
-liveqa-med-dev folder in ../shared."""
+"""BEIR folders: the tiny-bench fixture (three judged queries, invented), twin-bench (four
+queries, scored on both backends) and, slow, the real liveqa-med-dev folder in ../shared."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import shared_path
 
+from healthqa.cli import main
 from healthqa.evaluate import (
     EvaluationError,
     Query,
@@ -19,6 +22,7 @@ from healthqa.evaluate import (
 
 EVAL = Path(__file__).parent / "fixtures" / "eval"
 TINY = EVAL / "tiny-bench"
+TWIN = EVAL / "twin-bench"
 
 
 # --- BEIR folders -----------------------------------------------------------------------------
@@ -87,6 +91,31 @@ def test_malformed_beir_input_names_the_file_and_line(
 def test_a_missing_split_names_its_file() -> None:
     with pytest.raises(EvaluationError, match=r"qrels/dev\.tsv: no such file"):
         load_beir(TINY, split="dev")
+
+
+# --- The same answers on either backend -------------------------------------------------------
+
+
+def test_eval_beir_gives_the_same_measures_through_sqlite_and_postgresql(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """twin-bench imported into a SQLite file and into PostgreSQL and scored by keywords: the
+    same run (every document, in the same order, ties included: s2 and s3 are one article
+    twice) and so the same measures, to the last digit."""
+    monkeypatch.setenv("HEALTHQA_RANKING", "keywords")
+    monkeypatch.chdir(tmp_path)  # no healthqa.toml of the developer's
+    measured = {}
+    for name, db in (("sqlite", str(tmp_path / "twin.db")), ("postgresql", postgres_url)):
+        monkeypatch.setenv("HEALTHQA_INDEX_PATH", str(tmp_path / f"{name}.index"))
+        run = tmp_path / f"{name}.run"
+        argv = ["--db", db, "eval", "beir", str(TWIN), "--json", "--run", str(run)]
+        result = CliRunner().invoke(main, argv, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        measured[name] = (json.loads(result.output), run.read_text())
+    assert measured["sqlite"] == measured["postgresql"]
+    report, run = measured["sqlite"]
+    assert report["scores"]["healthqa"]["nDCG@10"] > 0.5  # and it ranks: not two empty runs
+    assert {"s2", "s3"} <= {line.split()[2] for line in run.splitlines() if line.startswith("e1")}
 
 
 # --- The real sets in ../shared ---------------------------------------------------------------

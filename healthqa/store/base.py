@@ -495,7 +495,7 @@ class Store(ABC):
     def backup(self, dest: str) -> None:
         """Write a consistent copy of the database to the file `dest` while others write on
         (a backend that cannot says how else to do it)."""
-        raise StoreError("this database is backed up by its own tools (PostgreSQL: pg_dump)")
+        raise StoreError("this database cannot be backed up by healthqa: use its own tools")
 
     # Vectors (derived data, kept beside the articles) -----------------------------------------
 

@@ -15,12 +15,17 @@ so one writer at a time costs little.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from healthqa.store.base import ChangeListener, StoreError, StoreUnavailable
 from healthqa.store.migrations import CHANNEL
@@ -87,6 +92,65 @@ class PostgresStore(SQLStore):
 
     def listener(self) -> ChangeListener:
         return PostgresListener(self.database)
+
+    def identity(self) -> str:
+        """The id made with the database, and where its rows live: the cluster (its system
+        identifier) and the identity table (its OID). A dump restored anywhere, even under the
+        database's own name, makes new tables, so it is a new identity although the id came
+        with it; a streaming replica, promoted or not, is the same cluster and the same tables."""
+        row = self._one(
+            "SELECT i.id, (SELECT system_identifier FROM pg_control_system()), "
+            "'database_identity'::regclass::oid FROM database_identity i"
+        )
+        return f"{row[0]}/{row[1]}/{row[2]}"
+
+    # Backups ------------------------------------------------------------------------------
+
+    def backup(self, dest: str) -> None:
+        """pg_dump of the site in its custom format (pg_restore reads it): the site's schema,
+        or the whole database when the site is in `public`. pg_dump reads one snapshot while
+        others write on; the copy is checked by reading its table of contents back
+        (pg_restore --list), flushed to disk, and only then given the name `dest`."""
+        schema = str(self._one("SELECT current_schema()")[0])
+        target = Path(dest)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        only = [] if schema == "public" else ["--schema", '"' + schema.replace('"', '""') + '"']
+        try:
+            _run("pg_dump", self.database, "--format=custom", *only, "--file", str(partial))
+            contents = _run("pg_restore", None, "--list", str(partial))
+            if f"TABLE DATA {schema} articles " not in contents:
+                raise StoreError(f"the backup of {self.url} holds no articles table")
+            with open(partial, "rb") as written:
+                os.fsync(written.fileno())
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+
+
+def _run(program: str, database: DatabaseURL | None, *args: str) -> str:
+    """Run one of PostgreSQL's client programs (on `database`, its password passed in the
+    environment, never on the command line); its output, or a `StoreError` in words."""
+    found = shutil.which(program)
+    if found is None:
+        raise StoreError(
+            f"{program} is not on PATH: backing up PostgreSQL needs its client programs "
+            "(apt-get install postgresql-client, or add /usr/lib/postgresql/15/bin to PATH)"
+        )
+    env = dict(os.environ)
+    command = [found, *args]
+    if database is not None:
+        params = conninfo_to_dict(database.text)
+        if (password := params.pop("password", None)) is not None:
+            env["PGPASSWORD"] = str(password)
+        command += ["--dbname", make_conninfo("", **params)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        said = next((line for line in lines if "error:" in line), lines[-1])
+        raise StoreError(f"{program} failed: {said.split('error: ', 1)[-1]}")
+    return done.stdout
 
 
 class PostgresListener(ChangeListener):
