@@ -12,7 +12,8 @@ A generated article takes, all drawn from one seeded random stream (same seed, s
 - a topic B: the topic of a real article P drawn at random (so big topics stay big);
 - a title: the question of a real article A of another topic, with A's focus replaced by B's
   ("What are the symptoms of {B} ?"), sometimes followed by a population ("in children");
-  a title already made is drawn again, so lists collapse by title as often as on real data;
+  a title already made (or a real one) is drawn again, after ten tries with a second topic
+  ("in people who also have {C}"), so lists do not collapse more than on real data;
 - a body: a run of 3 to 8 consecutive sentences of P, then 2 to 6 sentences each taken from a
   real article of yet another topic. No two articles share most of their sentences, so the
   import's near-duplicate detection (MinHash, Jaccard 0.8) finds about what it finds on the
@@ -161,7 +162,11 @@ class Generator:
         for attempt in range(50):
             a = self._other_topic(focus, self.templates)
             assert a.template is not None
-            population = self.random.choice(POPULATIONS) if attempt < 10 else f" ({attempt})"
+            population = (
+                self.random.choice(POPULATIONS)
+                if attempt < 10
+                else f" in people who also have {self._other_topic(focus).focus}"
+            )
             title = a.template.format(focus).rstrip(" ?") + population + "?"
             if (key := title_key(title)) not in self.titles:
                 self.titles.add(key)
