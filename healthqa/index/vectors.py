@@ -283,13 +283,16 @@ class VectorIndex:
     # Internals ----------------------------------------------------------------------------
 
     def _reload_due(self) -> bool:
-        """Whether to read the stored vectors again: some are missing, and a minute has passed
-        since the last look (then the clock starts again, complete or not)."""
+        """Whether to read the stored vectors again: a minute has passed since the last look
+        (then the clock starts again), and the store holds another number of vectors, or
+        vectors stored since (another process embedded). Counting is cheap; reading a million
+        articles' vectors is not, and the articles no process embeds must not cost a reading
+        every minute."""
         now = self._clock()
         if now - self._loaded_at < self.reload_seconds:
             return False
         self._loaded_at = now
-        return not self.coverage().complete
+        return any(part.behind() for part in self._parts)
 
     def _plan(self, newest: int) -> _Plan:
         """What `embed` must do: from the change log when the stored vectors allow it, else
@@ -431,6 +434,10 @@ class _Part:
 
     def usable(self) -> set[int]:
         return set(self.vectors) - self.stale
+
+    def behind(self) -> bool:
+        """Whether the store holds vectors this part has not read."""
+        return self.store.vector_count(self.model) != (len(self.hashes), self.stored_seq)
 
     def check(self, current: dict[int, Article | None], newest: int) -> None:
         """Set aside the vectors of `current` articles whose text no longer matches them."""
