@@ -29,7 +29,7 @@ APPROXIMATE_FROM = 50_000  # articles; below this, exact search is fast enough (
 DTYPE = "i8"
 CONNECTIVITY = 16  # graph edges per vector (usearch's default)
 EXPANSION_ADD = 128  # candidates considered while adding (usearch's default)
-EXPANSION_SEARCH = 512  # candidates looked at while searching: recall@10 0.956 (decision 28)
+EXPANSION_SEARCH = 1024  # candidates looked at while searching: recall against speed
 REBUILD_SHARE = 0.5  # when more than this share of entries changes, build anew
 FILE = "vectors-{name}.usearch"
 _VERSION = 1
@@ -144,6 +144,7 @@ class ApproximateIndex:
                 return index
             keys, marks = np.load(_keys_file(path))
             index._index.load(str(path))
+            index._index.expansion_search = index.options["expansion_search"]  # this version's
         except (OSError, ValueError, RuntimeError):
             return cls(dimension, dtype)
         if len(index._index) != len(keys):
