@@ -138,6 +138,15 @@ def plots(results: list[dict[str, Any]], images: Path) -> list[str]:
         for line, values in series.items():
             if all(v is not None for v in values):
                 axes.plot(sizes, values, marker="o", label=line)
+        if name == "scale-latency.png":  # what linear growth from the first size looks like
+            start = min(v[0] for v in series.values() if v[0] is not None)
+            axes.plot(
+                sizes,
+                [start * size / sizes[0] for size in sizes],
+                "k--",
+                alpha=0.4,
+                label="grows as the collection (slope 1)",
+            )
         axes.set_xscale("log")
         axes.set_yscale("log")
         axes.set_xlabel("articles in the collection")
