@@ -73,12 +73,12 @@ def tables(results: list[dict[str, Any]]) -> str:
         cells = [_http(r["http"].get(name)) for r in results]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     ratio = [
-        r["http"]["search API"]["rps"] / max(r["http"]["datasette search"]["rps"], 0.01)
+        r["http"]["search API"]["rps"] / d if (d := r["http"]["datasette search"]["rps"]) else None
         for r in results
     ]
     lines.append(
         "| search API / Datasette, requests a second | "
-        + " | ".join(f"{x:,.0f}x" for x in ratio)
+        + " | ".join(f"{x:,.0f}x" if x else "-" for x in ratio)
         + " |"
     )
     lines += ["", "Building and size:", "", head]
@@ -107,6 +107,8 @@ def _cell(row: dict[str, float] | None) -> str:
 
 
 def _http(row: dict[str, float] | None) -> str:
+    if row is not None and not row["rps"]:
+        return "none answered within the run"
     return "-" if row is None else f"{row['rps']:,.0f} / {row['p50']:.1f} / {row['p99']:.0f}"
 
 

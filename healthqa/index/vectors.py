@@ -54,6 +54,7 @@ MORE_WORDS = 120  # the answer's words after the lead's that "more" adds to the 
 _SAVE_EVERY = 64  # texts embedded between two saves: progress to show, and to keep if stopped
 RELOAD_SECONDS = 60.0  # how often a reader whose vectors are incomplete looks for new ones
 SAVE_SHARE = 0.01  # an approximate index is saved again once this share of it has changed
+OVERFETCH = 4  # entries asked of the approximate index, as a multiple of those needed
 LOCK_FILE = ".healthqa-vectors.lock"
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -264,9 +265,11 @@ class VectorIndex:
         self, nearest: ApproximateIndex, query: np.ndarray, limit: int
     ) -> list[Hit]:
         """Candidates from the approximate index (each article's texts are entries of their
-        own), scored exactly by the article's better text, best first, ties by id."""
+        own), scored exactly by the article's better text, best first, ties by id. The graph
+        is asked for `OVERFETCH` times the entries needed: its int8 distances blur near-ties,
+        which the exact scores then sort out (decision 28)."""
         rows = len(self._parts)
-        keys, _ = nearest.search(query, limit * rows)
+        keys, _ = nearest.search(query, OVERFETCH * limit * rows)
         found = self.similarities(query, dict.fromkeys(int(k) // rows for k in keys))
         ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [Hit(article_id, score) for article_id, score in ranked]
