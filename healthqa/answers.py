@@ -13,10 +13,12 @@ sample page, that is the list of causes.
 Confidence, between 0 and 1, is the idf-weighted share of the question's terms that the
 article's title and quoted passage cover; with embeddings, it is the larger of that and the
 article's cosine with the question put on the same scale (`_meaning`), so an article that says
-the same in other words ("calves knot up" against "leg cramps") counts. Below MIN_CONFIDENCE
-the result says there is no good answer rather than showing a weak one. Both lines were read
-off how often the top answer was judged right on liveqa-med-dev (docs/quality.md,
-"Confidence"): scores, not probabilities.
+the same in other words ("calves knot up" against "leg cramps") counts. An article whose topic
+the question does not name, in its words or in everyday words the collection knows, is held
+to UNNAMED_CEILING, below "Good match": on everyday questions such answers are mostly about
+another subject. Below MIN_CONFIDENCE the result says there is no good answer rather than
+showing a weak one. Both lines were read off how often the top answer was judged right on
+liveqa-med-dev (docs/quality.md, "Confidence"): scores, not probabilities.
 
 With a trained re-ranker that has a retrieval model (`healthqa train --data`), the confidence
 is instead its calibrated probability that the answer is right, the answers are ordered by it,
@@ -45,6 +47,13 @@ MIN_SIMILARITY = 0.5
 TYPE_BONUS = 0.25
 FOCUS_BONUS = 0.1  # an article about the question's focus scores 10% more
 FOCUS_DEPTH = 30  # how many search results the focus may re-order
+# With embeddings, an answer about a topic the question names (`Analysis.subjects`) goes
+# before those about other topics among the first SUBJECT_DEPTH; in every ranking, an answer
+# about a topic it does not name claims at most UNNAMED_CEILING ("Possible match"), since
+# about one in three such top answers is on the question's subject (docs/quality.md, "Named
+# subjects").
+SUBJECT_DEPTH = 5
+UNNAMED_CEILING = 0.45
 _BLOCKS = ("p", "ul", "ol", "h2", "h3", "h4", "blockquote", "table")
 _HEADINGS = ("h2", "h3", "h4")
 MAX_FOLLOW = 3  # paragraphs a leading-on paragraph may bring with it
@@ -197,9 +206,14 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     # which 10% moves an article several places, so it applies to keyword ranking only
     # (docs/quality.md). Only then are more results fetched than are shown.
     focus = result.analysis.focus if search.ranking == "keywords" else None
-    candidates = by_focus(
-        search.results(question, max(limit, FOCUS_DEPTH) if focus else limit), focus
-    )[:limit]
+    depth = max(limit, FOCUS_DEPTH if focus else SUBJECT_DEPTH)
+    candidates = by_focus(search.results(question, depth), focus)
+    subjects = set(result.analysis.subjects)
+    # With keywords alone the focus bonus plays this part; named-first cost them there
+    # (liveqa-med-dev MRR@10 0.452 to 0.443, docs/quality.md "Named subjects").
+    if not search.calibrated and not focus and search.ranking != "keywords":
+        candidates = named_first(candidates[:SUBJECT_DEPTH], subjects) + candidates[SUBJECT_DEPTH:]
+    candidates = candidates[:limit]
     meaning = _meaning(search, question, [found.article.id for found in candidates])
     for found in candidates:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
@@ -210,6 +224,9 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
         confidence = max(_coverage(weights, present), meaning.get(found.article.id, 0.0))
         if search.calibrated:  # the re-ranker's calibrated probability that it is right
             confidence = found.score
+        elif found.article.topic is not None and not about_named(found.article, subjects):
+            # (an article with no topic cannot be judged so: such a collection is not held back)
+            confidence = min(confidence, UNNAMED_CEILING)
         result.answers.append(_answer(found.article, passage, confidence))
     # Without the re-ranker, answers keep the retrieval order: sorting by coverage ranked worse
     # on liveqa-med-dev (MRR@10 0.423 against 0.432). With it, its probability is the order.
@@ -219,6 +236,16 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     result.no_answer = best < result.lines.least
     result.advice = _advice(numbers) if result.no_answer else None
     return result
+
+
+def named_first(found: list[Result], subjects: set[str]) -> list[Result]:
+    """`found` with the articles about a topic the question names first, each part in order."""
+    return sorted(found, key=lambda result: not about_named(result.article, subjects))
+
+
+def about_named(article: Article, subjects: set[str]) -> bool:
+    """Whether `article`'s topic is one of the topics the question names."""
+    return article.topic is not None and article.topic.name in subjects
 
 
 def by_focus(found: list[Result], focus: str | None) -> list[Result]:

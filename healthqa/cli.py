@@ -707,23 +707,34 @@ def eval_subjects(obj: Context, file: str, verbose: bool, as_json: bool) -> None
     Example: healthqa --db medquad.db eval subjects benchmarks/data/lay-questions-medquad.tsv
     """
     from healthqa.evaluate.runs import subjects_report
-    from healthqa.evaluate.subjects import load_subjects
+    from healthqa.evaluate.subjects import load_subjects, subject_reliability
 
     with _errors():
         questions = load_subjects(Path(file))
         results, scores = subjects_report(obj.search, questions)
+    bins = subject_reliability(results)
     if as_json:
-        _print_json(asdict(scores) | {"share_right": scores.share_right})
+        _print_json(
+            asdict(scores)
+            | {"share_right": scores.share_right, "reliability": [asdict(b) for b in bins]}
+        )
         return
     if verbose:
         for result in results:
             mark = "ok " if result.right else ("!! " if result.confident_mistake else "-  ")
             found = f"{result.title} ({result.confidence:.0%})" if result.title else "declined"
             click.echo(f"{mark}{result.question.text}\n     {found}")
+    click.echo("confidence band   answered   mean confidence   right subject")
+    for b in bins:
+        click.echo(
+            f"{b.low:.1f} to {b.high:.1f}   {b.questions:>10}   {b.mean_confidence:>15.2f}"
+            f"   {b.right:>13.0%}"
+        )
     click.echo(
         f"{scores.right} of {scores.questions} top answers about the question's subject "
         f"({scores.share_right:.0%}); {scores.declined} declined; "
-        f"{scores.confident_mistakes} wrong-subject answers with confidence of 0.5 or more."
+        f"{scores.confident_mistakes} wrong-subject answers with confidence of 0.5 or more; "
+        f"expected calibration error {scores.ece:.3f}."
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from test_store import article
 
 from healthqa.embedders import WordEmbedder
+from healthqa.evaluate.calibration import ece, reliability
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.rerank import RETRIEVAL_FEATURES, Model, Reranker
@@ -19,7 +20,7 @@ from healthqa.search import Search
 from healthqa.store import Store
 from healthqa.training import Examples, Query, examples, fit_retrieval, near_duplicates
 from healthqa.training.dataset import containment, link_answers, shingles
-from healthqa.training.retrieval import apply, best_line, ece, platt, reliability
+from healthqa.training.retrieval import apply, best_line, platt
 
 CRAMPS = (
     "Leg cramps are sudden painful tightenings of the calf muscles that often come at night "
