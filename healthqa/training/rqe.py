@@ -13,9 +13,9 @@ qtype), all of them, answered or not:
 - **same focus** (negative, the hard case): the same focus, but a type the question does not
   ask about it; left out when the question asks for "information" on it (any answer about the
   subject then answers in part);
-- **other focus** (negative): an FAQ whose focus is none of the question's, nor contains or
-  is contained in one ("amyloidosis" for "cardiac amyloidosis" is neither positive nor
-  negative), among those that share the most rare words with the question.
+- **other focus** (negative): an FAQ of a type the question asks, whose focus is none of the
+  question's, nor contains or is contained in one ("amyloidosis" for "cardiac amyloidosis" is
+  neither positive nor negative), the one sharing the most rare words with the question.
 
 An FAQ whose qtype has no counterpart among the analysis's types (brand names, research...) is
 left out. Each question gives at most MAX_POSITIVES, MAX_SAME_FOCUS and MAX_OTHER_FOCUS pairs
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from healthqa.evaluate.liveqa import MAX_EXTRA_TERMS as MAX_EXTRA
-from healthqa.evaluate.liveqa import TYPE_MAP, LiveQAQuestion, focus_key
+from healthqa.evaluate.liveqa import TYPE_MAP, LiveQAQuestion, focus_key, load_liveqa
 from healthqa.index.analysis import terms
 from healthqa.ingest.inputs import Input, expand
 from healthqa.ingest.medquad import FAQ, faqs
@@ -233,7 +233,5 @@ def counts(pairs: Sequence[Pair]) -> dict[str, int]:
 
 def consumer_pairs(data: Path) -> list[Pair]:
     """The set from a data folder laid out as ../shared/data."""
-    from healthqa.evaluate.liveqa import load_liveqa
-
     questions = load_liveqa(data / "liveqa2017-train")
     return build_pairs(questions, read_faqs(data / "medquad.tar.gz"))
