@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -32,6 +32,9 @@ from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
 from healthqa.store import ROLES, ArticleFilter, DatabaseURL, NotFound, StoreError, open_store
 from healthqa.store.transfer import copy_site
+
+if TYPE_CHECKING:  # training is imported by the train command only
+    from healthqa.training.rqe import Pair
 
 # Commands that may create the database; every other one only opens one that exists.
 CREATING = frozenset({"init", "import", "eval", "train"})
@@ -897,9 +900,11 @@ def train(
     no articles, embeds what is not embedded, builds a retrieval-shaped training set (LiveQA
     training questions linked to the articles with their reference answers, MedQuAD questions,
     MEDIQA's entailed pairs; docs/quality.md) and fits the retrieval model that ask and search
-    then use by default, with its calibrated confidence. The answer and question-entailment
-    models for the MEDIQA tasks are fitted on the MEDIQA training files (--qa, --rqe, or those
-    in --data). With --tune-model it first fine-tunes the embedding model on those files.
+    then use by default, with its calibrated confidence. The answer model for MEDIQA Task 3 is
+    fitted on the Task 3 training file (--qa, or the one in --data); the question-entailment
+    model for Task 2 on consumer-shaped pairs built from --data (LiveQA training questions
+    against MedQuAD's questions), or, without --data, on --rqe. With --tune-model it first
+    fine-tunes the embedding model on the MEDIQA files.
 
     Example: healthqa --db medquad.db train --data ../shared/data
     """
@@ -931,7 +936,8 @@ def train(
         kind = settings["embedding_text"]
         if kind not in EMBEDDED_TEXTS:
             raise config.ConfigError(f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}")
-        reranker, accuracy = train_reranker(embedder, qa, rqe, kind)
+        consumer = _consumer_pairs(data) if data is not None else None
+        reranker, accuracy = train_reranker(embedder, qa, rqe, kind, consumer)
         if data is not None:
             _train_retrieval(obj, data, reranker, plot_file)
         path = Path(out or settings["reranker_path"])
@@ -940,7 +946,26 @@ def train(
         f"Wrote {path} ({embedder.model_id}, {kind} texts) in {time.monotonic() - started:.0f} s"
     )
     for name, value in accuracy.items():
-        click.echo(f"  {name} model: accuracy {value:.3f} on its training data")
+        where = "" if "(" in name else " on its training data"
+        click.echo(f"  {name} model: accuracy {value:.3f}{where}")
+
+
+def _consumer_pairs(data: Path) -> list[Pair]:
+    """The consumer-shaped question-entailment pairs from `data`, their counts printed."""
+    from healthqa.training.rqe import consumer_pairs, counts
+
+    pairs = consumer_pairs(data)
+    if not pairs:
+        raise click.ClickException(f"{data}: no LiveQA question's focus is a MedQuAD focus")
+    found = counts(pairs)
+    held = counts([pair for pair in pairs if pair.check])
+    click.echo(
+        "  question pairs: "
+        + ", ".join(f"{found[k]:,} {k}" for k in found)
+        + f" ({held['pairs']:,} pairs of {held['questions']} questions held in for checking)",
+        err=True,
+    )
+    return pairs
 
 
 def _train_retrieval(obj: Context, data: Path, reranker: Reranker, plot_file: str | None) -> None:
