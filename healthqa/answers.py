@@ -47,12 +47,9 @@ MIN_SIMILARITY = 0.5
 TYPE_BONUS = 0.25
 FOCUS_BONUS = 0.1  # an article about the question's focus scores 10% more
 FOCUS_DEPTH = 30  # how many search results the focus may re-order
-# With embeddings, an answer about a topic the question names (`Analysis.subjects`) goes
-# before those about other topics among the first SUBJECT_DEPTH; in every ranking, an answer
-# about a topic it does not name claims at most UNNAMED_CEILING ("Possible match"), since
-# about one in three such top answers is on the question's subject (docs/quality.md, "Named
-# subjects").
-SUBJECT_DEPTH = 5
+# An answer about a topic the question does not name (`Analysis.subjects`) claims at most
+# UNNAMED_CEILING ("Possible match"): about one in three such top answers is on the question's
+# subject (docs/quality.md, "Named subjects").
 UNNAMED_CEILING = 0.45
 _BLOCKS = ("p", "ul", "ol", "h2", "h3", "h4", "blockquote", "table")
 _HEADINGS = ("h2", "h3", "h4")
@@ -206,14 +203,10 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     # which 10% moves an article several places, so it applies to keyword ranking only
     # (docs/quality.md). Only then are more results fetched than are shown.
     focus = result.analysis.focus if search.ranking == "keywords" else None
-    depth = max(limit, FOCUS_DEPTH if focus else SUBJECT_DEPTH)
-    candidates = by_focus(search.results(question, depth), focus)
+    candidates = by_focus(
+        search.results(question, max(limit, FOCUS_DEPTH) if focus else limit), focus
+    )[:limit]
     subjects = set(result.analysis.subjects)
-    # With keywords alone the focus bonus plays this part; named-first cost them there
-    # (liveqa-med-dev MRR@10 0.452 to 0.443, docs/quality.md "Named subjects").
-    if not search.calibrated and not focus and search.ranking != "keywords":
-        candidates = named_first(candidates[:SUBJECT_DEPTH], subjects) + candidates[SUBJECT_DEPTH:]
-    candidates = candidates[:limit]
     meaning = _meaning(search, question, [found.article.id for found in candidates])
     for found in candidates:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
@@ -236,11 +229,6 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     result.no_answer = best < result.lines.least
     result.advice = _advice(numbers) if result.no_answer else None
     return result
-
-
-def named_first(found: list[Result], subjects: set[str]) -> list[Result]:
-    """`found` with the articles about a topic the question names first, each part in order."""
-    return sorted(found, key=lambda result: not about_named(result.article, subjects))
 
 
 def about_named(article: Article, subjects: set[str]) -> bool:
