@@ -618,6 +618,31 @@ def test_topics_differing_by_case_plural_or_word_order_are_one_topic(store: Stor
     assert topic_key("Glaucoma") != topic_key("Glaucomas, angle") and topic_key("Bus") == "bus"
 
 
+def test_a_batchs_topics_are_found_and_made_together(store: Store) -> None:
+    from healthqa.articles import TopicRecord
+
+    store.save_batch(
+        [article("k1", "What are kidney stones?", topic=TopicRecord("Kidney Stones"))], "t", "r"
+    )
+    many = [  # more new topics than one statement makes, each with two articles
+        article(f"n{n}-{i}", f"What is condition {n} ({i})?", topic=TopicRecord(f"Condition {n}"))
+        for n in range(250)
+        for i in (1, 2)
+    ]
+    again = [  # the topic of the first batch by its key, spelt another way
+        article("k2", "Who gets kidney stones?", topic=TopicRecord("stones, kidney")),
+    ]
+    store.save_batch(many + again, "t", "r")
+    topics = {t.name: t for t in store.topics()}
+    assert len(topics) == 251
+    assert topics["Kidney Stones"].article_count == 2
+    assert topics["Kidney Stones"].synonyms == ["stones, kidney"]
+    assert all(topics[f"Condition {n}"].article_count == 2 for n in range(250))
+    for n in (0, 99, 100, 249):  # each article joined its own topic, across statements
+        found = store.get_article(f"what-is-condition-{n}-1")
+        assert found.topic is not None and found.topic.name == f"Condition {n}"
+
+
 def test_the_migration_merges_topics_a_database_already_has(store: Store) -> None:
     from healthqa.articles import TopicRecord
 
