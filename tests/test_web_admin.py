@@ -141,9 +141,26 @@ def test_the_last_admin_cannot_disable_or_demote_themselves(desk: Desk) -> None:
     assert desk.library.store.account("ada") == desk.library.store.accounts()[0]
     assert desk.library.store.account("ada").role == "admin"
     accounts.set_role(desk.library.store, "Rita", "admin")  # now there is another admin
-    assert post(client, f"{page}/role", page, role="editor").status_code == 303
+    demoted = post(client, f"{page}/role", page, role="editor")
+    assert demoted.status_code == 303 and demoted.headers["location"] == "/editor/"
     assert desk.library.store.account("ada").role == "editor"
     assert client.get(ACCOUNTS).status_code == 403  # at once: no longer an admin
+
+
+def test_an_admin_who_signs_themselves_out_is_sent_to_sign_in(desk: Desk) -> None:
+    accounts.set_role(desk.library.store, "Rita", "admin")
+    client = desk.signed_in("Ada")
+    page = f"{ACCOUNTS}/{desk.library.store.account('ada').id}"
+    assert "you too" in client.get(page).text
+    renewed = post(client, f"{page}/password", page, password=NEW_PASSWORD)
+    assert renewed.headers["location"] == "/editor/sign-in?signed_out=1"
+    assert client.get("/editor/").status_code == 303  # signed out, as the page warned
+    client = desk.signed_in("Rita")
+    page = f"{ACCOUNTS}/{desk.library.store.account('rita').id}"
+    assert "you will be signed out" in client.get(page).text
+    gone = post(client, f"{page}/disable", page)
+    assert gone.headers["location"] == "/editor/sign-in?signed_out=1"
+    assert desk.library.store.account("rita").disabled is not None
 
 
 def test_unknown_accounts_and_bad_addresses_get_plain_pages(desk: Desk) -> None:

@@ -23,7 +23,16 @@ from fastapi.responses import RedirectResponse, Response
 from healthqa import accounts, tokens
 from healthqa.store import ROLES, Account, LastAdmin, StoreError
 from healthqa.web.pages import render
-from healthqa.web.sessions import CSRF_FIELD, SignedIn, library, need, no_store, posted
+from healthqa.web.sessions import (
+    CSRF_FIELD,
+    HOME,
+    SIGN_IN,
+    SignedIn,
+    library,
+    need,
+    no_store,
+    posted,
+)
 
 ACCOUNTS = "/editor/admin/accounts"
 TOKENS = "/editor/admin/tokens"
@@ -107,7 +116,17 @@ def _change(
     except (ValueError, StoreError) as exc:
         return _account(request, signed, account, error=_sentence(exc), status=422)
     _log(signed, f"{what}: account {changed.id} ({changed.name!r}, {changed.role})")
-    return RedirectResponse(f"{ACCOUNTS}/{changed.id}?done={what}", 303)
+    return RedirectResponse(_after(signed, changed, what), 303)
+
+
+def _after(signed: SignedIn, changed: Account, what: str) -> str:
+    """Where a change leads: the account's page; but an admin who signed themselves out (a new
+    password, disabled) goes to sign in, and one who is no longer an admin to the lists."""
+    if changed.id != signed.account.id:
+        return f"{ACCOUNTS}/{changed.id}?done={what}"
+    if what in ("disabled", "password"):
+        return f"{SIGN_IN}?signed_out=1"
+    return f"{ACCOUNTS}/{changed.id}?done={what}" if changed.role == "admin" else HOME
 
 
 def _found(request: Request, account_id: int) -> Account:
