@@ -15,13 +15,14 @@ naming the admin: accounts and tokens have no history table of their own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from healthqa import accounts, tokens
-from healthqa.store import ROLES, Account, LastAdmin, StoreError
+from healthqa.store import ROLES, Account, LastAdmin, Store, StoreError
 from healthqa.web.pages import render
 from healthqa.web.sessions import (
     CSRF_FIELD,
@@ -104,7 +105,11 @@ async def set_password(request: Request, account_id: AccountId) -> Response:
 
 
 def _change(
-    request: Request, signed: SignedIn, account_id: int, what: str, change: Any
+    request: Request,
+    signed: SignedIn,
+    account_id: int,
+    what: str,
+    change: Callable[[Store, int], Account],
 ) -> Response:
     """Make one change to an account through healthqa.accounts, then back to its page; the
     page again with a plain message when the change is refused."""
