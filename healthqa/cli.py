@@ -30,7 +30,15 @@ from healthqa.library import Library, coverage_note
 from healthqa.recommend import neighbours, related
 from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
-from healthqa.store import ROLES, ArticleFilter, DatabaseURL, NotFound, StoreError, open_store
+from healthqa.store import (
+    ROLES,
+    Account,
+    ArticleFilter,
+    DatabaseURL,
+    NotFound,
+    StoreError,
+    open_store,
+)
 from healthqa.store.transfer import copy_site
 
 if TYPE_CHECKING:  # training is imported by the train command only
@@ -1133,7 +1141,7 @@ def tokens_revoke(obj: Context, key: str) -> None:
 
 @main.group("users")
 def users_() -> None:
-    """Create, list and disable the accounts people sign in to /editor/ with.
+    """Create, list, change and disable the accounts people sign in to /editor/ with.
 
     Example: healthqa users create alice --role admin
     """
@@ -1159,11 +1167,7 @@ def users_create(obj: Context, name: str, role: str, password_stdin: bool) -> No
     """
     with _errors():
         accounts.check_name(name)
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        account = accounts.create(obj.store, name, role, password)
+        account = accounts.create(obj.store, name, role, _password(password_stdin))
     click.echo(f"Account {account.id} for {account.name!r} ({account.role}) is ready.")
     click.echo("They sign in at /editor/sign-in on the site.", err=True)
 
@@ -1187,17 +1191,58 @@ def users_list(obj: Context, as_json: bool) -> None:
     )
 
 
-@users_.command("disable")
-@click.argument("key", metavar="NAME_OR_ID")
-@pass_context
-def users_disable(obj: Context, key: str) -> None:
-    """Disable an account at once: it cannot sign in, and whoever is signed in is signed out.
+def _switch_command(name: str, change: Callable[[Any, str], Account], summary: str) -> None:
+    """`healthqa users disable` or `enable`: one account, by its name or id."""
 
-    Example: healthqa users disable alice
+    @users_.command(name, help=f"{summary}\n\nExample: healthqa users {name} alice")
+    @click.argument("key", metavar="NAME_OR_ID")
+    @pass_context
+    def command(obj: Context, key: str) -> None:
+        with _errors():
+            account = change(obj.store, key)
+        when = f" at {account.disabled}" if account.disabled else ""
+        click.echo(f"{name.capitalize()}d account {account.id} ({account.name!r}){when}.")
+
+
+_switch_command(
+    "disable",
+    accounts.disable,
+    "Disable an account at once: it cannot sign in, and whoever is signed in is signed out.",
+)
+_switch_command(
+    "enable", accounts.enable, "Enable a disabled account: it can sign in again with its password."
+)
+
+
+@users_.command("role")
+@click.argument("key", metavar="NAME_OR_ID")
+@click.argument("role", type=click.Choice(list(ROLES)))
+@pass_context
+def users_role(obj: Context, key: str, role: str) -> None:
+    """Give an account another role (the last admin who can sign in keeps theirs).
+
+    Example: healthqa users role alice reviewer
     """
     with _errors():
-        account = accounts.disable(obj.store, key)
-    click.echo(f"Disabled account {account.id} ({account.name!r}) at {account.disabled}.")
+        account = accounts.set_role(obj.store, key, role)
+    click.echo(f"Account {account.id} ({account.name!r}) is now {account.role}.")
+
+
+@users_.command("password")
+@click.argument("key", metavar="NAME_OR_ID")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
+)
+@pass_context
+def users_password(obj: Context, key: str, password_stdin: bool) -> None:
+    """Give an account a new password; whoever is signed in with it is signed out.
+
+    Example: healthqa users password alice
+    """
+    with _errors():
+        obj.store.account(key)  # no prompt for an account that is not there
+        account = accounts.set_password(obj.store, key, _password(password_stdin))
+    click.echo(f"New password set for account {account.id} ({account.name!r}).")
 
 
 # Helpers ----------------------------------------------------------------------------------
@@ -1428,6 +1473,13 @@ def _print_rows(
         else:
             shown = {key: "never" if value is None else value for key, value in row.items()}
             click.echo(line.format(**shown | extra(row)))
+
+
+def _password(from_stdin: bool) -> str:
+    """A password: standard input's first line, or asked for twice without echoing it."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 def _print_json(value: Any) -> None:

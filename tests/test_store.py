@@ -13,6 +13,7 @@ from healthqa.store import (
     AlreadyExists,
     ArticleFilter,
     Conflict,
+    LastAdmin,
     NotFound,
     Session,
     Store,
@@ -763,3 +764,19 @@ def test_a_batch_finds_free_slugs_among_its_own_and_the_stored(store: Store) -> 
     made = store.create_article(article("x9", "What is X?"), "t", "r")
     assert made.slug == "what-is-x-5" and made.id == max(ids) + 1
     assert sorted({*ids, made.id}) == [2, 3, 4, 5]
+
+
+def test_an_account_is_enabled_gets_a_new_password_and_the_last_admin_stays(store: Store) -> None:
+    ada = store.add_account("Ada", "admin", "$argon2id$x", "2026-01-01T00:00:00Z")
+    bob = store.add_account("Bob", "editor", "$argon2id$y", "2026-01-01T00:00:00Z")
+    store.add_session(Session("h1", bob.id, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", "s"))
+    renewed = store.set_account("bob", password_hash="$argon2id$z")
+    assert renewed.password_hash == "$argon2id$z" and store.session("h1") is None
+    store.set_account("bob", disabled="2026-01-02T00:00:00Z")
+    assert store.set_account(bob.id, enabled=True).disabled is None
+    for change in ({"disabled": "2026-01-03T00:00:00Z"}, {"role": "editor"}):
+        with pytest.raises(LastAdmin):
+            store.set_account(ada.id, **change)  # type: ignore[arg-type]
+    assert store.account("ada") == ada
+    store.set_account("bob", role="admin")
+    assert store.set_account("ada", role="reviewer").role == "reviewer"
