@@ -98,13 +98,18 @@ def article_paths(base: str, limit: int) -> list[str]:
     return paths[:limit]
 
 
-def wrk(base: str, paths: list[str], args: argparse.Namespace, folder: Path) -> dict[str, float]:
-    """One wrk run cycling through `paths`; requests/s, p50 and p99 in ms, non-2xx count."""
+def wrk(
+    base: str, paths: list[str], args: argparse.Namespace, folder: Path, timeout: int = 2
+) -> dict[str, float]:
+    """One wrk run cycling through `paths`; requests/s, p50 and p99 in ms, non-2xx count,
+    and requests that got no answer within `timeout` seconds (wrk leaves them out of the
+    latencies)."""
     listing = folder / "paths.txt"
     listing.write_text("\n".join(paths) + "\n")
     script = folder / "cycle.lua"
     script.write_text(LUA % listing)
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s"]
+    command.append(f"--timeout={timeout}s")
     out = subprocess.run(
         [*command, "--latency", "-s", str(script), base],
         capture_output=True,
@@ -116,6 +121,7 @@ def wrk(base: str, paths: list[str], args: argparse.Namespace, folder: Path) -> 
         "p50": latency_ms(out, "50%"),
         "p99": latency_ms(out, "99%"),
         "errors": float(m[1]) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)) else 0,
+        "timeouts": float(m[1]) if (m := re.search(r"timeout (\d+)", out)) else 0,
     }
 
 

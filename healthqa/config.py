@@ -207,6 +207,13 @@ SETTINGS = (
     ),
     Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
     Setting(
+        "approximate_from",
+        int,
+        50_000,
+        "From how many embedded articles semantic search uses an approximate index (usearch"
+        " HNSW, kept in the index folder) instead of exact search; 0: always exact.",
+    ),
+    Setting(
         "embed_on_import",
         bool,
         True,

@@ -405,17 +405,31 @@ def _term(word: str) -> str:
 
 
 def _blas_threads(threads: int) -> AbstractContextManager[object]:
-    """Limit numpy's BLAS threads while embedding. On a busy machine, BLAS threads that wait
-    for a core spin: one thread per process was 14 times faster than two here (a 13 ms query
-    against 180 ms with other work running; docs/performance.md)."""
-    if threads <= 0:
+    """Limit numpy's BLAS threads while embedding (`blas_threads`)."""
+    return blas_threads(threads)
+
+
+def blas_threads(threads: int) -> AbstractContextManager[object]:
+    """Limit numpy's BLAS threads while the block runs (0: leave them be). On a busy machine,
+    BLAS threads that wait for a core spin: one thread per process was 14 times faster than
+    two here (a 13 ms query against 180 ms with other work running), and exact vector search
+    over 16,407 articles 4 times (docs/performance.md)."""
+    controller = _controller() if threads > 0 else None
+    if controller is None:
         return nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return nullcontext()
-    limits: AbstractContextManager[object] = threadpool_limits(limits=threads, user_api="blas")
+    limits: AbstractContextManager[object] = controller.limit(limits=threads, user_api="blas")
     return limits
+
+
+@functools.cache
+def _controller() -> Any:
+    """threadpoolctl's view of the loaded thread pools, read once (a look costs 0.1 ms, a
+    limit through it 7 us); None without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

@@ -112,7 +112,13 @@ class Library:
                     raise config.ConfigError(
                         f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}, got {kind!r}"
                     )
-                found = VectorIndex(self.store, embedder, kind)
+                found = VectorIndex(
+                    self.store,
+                    embedder,
+                    kind,
+                    approximate_from=self.settings["approximate_from"],
+                    folder=self.index_path(),
+                )
                 found.refresh()
             self._vectors = (found,)
         return self._vectors[0]

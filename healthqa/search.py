@@ -195,6 +195,8 @@ class Search:
     def hits(self, text: str, limit: int = 10, baseline: bool = False) -> list[Hit]:
         if baseline:
             return self.index.search(baseline_query(text), limit)
+        if self.vectors is None or self.ranking == "keywords":  # keywords alone: no fusion
+            return self.index.search(question_query(text, self.speller, self.vocabulary), limit)
         return [Hit(c.article_id, c.score) for c in self.candidates(text, limit)]
 
     def candidates(self, text: str, limit: int = 10) -> list[Candidate]:
@@ -232,13 +234,12 @@ class Search:
 
     def results(self, text: str, limit: int = 10) -> list[Result]:
         if self.ranking != "reranked" or self.reranker is None:
-            listed = [
-                Result(self.store.get_article(c.article_id), c.score)
-                for c in self.candidates(text, limit)
-            ]
+            listed = self._results([(c.article_id, c.score) for c in self.candidates(text, limit)])
         else:
             found = self.candidates(text, max(limit, RERANK_DEPTH))
-            articles = [self.store.get_article(c.article_id) for c in found]
+            articles = self.store.get_articles([c.article_id for c in found])
+            present = {article.id for article in articles}
+            found = [c for c in found if c.article_id in present]
             scores = self.reranker.score_candidates(self, text, found, articles)
             order = sorted(range(len(found)), key=lambda i: (-scores[i], i))[:limit]
             listed = [Result(articles[i], scores[i]) for i in order]
@@ -254,9 +255,15 @@ class Search:
         """
         query = question_query(text, self.speller, self.vocabulary)
         hits, total = self.index.search_page(query, limit, offset)
-        found = [Result(self.store.get_article(hit.article_id), hit.score) for hit in hits]
+        found = self._results([(hit.article_id, hit.score) for hit in hits])
         ranked = demote_overdue(found, lambda result: result.article, lambda result: result.score)
         return ranked, total
+
+    def _results(self, scored: list[tuple[int, float]]) -> list[Result]:
+        """The articles of (id, score) pairs in one read, in order; one retired or deleted
+        since the index last synced is left out."""
+        articles = {a.id: a for a in self.store.get_articles([i for i, _ in scored])}
+        return [Result(articles[i], score) for i, score in scored if i in articles]
 
 
 def default_ranking(vectors: VectorIndex | None) -> str:

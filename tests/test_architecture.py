@@ -27,7 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
         (
             "derived indexes",
-            "index.lexical index.sync index.vectors index.locks imports tokens accounts questions",
+            "index.lexical index.sync index.vectors index.approximate index.locks imports tokens"
+            " accounts questions",
         ),
         ("ranking and safety", "search safety entailment recommend"),
         ("answers", "answers rerank"),

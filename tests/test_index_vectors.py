@@ -333,6 +333,21 @@ def test_a_reader_takes_up_vectors_another_process_stored(store: Store) -> None:
     assert reader.refresh() and reader.size == 3
 
 
+def test_a_reader_reads_the_vectors_again_only_when_there_are_new_ones(store: Store) -> None:
+    """Articles nobody embeds (embedding off in the background) must not cost a reading of
+    every stored vector each minute: at a million articles that is minutes of work."""
+    corpus(store)
+    now = [0.0]
+    VectorIndex(store, WordEmbedder(same=SAME)).embed(limit=2)
+    reader = VectorIndex(store, CountingEmbedder(), reload_seconds=60, clock=lambda: now[0])
+    assert reader.size == 2 and not reader.coverage().complete
+    now[0] = 61.0
+    assert not reader.refresh()  # incomplete, but nothing new was stored: nothing read
+    VectorIndex(store, WordEmbedder(same=SAME)).embed()
+    now[0] = 122.0
+    assert reader.refresh() and reader.size == 3
+
+
 def test_an_interrupted_embedding_keeps_what_it_saved(store: Store) -> None:
     corpus(store)
     store.save_batch([article("extra", "Why do knees ache?", body="Use.")], "t", "r")

@@ -154,6 +154,19 @@ def test_links_resolve_when_their_target_arrives(store: Store) -> None:
     assert (stats["links"], stats["links_resolved"]) == (2, 1)
 
 
+def test_many_articles_in_one_read_in_the_order_asked(store: Store) -> None:
+    links = (Link("related", "What is a yawn?", "A deep"),)
+    ids = store.save_batch(
+        [article(links=links), article("a2", "Are hiccups serious?")], "t", "r"
+    ).article_ids
+    store.set_status(ids[1], "retired", "t", "r")
+    found = store.get_articles([ids[1], 10**6, ids[0], -1, ids[1]])
+    assert [a.id for a in found] == [ids[1], ids[0], ids[1]]  # any status; unknown ids left out
+    assert found[1].links == store.get_article(ids[0]).links and found[1].links
+    assert found[1] == store.get_article(ids[0])
+    assert store.get_articles([]) == []
+
+
 def test_topics_merge_synonyms_and_count_published_articles(store: Store) -> None:
     other = TopicRecord("Hiccups", ("Hiccoughs", "Singultus"))
     store.save_batch([article(), article("a2", "Are hiccups serious?", topic=other)], "t", "r")

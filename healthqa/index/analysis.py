@@ -46,9 +46,11 @@ _stemmer = Stemmer.Stemmer("english")
 
 def words(text: str) -> list[str]:
     """The lower-case, accent-free words of `text`, stop words included."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(char for char in folded if not unicodedata.combining(char))
-    return _WORD.findall(bare)
+    folded = text.casefold()
+    if not folded.isascii():  # ASCII has no accents to fold: most text skips this
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _WORD.findall(folded)
 
 
 def terms(text: str, stop: frozenset[str] = STOP) -> list[str]:

@@ -209,7 +209,7 @@ class LexicalIndex:
             inner = tantivy.Query.fuzzy_term_query(self.schema, field, term, distance=distance)
         else:
             inner = tantivy.Query.term_query(self.schema, field, term)
-        return tantivy.Query.boost_query(inner, weight)
+        return inner if weight == 1.0 else tantivy.Query.boost_query(inner, weight)
 
     def doc_freq(self, field: str, term: str) -> int:
         """How many articles have `term` in `field` (0 for a word the collection never uses)."""

@@ -20,6 +20,7 @@ from rapidfuzz.distance import Levenshtein
 MIN_LENGTH = 5
 MIN_SIMILARITY = 0.7
 KNOWN_IN = 3  # articles whose text must use a word for it to count as a real word
+REMEMBERED = 50_000  # answers kept per speller: a question's words are looked up once
 
 
 class Speller:
@@ -32,6 +33,7 @@ class Speller:
         self.vocabulary = vocabulary
         self._known = known
         self._by_letter: dict[str, list[str]] = {}
+        self._answers: dict[str, str | None] = {}
         for term in vocabulary:
             self._by_letter.setdefault(term[0], []).append(term)
 
@@ -44,7 +46,19 @@ class Speller:
         return cls(vocabulary)
 
     def correct(self, term: str) -> str | None:
-        """The vocabulary term `term` most likely misspells, or None when there is none."""
+        """The vocabulary term `term` most likely misspells, or None when there is none.
+
+        Answers are remembered (the speller is made anew when the index changes): most
+        question words are common ones, and each look-up asks the index and may scan the
+        vocabulary."""
+        if term in self._answers:
+            return self._answers[term]
+        if len(self._answers) >= REMEMBERED:
+            self._answers.clear()
+        found = self._answers[term] = self._correct(term)
+        return found
+
+    def _correct(self, term: str) -> str | None:
         if len(term) < MIN_LENGTH or term in self.vocabulary or term.isdigit():
             return None
         if self._known is not None and self._known(term):

@@ -20,9 +20,12 @@ What is embedded (`EMBEDDED_TEXTS`): "title", the question an article answers; "
 question and the first words of its answer; or "title+lead", both, an article scoring the
 better of its two cosines (docs/decisions.md, section 16); "title+lead+more" adds the question
 with the answer's next MORE_WORDS words, where symptoms and causes are often listed, so a
-reader who describes them finds the article that lists them (docs/quality.md). Search is exact
-(a matrix product per text): over the 17,942 articles of liveqa-med-dev it takes a few
-milliseconds, so an approximate index would buy nothing (docs/performance.md).
+reader who describes them finds the article that lists them (docs/quality.md).
+
+Search is exact (a matrix product per text) below `approximate_from` articles: over the 17,942
+articles of liveqa-med-dev it takes a few milliseconds. From there on, with usearch installed,
+an approximate index (`index.approximate`, HNSW) finds the candidates and they are scored
+exactly; it is derived from the same vectors and follows them (docs/decisions.md, section 29).
 """
 
 from __future__ import annotations
@@ -30,14 +33,19 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from healthqa.articles import Article
-from healthqa.embedders import Embedder, embed_question
+from healthqa.embedders import Embedder, blas_threads, embed_question
+from healthqa.index import approximate
+from healthqa.index.approximate import APPROXIMATE_FROM, ApproximateIndex
 from healthqa.index.lexical import Hit
+from healthqa.index.locks import file_lock
 from healthqa.store import ArticleFilter, NotFound, Store
 
 EMBEDDED_TEXTS = ("title", "lead", "title+lead", "title+lead+more")
@@ -45,6 +53,8 @@ LEAD_WORDS = 60  # words of the answer that "lead" adds to the question
 MORE_WORDS = 120  # the answer's words after the lead's that "more" adds to the question
 _SAVE_EVERY = 64  # texts embedded between two saves: progress to show, and to keep if stopped
 RELOAD_SECONDS = 60.0  # how often a reader whose vectors are incomplete looks for new ones
+SAVE_SHARE = 0.01  # an approximate index is saved again once this share of it has changed
+LOCK_FILE = ".healthqa-vectors.lock"
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
@@ -99,7 +109,9 @@ class VectorIndex:
     better of its two cosines (max-passage scoring: a question can match what the article asks,
     or what its answer starts by saying).
 
-    Opening it reads the stored vectors and embeds nothing; see the module docstring.
+    Opening it reads the stored vectors and embeds nothing; see the module docstring. From
+    `approximate_from` articles on (0: never) search goes through an approximate index, kept in
+    `folder` (the index folder) when one is given.
     """
 
     def __init__(
@@ -109,8 +121,14 @@ class VectorIndex:
         kind: str = "title",
         reload_seconds: float = RELOAD_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        approximate_from: int = APPROXIMATE_FROM,
+        folder: Path | None = None,
     ) -> None:
         self.store = store
+        self.approximate_from = approximate_from
+        self.folder = folder
+        self._approximate: ApproximateIndex | None = None
+        self._unsaved = 0
         self.embedder = embedder
         self.kind = kind
         self.model = f"{embedder.model_id}:{kind}"
@@ -122,6 +140,7 @@ class VectorIndex:
             np.zeros(0, dtype=np.int64),
             np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32),
             frozenset(),
+            None,
         )
         self._build()
 
@@ -161,7 +180,7 @@ class VectorIndex:
                 part.load()
             self._loaded_at = self._clock()
             changed = True
-        newest = self.store.stats()["last_change"]
+        newest = self.store.last_change()
         since = self.last_seq
         if since != newest:
             with_vectors = set().union(*(part.vectors for part in self._parts))
@@ -185,7 +204,7 @@ class VectorIndex:
         for part in self._parts:
             part.load()
         self._loaded_at = self._clock()
-        newest = self.store.stats()["last_change"]
+        newest = self.store.last_change()
         plan = self._plan(newest)
         if limit is not None:
             plan.pending = plan.pending[:limit]
@@ -223,15 +242,34 @@ class VectorIndex:
         """The question's vector, embedded once per process (`embedders.embed_question`)."""
         return embed_question(self.embedder, text)
 
+    @property
+    def approximate(self) -> bool:
+        """Whether search goes through the approximate index (a large collection)."""
+        return self._view.approximate is not None
+
     def search(self, query: np.ndarray, limit: int = 10) -> list[Hit]:
         """The `limit` articles whose vectors are most like `query` (cosine), best first."""
-        ids, matrices, _ = self._view  # one consistent view, whatever a refresh does meanwhile
+        ids, matrices, _, nearest = self._view  # one view, whatever a refresh does meanwhile
         if not len(ids) or limit <= 0:
             return []
-        scores = (matrices @ query).max(axis=0)
+        if nearest is not None:
+            return self._search_approximate(nearest, query, limit)
+        with blas_threads(1):  # spinning BLAS threads on a busy machine cost 4 times more
+            scores = (matrices @ query).max(axis=0)
         top = np.argpartition(-scores, min(limit, len(ids)) - 1)[:limit]
         top = top[np.lexsort((ids[top], -scores[top]))]
         return [Hit(int(ids[i]), float(scores[i])) for i in top]
+
+    def _search_approximate(
+        self, nearest: ApproximateIndex, query: np.ndarray, limit: int
+    ) -> list[Hit]:
+        """Candidates from the approximate index (each article's texts are entries of their
+        own), scored exactly by the article's better text, best first, ties by id."""
+        rows = len(self._parts)
+        keys, _ = nearest.search(query, limit * rows)
+        found = self.similarities(query, dict.fromkeys(int(k) // rows for k in keys))
+        ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [Hit(article_id, score) for article_id, score in ranked]
 
     def similarities(self, query: np.ndarray, article_ids: Iterable[int]) -> dict[int, float]:
         """Cosine of `query` with each listed article that has a vector (its best text's)."""
@@ -245,13 +283,16 @@ class VectorIndex:
     # Internals ----------------------------------------------------------------------------
 
     def _reload_due(self) -> bool:
-        """Whether to read the stored vectors again: some are missing, and a minute has passed
-        since the last look (then the clock starts again, complete or not)."""
+        """Whether to read the stored vectors again: a minute has passed since the last look
+        (then the clock starts again), and the store holds another number of vectors, or
+        vectors stored since (another process embedded). Counting is cheap; reading a million
+        articles' vectors is not, and the articles no process embeds must not cost a reading
+        every minute."""
         now = self._clock()
         if now - self._loaded_at < self.reload_seconds:
             return False
         self._loaded_at = now
-        return not self.coverage().complete
+        return any(part.behind() for part in self._parts)
 
     def _plan(self, newest: int) -> _Plan:
         """What `embed` must do: from the change log when the stored vectors allow it, else
@@ -271,23 +312,62 @@ class VectorIndex:
     def _build(self) -> None:
         usable = [part.usable() for part in self._parts]
         ids = sorted(set().union(*usable))
-        zeros = np.zeros(self.embedder.dimension, dtype=np.float32)
-        matrices = np.zeros((len(self._parts), len(ids), self.embedder.dimension), np.float32)
-        for row, part in enumerate(self._parts):
-            if ids:
-                matrices[row] = np.vstack(
-                    [part.vectors[i] if i in usable[row] else zeros for i in ids]
+        dimension = self.embedder.dimension
+        matrices = np.zeros((len(self._parts), 0, dimension), np.float32)
+        if 0 < self.approximate_from <= len(ids) and approximate.available():
+            nearest: ApproximateIndex | None = self._update_approximate(usable)
+        else:
+            nearest = self._approximate = None
+            matrices = np.zeros((len(self._parts), len(ids), dimension), np.float32)
+            zeros = np.zeros(dimension, dtype=np.float32)
+            for row, part in enumerate(self._parts):
+                if ids:
+                    matrices[row] = np.vstack(
+                        [part.vectors[i] if i in usable[row] else zeros for i in ids]
+                    )
+        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids), nearest)
+
+    def _update_approximate(self, usable: list[set[int]]) -> ApproximateIndex:
+        """The approximate index brought to the usable vectors: read from the index folder
+        the first time (where another process may have saved it), and saved there again
+        once enough of it changed. Processes sharing the folder take turns."""
+        rows, parts = len(self._parts), self._parts
+        wanted = {
+            approximate.key(i, row, rows): approximate.fingerprint(part.hashes[i])
+            for row, part in enumerate(parts)
+            for i in usable[row]
+        }
+
+        def vectors(keys: Sequence[int]) -> np.ndarray:
+            return np.stack([parts[k % rows].vectors[k // rows] for k in keys])
+
+        path = approximate.index_file(self.folder, self.model) if self.folder else None
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(path.parent / LOCK_FILE) if path else nullcontext(True):
+            if self._approximate is None:
+                dimension = self.embedder.dimension
+                self._approximate = (
+                    ApproximateIndex.load(path, self.model, dimension)
+                    if path
+                    else ApproximateIndex(dimension)
                 )
-        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids))
+            self._unsaved += self._approximate.update(wanted, vectors)
+            if path and self._unsaved > SAVE_SHARE * len(wanted):
+                self._approximate.save(path, self.model)
+                self._unsaved = 0
+        return self._approximate
 
 
 class _View(NamedTuple):
     """What search reads, replaced whole: the article ids, their vectors (one matrix per
-    embedded text, zeros where an article lacks that text's vector), and the ids as a set."""
+    embedded text, zeros where an article lacks that text's vector), the ids as a set, and
+    the approximate index when it is in use (the matrices are then empty)."""
 
     ids: np.ndarray
     matrices: np.ndarray
     present: frozenset[int]
+    approximate: ApproximateIndex | None
 
 
 @dataclass
@@ -354,6 +434,10 @@ class _Part:
 
     def usable(self) -> set[int]:
         return set(self.vectors) - self.stale
+
+    def behind(self) -> bool:
+        """Whether the store holds vectors this part has not read."""
+        return self.store.vector_count(self.model) != (len(self.hashes), self.stored_seq)
 
     def check(self, current: dict[int, Article | None], newest: int) -> None:
         """Set aside the vectors of `current` articles whose text no longer matches them."""

@@ -42,6 +42,10 @@ class Vocabulary:
     ) -> None:
         self.expansions = expansions
         self.written = written or {}  # each reviewed key's meanings, as the file writes them
+        # The longest phrase each term starts, of either table: most question words start none.
+        self._starts: dict[str, int] = {}
+        for phrase in (*expansions, *self.written):
+            self._starts[phrase[0]] = max(len(phrase), self._starts.get(phrase[0], 0))
 
     @classmethod
     def build(
@@ -75,21 +79,34 @@ class Vocabulary:
         """The medical phrases, as written, of the reviewed everyday phrases found in
         `question_terms`, longest phrase first, each once."""
         found: dict[str, None] = {}
-        for size in range(_LONGEST, 0, -1):
-            for start in range(len(question_terms) - size + 1):
-                for meaning in self.written.get(tuple(question_terms[start : start + size]), ()):
-                    found.setdefault(meaning)
+        for size, start in self._places(question_terms):
+            for meaning in self.written.get(tuple(question_terms[start : start + size]), ()):
+                found.setdefault(meaning)
         return list(found)
 
     def alternatives(self, question_terms: list[str]) -> dict[str, set[str]]:
         """For each question term inside a known phrase, the terms that may stand for it."""
         found: dict[str, set[str]] = {}
-        for size in range(_LONGEST, 0, -1):
-            for start in range(len(question_terms) - size + 1):
-                phrase = tuple(question_terms[start : start + size])
-                for term in phrase if phrase in self.expansions else ():
-                    found.setdefault(term, set()).update(self.expansions[phrase])
+        for size, start in self._places(question_terms):
+            phrase = tuple(question_terms[start : start + size])
+            for term in phrase if phrase in self.expansions else ():
+                found.setdefault(term, set()).update(self.expansions[phrase])
         return found
+
+    def _places(self, question_terms: list[str]) -> list[tuple[int, int]]:
+        """(size, start) of every span of the question that could be a known phrase (its
+        first term starts one that long), longest first, then left to right."""
+        starts = [
+            (start, self._starts[term])
+            for start, term in enumerate(question_terms)
+            if term in self._starts
+        ]
+        return [
+            (size, start)
+            for size in range(_LONGEST, 0, -1)
+            for start, longest in starts
+            if size <= longest and start + size <= len(question_terms)
+        ]
 
 
 def read_pairs(path: Path) -> list[tuple[str, str]]:

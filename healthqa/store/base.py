@@ -419,6 +419,12 @@ class Store(ABC):
         """The article with this id or slug (any status), with its links; else `NotFound`."""
 
     @abstractmethod
+    def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        """The articles with these ids (any status), with their links, in the order given;
+        an id with no article is left out. One read, however many: a result list's
+        articles cost one query instead of one each."""
+
+    @abstractmethod
     def slug_alias(self, slug: str) -> str | None:
         """The current slug of the article `slug` named before its title was tidied, if any."""
 
@@ -520,6 +526,11 @@ class Store(ABC):
     @abstractmethod
     def stored_vectors(self, model: str) -> StoredVectors:
         """Every vector `model` has stored, in article id order (none: empty lists, seq 0)."""
+
+    @abstractmethod
+    def vector_count(self, model: str) -> tuple[int, int]:
+        """How many vectors `model` has stored, and its last change number (0, 0 for none):
+        a look at whether there is anything new to read, without reading it."""
 
     @abstractmethod
     def save_vectors(

@@ -534,6 +534,20 @@ class SQLStore(AccountRows, Store):
         article.links = self._links(db, article.id)
         return article
 
+    def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        wanted = [i for i in dict.fromkeys(ids) if _storable(i)]
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        rows = self._rows(
+            f"SELECT {_ARTICLE_COLUMNS} {_ARTICLE_FROM} WHERE a.id IN ({marks})", wanted
+        )
+        links = self._links_of(wanted)
+        found = {row["id"]: _article(row) for row in rows}
+        for article_id, article in found.items():
+            article.links = links.get(article_id, [])
+        return [found[i] for i in ids if i in found]
+
     def slug_alias(self, slug: str) -> str | None:
         row = self._one(
             "SELECT a.slug FROM slug_aliases x JOIN articles a ON a.id = x.article_id "
@@ -740,6 +754,11 @@ class SQLStore(AccountRows, Store):
             [bytes(r[2]) for r in rows],
             found[0] if found else 0,
         )
+
+    def vector_count(self, model: str) -> tuple[int, int]:
+        count = self._one("SELECT COUNT(*) FROM article_vectors WHERE model = ?", (model,))
+        found = self._one("SELECT last_seq FROM vector_state WHERE model = ?", (model,))
+        return int(count[0]), int(found[0]) if found else 0
 
     def save_vectors(
         self,
