@@ -95,8 +95,29 @@ def create(
 
 
 def disable(store: Store, key: int | str, now: datetime | None = None) -> Account:
-    """Turn an account off now: it cannot sign in, and its sessions end at once."""
+    """Turn an account off now: it cannot sign in, and its sessions end at once.
+    `LastAdmin` for the last admin who can sign in."""
     return store.set_account(key, disabled=_iso(now or _now()))
+
+
+def enable(store: Store, key: int | str) -> Account:
+    """Turn a disabled account back on: it can sign in again with its password."""
+    return store.set_account(key, enabled=True)
+
+
+def set_role(store: Store, key: int | str, role: str) -> Account:
+    """Give an account another role (`ValueError` for no such role); `LastAdmin` when it would
+    take the role from the last admin who can sign in."""
+    if role not in ROLES:
+        raise ValueError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+    return store.set_account(key, role=role)
+
+
+def set_password(store: Store, key: int | str, password: str) -> Account:
+    """Give an account a new password (`ValueError` unless it is usable); whoever is signed in
+    with the account is signed out."""
+    check_password(password)
+    return store.set_account(key, password_hash=_HASHER.hash(password))
 
 
 def sign_in(

@@ -13,10 +13,13 @@ sample page, that is the list of causes.
 Confidence, between 0 and 1, is the idf-weighted share of the question's terms that the
 article's title and quoted passage cover; with embeddings, it is the larger of that and the
 article's cosine with the question put on the same scale (`_meaning`), so an article that says
-the same in other words ("calves knot up" against "leg cramps") counts. Below MIN_CONFIDENCE
-the result says there is no good answer rather than showing a weak one. Both lines were read
-off how often the top answer was judged right on liveqa-med-dev (docs/quality.md,
-"Confidence"): scores, not probabilities.
+the same in other words ("calves knot up" against "leg cramps") counts. An article whose topic
+the question does not name, in its words or in everyday words the collection knows, and
+whose title it does not mostly ask, is held to UNNAMED_CEILING, below "Good match": on
+everyday questions such answers are mostly about another subject. Below MIN_CONFIDENCE the
+result says there is no good answer rather than showing a weak one. Both lines were read off
+how often the top answer was judged right on liveqa-med-dev (docs/quality.md, "Confidence"):
+scores, not probabilities.
 
 With a trained re-ranker that has a retrieval model (`healthqa train --data`), the confidence
 is instead its calibrated probability that the answer is right, the answers are ordered by it,
@@ -45,6 +48,11 @@ MIN_SIMILARITY = 0.5
 TYPE_BONUS = 0.25
 FOCUS_BONUS = 0.1  # an article about the question's focus scores 10% more
 FOCUS_DEPTH = 30  # how many search results the focus may re-order
+# An answer about a topic the question does not name (`Analysis.subjects`) claims at most
+# UNNAMED_CEILING ("Possible match"): about one in three such top answers is on the question's
+# subject (docs/quality.md, "Named subjects").
+UNNAMED_CEILING = 0.45
+TITLE_ASKED = 0.6  # a question that has this share of a title's terms asks that title
 _BLOCKS = ("p", "ul", "ol", "h2", "h3", "h4", "blockquote", "table")
 _HEADINGS = ("h2", "h3", "h4")
 MAX_FOLLOW = 3  # paragraphs a leading-on paragraph may bring with it
@@ -200,6 +208,8 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     candidates = by_focus(
         search.results(question, max(limit, FOCUS_DEPTH) if focus else limit), focus
     )[:limit]
+    subjects = set(result.analysis.subjects)
+    asked = set(weights).union(*alternatives.values())  # the question's terms, and their kin
     meaning = _meaning(search, question, [found.article.id for found in candidates])
     for found in candidates:
         passage, covered = best_passage(found.article, weights, result.analysis.types)
@@ -210,6 +220,8 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
         confidence = max(_coverage(weights, present), meaning.get(found.article.id, 0.0))
         if search.calibrated:  # the re-ranker's calibrated probability that it is right
             confidence = found.score
+        elif not _on_subject(search, found.article, subjects, asked):
+            confidence = min(confidence, UNNAMED_CEILING)
         result.answers.append(_answer(found.article, passage, confidence))
     # Without the re-ranker, answers keep the retrieval order: sorting by coverage ranked worse
     # on liveqa-med-dev (MRR@10 0.423 against 0.432). With it, its probability is the order.
@@ -219,6 +231,22 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     result.no_answer = best < result.lines.least
     result.advice = _advice(numbers) if result.no_answer else None
     return result
+
+
+def about_named(article: Article, subjects: set[str]) -> bool:
+    """Whether `article`'s topic is one of the topics the question names."""
+    return article.topic is not None and article.topic.name in subjects
+
+
+def _on_subject(search: Search, article: Article, subjects: set[str], asked: set[str]) -> bool:
+    """Whether the question says what `article` is about: it names the article's topic, or
+    asks most of its title (TITLE_ASKED of its terms by rarity: a site whose topics are broad
+    sections, "Pregnancy", has titles that say the subject). An article with no topic cannot be
+    judged so and is not held back."""
+    if article.topic is None or about_named(article, subjects):
+        return True
+    title = {term: search.idf(term) for term in terms(article.title)}
+    return _coverage(title, asked) >= TITLE_ASKED
 
 
 def by_focus(found: list[Result], focus: str | None) -> list[Result]:

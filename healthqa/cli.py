@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -30,8 +30,19 @@ from healthqa.library import Library, coverage_note
 from healthqa.recommend import neighbours, related
 from healthqa.rerank import Reranker
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, assess_article, review_status
-from healthqa.store import ROLES, ArticleFilter, DatabaseURL, NotFound, StoreError, open_store
+from healthqa.store import (
+    ROLES,
+    Account,
+    ArticleFilter,
+    DatabaseURL,
+    NotFound,
+    StoreError,
+    open_store,
+)
 from healthqa.store.transfer import copy_site
+
+if TYPE_CHECKING:  # training is imported by the train command only
+    from healthqa.training.rqe import Pair
 
 # Commands that may create the database; every other one only opens one that exists.
 CREATING = frozenset({"init", "import", "eval", "train"})
@@ -707,23 +718,34 @@ def eval_subjects(obj: Context, file: str, verbose: bool, as_json: bool) -> None
     Example: healthqa --db medquad.db eval subjects benchmarks/data/lay-questions-medquad.tsv
     """
     from healthqa.evaluate.runs import subjects_report
-    from healthqa.evaluate.subjects import load_subjects
+    from healthqa.evaluate.subjects import load_subjects, subject_reliability
 
     with _errors():
         questions = load_subjects(Path(file))
         results, scores = subjects_report(obj.search, questions)
+    bins = subject_reliability(results)
     if as_json:
-        _print_json(asdict(scores) | {"share_right": scores.share_right})
+        _print_json(
+            asdict(scores)
+            | {"share_right": scores.share_right, "reliability": [asdict(b) for b in bins]}
+        )
         return
     if verbose:
         for result in results:
             mark = "ok " if result.right else ("!! " if result.confident_mistake else "-  ")
             found = f"{result.title} ({result.confidence:.0%})" if result.title else "declined"
             click.echo(f"{mark}{result.question.text}\n     {found}")
+    click.echo("confidence band   answered   mean confidence   right subject")
+    for b in bins:
+        click.echo(
+            f"{b.low:.1f} to {b.high:.1f}   {b.questions:>10}   {b.mean_confidence:>15.2f}"
+            f"   {b.right:>13.0%}"
+        )
     click.echo(
         f"{scores.right} of {scores.questions} top answers about the question's subject "
         f"({scores.share_right:.0%}); {scores.declined} declined; "
-        f"{scores.confident_mistakes} wrong-subject answers with confidence of 0.5 or more."
+        f"{scores.confident_mistakes} wrong-subject answers with confidence of 0.5 or more; "
+        f"expected calibration error {scores.ece:.3f}."
     )
 
 
@@ -886,9 +908,11 @@ def train(
     no articles, embeds what is not embedded, builds a retrieval-shaped training set (LiveQA
     training questions linked to the articles with their reference answers, MedQuAD questions,
     MEDIQA's entailed pairs; docs/quality.md) and fits the retrieval model that ask and search
-    then use by default, with its calibrated confidence. The answer and question-entailment
-    models for the MEDIQA tasks are fitted on the MEDIQA training files (--qa, --rqe, or those
-    in --data). With --tune-model it first fine-tunes the embedding model on those files.
+    then use by default, with its calibrated confidence. The answer model for MEDIQA Task 3 is
+    fitted on the Task 3 training file (--qa, or the one in --data); the question-entailment
+    model for Task 2 on consumer-shaped pairs built from --data (LiveQA training questions
+    against MedQuAD's questions), or, without --data, on --rqe. With --tune-model it first
+    fine-tunes the embedding model on the MEDIQA files.
 
     Example: healthqa --db medquad.db train --data ../shared/data
     """
@@ -920,7 +944,8 @@ def train(
         kind = settings["embedding_text"]
         if kind not in EMBEDDED_TEXTS:
             raise config.ConfigError(f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}")
-        reranker, accuracy = train_reranker(embedder, qa, rqe, kind)
+        consumer = _consumer_pairs(data) if data is not None else None
+        reranker, accuracy = train_reranker(embedder, qa, rqe, kind, consumer)
         if data is not None:
             _train_retrieval(obj, data, reranker, plot_file)
         path = Path(out or settings["reranker_path"])
@@ -929,7 +954,26 @@ def train(
         f"Wrote {path} ({embedder.model_id}, {kind} texts) in {time.monotonic() - started:.0f} s"
     )
     for name, value in accuracy.items():
-        click.echo(f"  {name} model: accuracy {value:.3f} on its training data")
+        where = "" if "(" in name else " on its training data"
+        click.echo(f"  {name} model: accuracy {value:.3f}{where}")
+
+
+def _consumer_pairs(data: Path) -> list[Pair]:
+    """The consumer-shaped question-entailment pairs from `data`, their counts printed."""
+    from healthqa.training.rqe import consumer_pairs, counts
+
+    pairs = consumer_pairs(data)
+    if not pairs:
+        raise click.ClickException(f"{data}: no LiveQA question's focus is a MedQuAD focus")
+    found = counts(pairs)
+    held = counts([pair for pair in pairs if pair.check])
+    click.echo(
+        "  question pairs: "
+        + ", ".join(f"{found[k]:,} {k}" for k in found)
+        + f" ({held['pairs']:,} pairs of {held['questions']} questions held in for checking)",
+        err=True,
+    )
+    return pairs
 
 
 def _train_retrieval(obj: Context, data: Path, reranker: Reranker, plot_file: str | None) -> None:
@@ -1097,7 +1141,7 @@ def tokens_revoke(obj: Context, key: str) -> None:
 
 @main.group("users")
 def users_() -> None:
-    """Create, list and disable the accounts people sign in to /editor/ with.
+    """Create, list, change and disable the accounts people sign in to /editor/ with.
 
     Example: healthqa users create alice --role admin
     """
@@ -1123,11 +1167,7 @@ def users_create(obj: Context, name: str, role: str, password_stdin: bool) -> No
     """
     with _errors():
         accounts.check_name(name)
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        account = accounts.create(obj.store, name, role, password)
+        account = accounts.create(obj.store, name, role, _password(password_stdin))
     click.echo(f"Account {account.id} for {account.name!r} ({account.role}) is ready.")
     click.echo("They sign in at /editor/sign-in on the site.", err=True)
 
@@ -1151,17 +1191,58 @@ def users_list(obj: Context, as_json: bool) -> None:
     )
 
 
-@users_.command("disable")
-@click.argument("key", metavar="NAME_OR_ID")
-@pass_context
-def users_disable(obj: Context, key: str) -> None:
-    """Disable an account at once: it cannot sign in, and whoever is signed in is signed out.
+def _switch_command(name: str, change: Callable[[Any, str], Account], summary: str) -> None:
+    """`healthqa users disable` or `enable`: one account, by its name or id."""
 
-    Example: healthqa users disable alice
+    @users_.command(name, help=f"{summary}\n\nExample: healthqa users {name} alice")
+    @click.argument("key", metavar="NAME_OR_ID")
+    @pass_context
+    def command(obj: Context, key: str) -> None:
+        with _errors():
+            account = change(obj.store, key)
+        when = f" at {account.disabled}" if account.disabled else ""
+        click.echo(f"{name.capitalize()}d account {account.id} ({account.name!r}){when}.")
+
+
+_switch_command(
+    "disable",
+    accounts.disable,
+    "Disable an account at once: it cannot sign in, and whoever is signed in is signed out.",
+)
+_switch_command(
+    "enable", accounts.enable, "Enable a disabled account: it can sign in again with its password."
+)
+
+
+@users_.command("role")
+@click.argument("key", metavar="NAME_OR_ID")
+@click.argument("role", type=click.Choice(list(ROLES)))
+@pass_context
+def users_role(obj: Context, key: str, role: str) -> None:
+    """Give an account another role (the last admin who can sign in keeps theirs).
+
+    Example: healthqa users role alice reviewer
     """
     with _errors():
-        account = accounts.disable(obj.store, key)
-    click.echo(f"Disabled account {account.id} ({account.name!r}) at {account.disabled}.")
+        account = accounts.set_role(obj.store, key, role)
+    click.echo(f"Account {account.id} ({account.name!r}) is now {account.role}.")
+
+
+@users_.command("password")
+@click.argument("key", metavar="NAME_OR_ID")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
+)
+@pass_context
+def users_password(obj: Context, key: str, password_stdin: bool) -> None:
+    """Give an account a new password; whoever is signed in with it is signed out.
+
+    Example: healthqa users password alice
+    """
+    with _errors():
+        obj.store.account(key)  # no prompt for an account that is not there
+        account = accounts.set_password(obj.store, key, _password(password_stdin))
+    click.echo(f"New password set for account {account.id} ({account.name!r}).")
 
 
 # Helpers ----------------------------------------------------------------------------------
@@ -1392,6 +1473,13 @@ def _print_rows(
         else:
             shown = {key: "never" if value is None else value for key, value in row.items()}
             click.echo(line.format(**shown | extra(row)))
+
+
+def _password(from_stdin: bool) -> str:
+    """A password: standard input's first line, or asked for twice without echoing it."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 def _print_json(value: Any) -> None:

@@ -129,6 +129,8 @@ class Analysis:
     collection the question is about, or None. `focus_words`: the question's own words that
     name its subject ("charley horse"; without a topic, its subject line less question-type
     words), and `focus_terms` the same analysed. `terms`: all the question's analysed terms.
+    `subjects`: every topic of the collection the question names, `focus` first ("cramps in
+    my calves when pregnant" names "Muscle cramps" and "Pregnancy").
     """
 
     types: tuple[str, ...]
@@ -137,6 +139,7 @@ class Analysis:
     focus_words: str = ""
     focus_terms: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
 
     @property
     def type(self) -> str:
@@ -149,6 +152,15 @@ class _Token:
     word: str  # as written (lower case)
     sentence: int  # 0 is the subject line
     place: int  # the word's place in its sentence, stop words counted
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A topic a question names: how much the name weighs, and the tokens that name it."""
+
+    score: float
+    topic: str
+    tokens: list[_Token]
 
 
 def analyse(
@@ -167,9 +179,9 @@ def analyse(
     words beside it.
     """
     tokens = _tokens(question)
-    found = focus.find_in(question, tokens, weight, min_weight, correct) if focus else None
-    if found is not None:
-        topic, named = found
+    subjects = focus.named_in(question, tokens, weight, min_weight, correct) if focus else []
+    if focus and subjects:
+        topic, named = subjects[0].topic, focus.qualified(tokens, subjects[0].tokens, weight)
     else:
         topic, named = None, _subject(tokens)
         if weight is not None and len(named) > 3:
@@ -181,6 +193,7 @@ def analyse(
         focus_words=" ".join(token.word for token in named),
         focus_terms=tuple(token.term for token in named),
         terms=tuple(token.term for token in tokens),
+        subjects=tuple(dict.fromkeys(found.topic for found in subjects)),
     )
 
 
@@ -306,31 +319,26 @@ class FocusFinder:
         correct: Callable[[str], str | None] | None = None,
     ) -> str | None:
         """The name of the topic `question` is about, or None."""
-        found = self.find_in(question, _tokens(question), weight, min_weight, correct)
-        return found[0] if found else None
+        named = self.named_in(question, _tokens(question), weight, min_weight, correct)
+        return named[0].topic if named else None
 
-    def find_in(
+    def named_in(
         self,
         question: str,
         tokens: list[_Token],
         weight: Callable[[str], float] | None = None,
         min_weight: float = 0.0,
         correct: Callable[[str], str | None] | None = None,
-    ) -> tuple[str, list[_Token]] | None:
-        """The topic the question is about and the tokens that name it (with a word written
-        right before the name that qualifies it: "atypical pneumonia"), or None."""
+    ) -> list[_Named]:
+        """Every topic the question names, weighing `min_weight` or more, the one it is about
+        first (the heaviest name; of equal weights, the longer name, then the earlier)."""
         several = len({token.sentence for token in tokens}) > 1
-        best: tuple[float, str, list[_Token]] | None = None
+        named = []
         for name, span in self._candidates(question, tokens, correct):
             score = sum(weight(token.term) for token in span) if weight else float(len(span))
-            if score < min_weight:
-                continue
-            score *= self._placement(span, several)
-            if best is None or score > best[0]:
-                best = (score, name, span)
-        if best is None:
-            return None
-        return best[1], self._qualified(tokens, best[2], weight)
+            if score >= min_weight:
+                named.append(_Named(score * self._placement(span, several), name, span))
+        return sorted(named, key=lambda found: -found.score)  # stable: ties keep their order
 
     def _candidates(
         self, question: str, tokens: list[_Token], correct: Callable[[str], str | None] | None
@@ -365,7 +373,7 @@ class FocusFinder:
             factor *= self.POPULATION_FACTOR
         return factor
 
-    def _qualified(
+    def qualified(
         self, tokens: list[_Token], span: list[_Token], weight: Callable[[str], float] | None
     ) -> list[_Token]:
         """`span` with the word written right before it in the subject line, when that word

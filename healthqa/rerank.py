@@ -16,9 +16,11 @@ the first stage found (its title and body, in fused order):
 `healthqa.training.mediqa.train` fits one model for answers (MEDIQA 2019 Task 3 training file:
 is this answer correct? An answer is labelled correct when its probability is at least a
 fraction of its question's best, the fraction chosen on the same file) and one for question
-entailment (Task 2 training file: does the consumer question entail the FAQ?, on the question
-features alone), and writes both as a small JSON file: feature names, scaling, weights and
-thresholds, with the files it learnt from. Everything is deterministic."""
+entailment (does the consumer question entail the FAQ?, on QUESTION_FEATURES: fitted on the
+consumer-shaped pairs `healthqa.training.rqe` builds from LiveQA and MedQuAD, or on the Task 2
+training file when no data folder is given), and writes both as a small JSON file: feature
+names, scaling, weights and thresholds, with the files it learnt from. Everything is
+deterministic."""
 
 from __future__ import annotations
 
@@ -50,7 +52,8 @@ ANSWER_FEATURES = (
     "keywords",
     "first_stage",
 )
-QUESTION_FEATURES = ("cosine", "entailment", "focus", "types_agree")
+# Question entailment (Task 2), of a consumer question and an FAQ; see `question_features`.
+QUESTION_FEATURES = ("cosine", "focus", "faq_focus", "types_agree", "type_asked")
 # The retrieval model's features of (question, article found by the first stage); see
 # `retrieval_matrix`. Trained by `healthqa.training` on retrieval-shaped data.
 RETRIEVAL_FEATURES = (
@@ -325,26 +328,51 @@ def _title(title: str) -> tuple[tuple[str, ...], frozenset[str], str | None]:
 
 
 def question_features(embedder: Embedder, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-    """QUESTION_FEATURES of (consumer question, FAQ) pairs; each distinct text embedded once."""
+    """QUESTION_FEATURES of (consumer question, FAQ) pairs, each distinct text embedded and
+    analysed once:
+
+    - `cosine`: the two questions' embedding cosine;
+    - `focus`: the share of the consumer question's focus terms found in the FAQ, and
+      `faq_focus` the share of the FAQ's focus terms found in the consumer question (without
+      a collection's topics, a question's focus is its subject line less question-type words);
+    - `types_agree`: the FAQ's kind of question can serve the consumer's
+      (`entailment.types_agree`); `type_asked`: the FAQ's main type is one the consumer asks,
+      not merely compatible with it (a treatment question and a "what is X" FAQ agree, but
+      "information" is not asked).
+    """
     texts = list(dict.fromkeys(text for pair in pairs for text in pair))
     vectors = embedder.embed(texts)
     where = {text: i for i, text in enumerate(texts)}
+    analysed = [analyse(text) for text in texts]
     rows = []
     for chq, faq in pairs:
-        cosine = float(vectors[where[chq]] @ vectors[where[faq]])
-        rows.append([cosine, *_question_row(chq, faq)])
-    return np.array(rows, dtype=np.float64)
+        asked, offered = analysed[where[chq]], analysed[where[faq]]
+        rows.append(
+            [
+                float(vectors[where[chq]] @ vectors[where[faq]]),
+                _share(asked.focus_terms, offered.terms),
+                _share(offered.focus_terms, asked.terms),
+                float(entailment.types_agree(asked.types, offered.types)),
+                float(offered.type in asked.types),
+            ]
+        )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(QUESTION_FEATURES))
 
 
 def _question_row(question: str | Analysis, title: str) -> list[float]:
     asked = question if isinstance(question, Analysis) else analyse(question)
     offered = analyse(title)
-    focus, title_terms = set(asked.focus_terms), set(offered.terms)
     return [
         entailment.entailment_score(asked, offered),
-        len(focus & title_terms) / len(focus) if focus else 0.0,
+        _share(asked.focus_terms, offered.terms),
         float(entailment.types_agree(asked.types, offered.types)),
     ]
+
+
+def _share(wanted: Sequence[str], present: Sequence[str]) -> float:
+    """The share of the distinct `wanted` terms that are `present` (0 when none is wanted)."""
+    found = set(wanted)
+    return len(found & set(present)) / len(found) if found else 0.0
 
 
 def relative_labels(probabilities: np.ndarray, fraction: float) -> np.ndarray:
@@ -385,6 +413,8 @@ def read(path: Path) -> Reranker:
         if data.pop("format") != FORMAT:
             raise RerankerError(f"{path}: made by another version of healthqa: train again")
         answers, questions = (_model(data.pop(name)) for name in ("answers", "questions"))
+        if questions.features != QUESTION_FEATURES:
+            raise RerankerError(f"{path}: its question model has other features: train again")
         retrieval = data.get("retrieval")
         if retrieval and tuple(retrieval["features"]) != RETRIEVAL_FEATURES:
             raise RerankerError(f"{path}: its retrieval model has other features: train again")

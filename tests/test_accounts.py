@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from healthqa import accounts
 from healthqa.cli import main
-from healthqa.store import AlreadyExists, Store
+from healthqa.store import AlreadyExists, LastAdmin, Store, open_store
 
 PASSWORD = "correct horse battery"
 NOON = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -159,3 +159,77 @@ def test_the_users_commands(tmp_path: Path) -> None:
     missing = runner.invoke(main, ["--db", db, "users", "disable", "nobody"])
     assert missing.exit_code == 1 and "no account" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_enable_a_role_and_a_new_password(store: Store) -> None:
+    accounts.create(store, "Alice", "admin", PASSWORD)
+    accounts.create(store, "Bob", "editor", PASSWORD)
+    session_id, _, _ = accounts.sign_in(store, "Bob", PASSWORD)
+    accounts.disable(store, "bob")
+    assert accounts.enable(store, "bob").disabled is None
+    accounts.sign_in(store, "Bob", PASSWORD)
+    assert accounts.set_role(store, "bob", "reviewer").role == "reviewer"
+    with pytest.raises(ValueError, match="role"):
+        accounts.set_role(store, "bob", "owner")
+    with pytest.raises(ValueError, match="at least 10"):
+        accounts.set_password(store, "bob", "short")
+    session_id, _, _ = accounts.sign_in(store, "Bob", PASSWORD)
+    accounts.set_password(store, "bob", "a brand new password")
+    assert accounts.current(store, session_id) is None  # signed out
+    with pytest.raises(accounts.SignInFailed):
+        accounts.sign_in(store, "Bob", PASSWORD)
+    accounts.sign_in(store, "Bob", "a brand new password")
+
+
+def test_the_last_admin_who_can_sign_in_stays_one(store: Store) -> None:
+    accounts.create(store, "Alice", "admin", PASSWORD)
+    accounts.create(store, "Bob", "admin", PASSWORD)
+    accounts.disable(store, "bob")  # Alice is still an admin
+    for change in (
+        lambda: accounts.disable(store, "alice"),
+        lambda: accounts.set_role(store, "alice", "editor"),
+    ):
+        with pytest.raises(LastAdmin, match="no admin who can sign in"):
+            change()
+        assert store.account("alice").role == "admin" and store.account("alice").disabled is None
+    accounts.set_role(store, "bob", "editor")  # a disabled admin may be demoted
+    accounts.set_password(store, "alice", "a brand new password")  # the last admin, still one
+    accounts.enable(store, "bob")
+    accounts.set_role(store, "bob", "admin")
+    assert accounts.set_role(store, "alice", "reviewer").role == "reviewer"
+
+
+def test_the_users_commands_to_enable_change_a_role_and_set_a_password(tmp_path: Path) -> None:
+    db = str(tmp_path / "site.db")
+    runner = CliRunner()
+
+    def run(*args: str, given: str | None = None) -> Result:
+        return runner.invoke(main, ["--db", db, "users", *args], input=given)
+
+    assert runner.invoke(main, ["--db", db, "init"]).exit_code == 0
+    assert (
+        run("create", "Alice", "--role", "admin", "--password-stdin", given=PASSWORD).exit_code == 0
+    )
+    assert run("create", "Bob", "--password-stdin", given=PASSWORD).exit_code == 0
+    assert run("disable", "bob").exit_code == 0
+    on = run("enable", "bob")
+    assert on.exit_code == 0 and "Enabled account 2 ('Bob')" in on.output
+    role = run("role", "bob", "reviewer")
+    assert role.exit_code == 0 and "is now reviewer" in role.output
+    last = run("role", "alice", "editor")
+    assert last.exit_code == 1 and "no admin who can sign in" in last.output
+    assert run("role", "bob", "owner").exit_code == 2  # click names the choices
+    new = run("password", "bob", "--password-stdin", given="a brand new password\n")
+    assert new.exit_code == 0 and "New password set for account 2 ('Bob')" in new.output
+    prompted = run("password", "bob", given="another new password\nanother new password\n")
+    assert prompted.exit_code == 0 and "another new password" not in prompted.output
+    accounts_store = open_store(db)
+    try:
+        accounts.sign_in(accounts_store, "Bob", "another new password")
+    finally:
+        accounts_store.close()
+    short = run("password", "bob", "--password-stdin", given="short\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    missing = run("password", "nobody", "--password-stdin", given=PASSWORD)
+    assert missing.exit_code == 1 and "no account" in missing.output
+    assert "Traceback" not in missing.output + short.output + last.output

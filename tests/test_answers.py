@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from healthqa.answers import (
     MIN_CONFIDENCE,
+    UNNAMED_CEILING,
     Passage,
     ask,
     best_passage,
@@ -236,6 +237,50 @@ def test_the_same_question_from_two_sources_is_one_card(store: Store) -> None:
     assert len(result.answers) == 3  # the ranking keeps both: evaluation scores every article
     titles = [answer.title for answer in result.shown]
     assert len({t.casefold().rstrip(" ?") for t in titles}) == len(titles) == 2
+
+
+def test_an_answer_about_a_topic_the_question_does_not_name_claims_less(
+    store: Store,
+) -> None:
+    from test_store import article
+
+    from healthqa.articles import TopicRecord
+
+    store.save_batch(
+        [
+            article(
+                "feeding",
+                "Why do babies bring up milk after feeding?",
+                body="Babies often bring up milk after feeding; hiccups after feeding are common.",
+                topic=TopicRecord("Infant reflux"),
+            ),
+            article("hiccups", "What causes hiccups?", body="The diaphragm tightens suddenly."),
+            article("plain", "Baby feeding and hiccups", body="Hiccups after feeding.", topic=None),
+        ]
+        + [  # others, so that "hiccups" is as rare a word as in a collection
+            article(f"other{n}", f"How is {name} treated?", body=f"Rest helps {name}.", topic=None)
+            for n, name in enumerate(("gout", "a sprain", "a cold", "acne", "a rash", "a stye"))
+        ],
+        "t",
+        "r",
+    )
+    from healthqa.embedders import WordEmbedder
+    from healthqa.index.vectors import VectorIndex
+
+    index = LexicalIndex()
+    sync(store, index)
+    vectors = VectorIndex(store, WordEmbedder(), "title")
+    vectors.sync()
+    question = "my baby gets hiccups after feeding"
+    for ranking in ("keywords", "hybrid"):
+        search = Search(store, index, vectors)
+        choose_ranking(search, ranking)
+        result = ask(search, question, limit=3)
+        assert result.analysis.subjects == ("Hiccups",)
+        by_title = {answer.title: answer for answer in result.answers}
+        reflux = by_title["Why do babies bring up milk after feeding?"]
+        assert MIN_CONFIDENCE <= reflux.confidence <= UNNAMED_CEILING  # not named: "Possible"
+        assert by_title["Baby feeding and hiccups"].confidence > UNNAMED_CEILING  # no topic
 
 
 def _calibrated(search: Search) -> Search:

@@ -6,8 +6,11 @@ sees the fix on the public page and in the history, and brings back the old vers
 editors saving one article: the second sees both versions and keeps their text. axe-core finds
 no accessibility problem on any workspace page.
 
-HEALTHQA_SCREENSHOTS=docs/images photographs the sign-in, lists, edit, conflict and history
-pages at phone and desktop widths into that folder (editor-NAME-WIDTH.png).
+An admin makes an account and an API token on the admin pages and revokes the token.
+
+HEALTHQA_SCREENSHOTS=docs/images photographs the sign-in, lists, edit, conflict, history,
+accounts, account and tokens pages at phone and desktop widths into that folder
+(editor-NAME-WIDTH.png).
 """
 
 from __future__ import annotations
@@ -148,7 +151,37 @@ def test_the_second_of_two_editors_sees_the_conflict_and_keeps_their_text(
         opened.context.close()
 
 
-WORKSPACE_PAGES = ["sign-in", "lists", "edit", "conflict", "history"]
+def test_an_admin_makes_an_account_and_a_token_then_revokes_the_token(
+    site: str, browser: playwright.Browser, page: playwright.Page
+) -> None:
+    sign_in(page, site)
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_label("Their name").fill("Dana")
+    page.get_by_label("Role").select_option("reviewer")
+    page.get_by_label("First password").fill(PASSWORD)
+    page.get_by_role("button", name="Make the account").click()
+    assert "Account made" in page.locator("[role=status]").inner_text()
+    assert page.locator("h1").inner_text() == "Dana"
+    dana = _context(browser, PHONE, scripts=False).new_page()
+    sign_in(dana, site, "Dana")
+    assert "Signed in as Dana (reviewer)" in dana.locator("main").inner_text()
+    assert dana.get_by_role("link", name="Accounts").count() == 0
+    dana.context.close()
+    page.get_by_role("link", name="API tokens").click()
+    page.get_by_label("Name").fill("Import robot")
+    page.get_by_label("Days until it stops working").fill("30")
+    page.get_by_role("button", name="Make the token").click()
+    assert "Copy the token for “Import robot” now" in page.locator(".secret").inner_text()
+    secret = page.locator(".secret-value code").inner_text()
+    assert secret.startswith("hqa_") and len(secret) == 47
+    page.get_by_role("button", name="Revoke “Import robot”").click()
+    assert "Token revoked" in page.locator("[role=status]").inner_text()
+    assert "Revoked" in page.locator("main li", has_text="Import robot").first.inner_text()
+    assert secret not in page.content()  # shown once only
+
+
+WORKSPACE_PAGES = ["sign-in", "lists", "edit", "conflict", "history", "accounts", "account"]
+WORKSPACE_PAGES += ["tokens"]
 
 
 @pytest.mark.parametrize("name", WORKSPACE_PAGES)
@@ -163,6 +196,8 @@ def test_each_workspace_page_is_accessible_and_photographed(
         _show(shown, site, name)
         _assert_accessible(shown)
         shown.screenshot(path=str(folder / f"editor-{name}-{width}.png"), full_page=True)
+        if name == "tokens":  # revoked, so that the next width may make it again
+            shown.get_by_role("button", name="Revoke “Newsletter importer”").click()
         context.close()
 
 
@@ -172,6 +207,9 @@ def _show(page: playwright.Page, site: str, name: str) -> None:
         return
     sign_in(page, site)
     if name == "lists":
+        return
+    if name in ("accounts", "account", "tokens"):
+        _show_admin(page, name)
         return
     open_article(page)
     if name == "history":
@@ -184,3 +222,16 @@ def _show(page: playwright.Page, site: str, name: str) -> None:
         page.get_by_label("What did you change, and why?").fill("Plainer words")
         page.get_by_role("button", name="Save changes").click()
         assert page.locator(".conflict").is_visible()
+
+
+def _show_admin(page: playwright.Page, name: str) -> None:
+    """An admin page: the accounts, Bob's account, or the tokens just after making one."""
+    if name == "tokens":
+        page.get_by_role("link", name="API tokens").click()
+        page.get_by_label("Name").fill("Newsletter importer")
+        page.get_by_role("button", name="Make the token").click()
+        assert page.locator(".secret").is_visible()
+        return
+    page.get_by_role("link", name="Accounts").click()
+    if name == "account":
+        page.locator("main a", has_text="Bob").click()

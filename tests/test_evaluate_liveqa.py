@@ -35,6 +35,7 @@ def test_both_layouts_are_read_with_every_sub_questions_annotations() -> None:
     )
     assert cramps.focuses == ("leg cramps", "Leg Cramps")  # kept as written; matching folds case
     assert cramps.types == ("cause", "treatment")
+    assert cramps.asked == (("leg cramps", "cause"), ("Leg Cramps", "treatment"))
     assert cramps.answers == ("Invented answer.",)  # the reference answers, each text once
     assert hiccups.text == "Is hiccups hereditary? My dad had them too."  # no subject line
     assert (sunburn.id, sunburn.text) == (

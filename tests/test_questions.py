@@ -103,6 +103,18 @@ def test_analysis_carries_the_focus() -> None:
     assert analyse("what causes a charley horse?").focus is None
 
 
+def test_analysis_carries_every_topic_the_question_names_focus_first() -> None:
+    analysis = analyse("charley horse in my breast cancer treatment", FINDER, weight)
+    assert analysis.subjects == ("Muscle cramps", "Breast cancer")  # the weightier name first
+    assert analysis.focus == analysis.subjects[0]
+    # A name too common to name a subject alone is left out with `min_weight`, as the focus is.
+    assert analyse("pregnancy and a charley horse", FINDER, weight, 3.0).subjects == (
+        "Muscle cramps",
+    )
+    assert analyse("what helps a headache?", FINDER, weight).subjects == ()
+    assert analyse("what causes a charley horse?").subjects == ()  # no topics to name
+
+
 @given(st.text(max_size=300))
 def test_focus_never_raises(text: str) -> None:
     found = FINDER.find(text, lambda term: math.log(2 + len(term)))

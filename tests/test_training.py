@@ -12,6 +12,7 @@ import pytest
 from test_store import article
 
 from healthqa.embedders import WordEmbedder
+from healthqa.evaluate.calibration import ece, reliability
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.rerank import RETRIEVAL_FEATURES, Model, Reranker
@@ -19,7 +20,7 @@ from healthqa.search import Search
 from healthqa.store import Store
 from healthqa.training import Examples, Query, examples, fit_retrieval, near_duplicates
 from healthqa.training.dataset import containment, link_answers, shingles
-from healthqa.training.retrieval import apply, best_line, ece, platt, reliability
+from healthqa.training.retrieval import apply, best_line, platt
 
 CRAMPS = (
     "Leg cramps are sudden painful tightenings of the calf muscles that often come at night "
@@ -160,6 +161,7 @@ def _data_folder(root: Path) -> Path:
     (root / "liveqa2017-train" / "tiny.xml").write_text(
         "<NLM-QUESTIONS><NLM-QUESTION questionid='Q1'><SUBJECT>hiccups</SUBJECT>"
         "<MESSAGE>why won't my hiccups stop?</MESSAGE><SUB-QUESTIONS><SUB-QUESTION>"
+        "<ANNOTATIONS><FOCUS>hiccups</FOCUS><TYPE>treatment</TYPE></ANNOTATIONS>"
         f"<ANSWERS><ANSWER>{HICCUPS}</ANSWER></ANSWERS>"
         "</SUB-QUESTION></SUB-QUESTIONS></NLM-QUESTION></NLM-QUESTIONS>",
         encoding="utf-8",
@@ -186,6 +188,7 @@ def test_train_data_builds_the_set_fits_and_ask_then_uses_it(
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
         assert "liveqa: 1 questions linked" in result.output
+        assert "question pairs: 1 questions, 1 positive, 2 same focus" in result.output
         saved = json.loads(out.read_text())
         assert saved["retrieval"]["features"] == list(RETRIEVAL_FEATURES)
         monkeypatch.setenv("HEALTHQA_RERANKER_PATH", str(out))

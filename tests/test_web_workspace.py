@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import httpx2 as httpx
@@ -16,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from lxml import html
 
-from healthqa import accounts
+from healthqa import accounts, tokens
 from healthqa.library import Library
 from healthqa.web.app import create_app
 
@@ -207,29 +208,44 @@ def test_every_editor_write_refuses_requests_without_a_session_or_a_csrf_token(
     desk: Desk,
 ) -> None:
     paths = _writes(desk)
-    assert len(paths) >= 8, paths  # sign-in, sign-out, save, review, retire, restore...
+    assert len(paths) >= 15, paths  # sign-in, sign-out, save, review, retire, ..., accounts
+    assert {"/editor/admin/accounts", "/editor/admin/tokens/{token_id}/revoke"} <= set(paths)
     signed = desk.signed_in("Ada")
     other = desk.signed_in("Ed")
     theirs = form_fields(other.get("/editor/").text, "/editor/sign-out")["csrf"]
-    before = (desk.revisions(), desk.library.store.last_change())
-    article_id = desk.article.id
+    tokens.create(desk.library.store, "robot", 30)
+    before = _state(desk)
     for template in paths:
-        path = template.format(article_id=article_id, number=1)
+        path = _path(desk, template)
         fields = {"reason": "x", "status_reason": "x", "next_review": "2030-01-01"}
         fields |= {"revision": str(desk.article.revision), "title": "Hacked", "body": "Hacked"}
+        fields |= {"name": "Mallory", "role": "admin", "password": "x" * 12, "days": "9"}
         anonymous = desk.client().post(path, data=fields)
         assert anonymous.status_code == 403, (path, anonymous.status_code)
         no_token = signed.post(path, data=fields)
         assert no_token.status_code == 403, (path, no_token.status_code)
         another_sessions = signed.post(path, data=fields | {"csrf": theirs})
         assert another_sessions.status_code == 403, (path, another_sessions.status_code)
-    assert (desk.revisions(), desk.library.store.last_change()) == before
+    assert _state(desk) == before
     assert signed.get("/editor/").status_code == 200  # still signed in: nothing was undone
 
 
-def test_the_api_tokens_keep_working_with_the_editor_role(desk: Desk) -> None:
-    from healthqa import tokens
+def _path(desk: Desk, template: str) -> str:
+    """A route's path with each {name} filled: the article, else the first of its kind (the
+    admin's account, the token)."""
+    names = {name for _, name, _, _ in Formatter().parse(template) if name}
+    return template.format(
+        **{name: desk.article.id if name == "article_id" else 1 for name in names}
+    )
 
+
+def _state(desk: Desk) -> tuple[Any, ...]:
+    """Everything a write under /editor/ could change."""
+    store = desk.library.store
+    return (desk.revisions(), store.last_change(), store.accounts(), store.tokens())
+
+
+def test_the_api_tokens_keep_working_with_the_editor_role(desk: Desk) -> None:
     secret, _ = tokens.create(desk.library.store, "robot", 30)
     client = desk.client()
     answer = client.post(

@@ -66,6 +66,9 @@ class LiveQAQuestion:
     focuses: tuple[str, ...]  # each sub-question's FOCUS, in order, without repeats
     types: tuple[str, ...]  # each sub-question's TYPE, lower case, in order, without repeats
     answers: tuple[str, ...] = ()  # the reference answers' texts, in order, without repeats
+    # (focus, type) of each sub-question (type lower case), in order, without repeats: what
+    # was asked about what, where `focuses` and `types` lose which goes with which
+    asked: tuple[tuple[str, str], ...] = ()
 
     @property
     def held_out(self) -> bool:
@@ -101,12 +104,19 @@ def _question(element: Element, path: Path) -> LiveQAQuestion:
     focuses = [_text(f) for a in annotations for f in a.iterfind("FOCUS")]
     types = [_text(t).lower() for a in annotations for t in a.iterfind("TYPE")]
     answers = (" ".join(_text(a).split()) for a in element.iterfind(".//ANSWERS/ANSWER"))
+    asked = (
+        (" ".join(_text(f).split()), _text(t).lower())
+        for a in annotations
+        for f in a.iterfind("FOCUS")
+        for t in a.iterfind("TYPE")
+    )
     return LiveQAQuestion(
         id=f"{path.stem}:{qid}",
         text=text,
         focuses=tuple(dict.fromkeys(" ".join(f.split()) for f in focuses if f)),
         types=tuple(dict.fromkeys(t for t in types if t)),
         answers=tuple(dict.fromkeys(a for a in answers if a)),
+        asked=tuple(dict.fromkeys((f, t) for f, t in asked if f and t)),
     )
 
 

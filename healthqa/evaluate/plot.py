@@ -27,7 +27,7 @@ def _pyplot() -> Any:
 
 def plot_reliability(bins: Sequence[Any], path: Path, title: str) -> None:
     """Write a reliability diagram: each bin's mean confidence against how often its top
-    answers were right (`training.retrieval.Bin`), with the diagonal of perfect calibration."""
+    answers were right (`evaluate.calibration.Bin`), with the diagonal of perfect calibration."""
     pyplot = _pyplot()
     figure, axes = pyplot.subplots(figsize=(5, 5), dpi=120)
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")

@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from healthqa.evaluate._files import EvaluationError, _content
+from healthqa.evaluate.calibration import Bin, ece, reliability
 
 CONFIDENT = 0.5  # a wrong-subject top answer at or above this claims to be a good answer
 _NOT_A_WORD = re.compile(r"[^\w]+")
@@ -50,6 +53,7 @@ class SubjectScores:
     right: int
     declined: int
     confident_mistakes: int
+    ece: float = 0.0  # of the answered questions' top confidence against their right subject
 
     @property
     def share_right(self) -> float:
@@ -83,11 +87,27 @@ def same_subject(names: Iterable[str], subjects: Iterable[str]) -> bool:
 
 
 def score_subjects(results: list[SubjectResult]) -> SubjectScores:
+    confidence, right = _answered(results)
     return SubjectScores(
         questions=len(results),
         right=sum(result.right for result in results),
         declined=sum(result.topic is None and result.title is None for result in results),
         confident_mistakes=sum(result.confident_mistake for result in results),
+        ece=round(ece(confidence, right), 4),
+    )
+
+
+def subject_reliability(results: list[SubjectResult]) -> list[Bin]:
+    """How often the top answer is on the question's subject, by its confidence (the answered
+    questions): the reliability diagram of the confidence a reader is shown."""
+    return reliability(*_answered(results))
+
+
+def _answered(results: list[SubjectResult]) -> tuple[np.ndarray, np.ndarray]:
+    answered = [result for result in results if result.confidence is not None]
+    return (
+        np.array([result.confidence for result in answered], dtype=np.float64),
+        np.array([result.right for result in answered], dtype=np.float64),
     )
 
 

@@ -3,14 +3,14 @@
 Exact search is one matrix product per embedded text: a few milliseconds over the 17,942
 articles of liveqa-med-dev, about 136 ms over a million. From `APPROXIMATE_FROM` articles on
 (the `approximate_from` setting) `index.vectors` asks this index for candidates instead and
-scores them exactly (docs/decisions.md, section 28).
+scores them exactly (docs/decisions.md, section 29).
 
 Like every index it is derived data: it holds a copy of the stored vectors, keyed by
 `key(article id, text)`, each with a fingerprint of its embedded text's hash. `update` brings it
 to what the store holds by comparing fingerprints, so an edit, a retired article or another
 database all come out right: what differs is removed and added again, and an index that would
 change in most of its entries is built anew. Vectors are kept as int8 (`DTYPE`), a quarter of
-float32's memory, with no loss of recall at 10 here (decision 28 has the measurements).
+float32's memory, with no loss of recall at 10 here (decision 29 has the measurements).
 
 Processes sharing an index folder save the graph there (`save`, `load`), so that a web worker
 starting on a million articles loads in seconds what took minutes to build.
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-APPROXIMATE_FROM = 50_000  # articles; below this, exact search is fast enough (decision 28)
+APPROXIMATE_FROM = 50_000  # articles; below this, exact search is fast enough (decision 29)
 DTYPE = "i8"
 CONNECTIVITY = 16  # graph edges per vector (usearch's default)
 EXPANSION_ADD = 128  # candidates considered while adding (usearch's default)

@@ -25,7 +25,7 @@ reader who describes them finds the article that lists them (docs/quality.md).
 Search is exact (a matrix product per text) below `approximate_from` articles: over the 17,942
 articles of liveqa-med-dev it takes a few milliseconds. From there on, with usearch installed,
 an approximate index (`index.approximate`, HNSW) finds the candidates and they are scored
-exactly; it is derived from the same vectors and follows them (docs/decisions.md, section 28).
+exactly; it is derived from the same vectors and follows them (docs/decisions.md, section 29).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ release, and parsing is a large share of import time.)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -123,6 +124,35 @@ def _pairs(item: Input, root: Element, layout: dict[str, str]) -> Iterator[Item]
             question_type=question.get("qtype") if question is not None else None,
             meta=_meta(question, annotations),
         )
+
+
+@dataclass(frozen=True)
+class FAQ:
+    """One MedQuAD question, answered or not: its text, its qtype and its document's focus."""
+
+    question: str
+    qtype: str
+    topic: TopicRecord | None
+    origin: str
+
+
+def faqs(item: Input, limits: Limits | None = None) -> Iterator[FAQ]:
+    """Every question of a MedQuAD document, including those whose answers MedQuAD removed
+    (for training on the questions alone); nothing for a file that is not MedQuAD."""
+    try:
+        root = etree.fromstring(item.read((limits or Limits()).document_bytes), _PARSER)
+    except etree.XMLSyntaxError:
+        return
+    layout = _LAYOUTS.get(root.tag)
+    if layout is None or root.getroottree().docinfo.doctype:
+        return
+    topic = _topic(root, layout)
+    for position, pair in enumerate(root.iterfind(layout["pairs"]), start=1):
+        question = pair.find(layout["question"])
+        text = " ".join(_text(question).split())
+        if text and question is not None:
+            origin = f"{item.name} (pair {pair.get('pid') or position})"
+            yield FAQ(text, (question.get("qtype") or "").strip().lower(), topic, origin)
 
 
 def _topic(root: Element, layout: dict[str, str]) -> TopicRecord | None:

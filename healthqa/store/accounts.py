@@ -12,7 +12,15 @@ from contextlib import AbstractContextManager
 from dataclasses import astuple, replace
 from typing import TYPE_CHECKING, Any
 
-from healthqa.store.base import ROLES, Account, AlreadyExists, NotFound, Session, StoreError
+from healthqa.store.base import (
+    ROLES,
+    Account,
+    AlreadyExists,
+    LastAdmin,
+    NotFound,
+    Session,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from healthqa.store.sql import Connection
@@ -53,24 +61,31 @@ class AccountRows:
         return [Account(*row) for row in self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts")]
 
     def set_account(
-        self, key: int | str, role: str | None = None, disabled: str | None = None
+        self,
+        key: int | str,
+        role: str | None = None,
+        disabled: str | None = None,
+        *,
+        enabled: bool = False,
+        password_hash: str | None = None,
     ) -> Account:
         if role is not None:
             _check_role(role)
         with self._write() as db:
-            column, value = _lookup(key)
-            row = db.execute(
-                f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE {column}", (value,)
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no account with id or name {key!r}")
-            found = Account(*row)
-            account = replace(found, role=role or found.role, disabled=found.disabled or disabled)
-            db.execute(
-                "UPDATE accounts SET role = ?, disabled = ? WHERE id = ?",
-                (account.role, account.disabled, account.id),
+            found = _find(db, key)
+            account = replace(
+                found,
+                role=role or found.role,
+                disabled=None if enabled else found.disabled or disabled,
+                password_hash=password_hash or found.password_hash,
             )
-            if disabled is not None:
+            if _working_admin(found) and not _working_admin(account) and _admins(db) == 1:
+                raise LastAdmin()
+            db.execute(
+                "UPDATE accounts SET role = ?, disabled = ?, password_hash = ? WHERE id = ?",
+                (account.role, account.disabled, account.password_hash, account.id),
+            )
+            if disabled is not None or password_hash is not None:
                 db.execute("DELETE FROM sessions WHERE account_id = ?", (account.id,))
         return account
 
@@ -119,6 +134,24 @@ def _lookup(key: int | str) -> tuple[str, int | str]:
         number = int(key)
         return ("id = ?", number) if number <= _MAX_ID else ("1 = 0 AND id = ?", 0)
     return "LOWER(name) = LOWER(?)", key
+
+
+def _find(db: Connection, key: int | str) -> Account:
+    column, value = _lookup(key)
+    row = db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE {column}", (value,)).fetchone()
+    if row is None:
+        raise NotFound(f"no account with id or name {key!r}")
+    return Account(*row)
+
+
+def _working_admin(account: Account) -> bool:
+    return account.role == "admin" and account.disabled is None
+
+
+def _admins(db: Connection) -> int:
+    """How many admins can sign in."""
+    sql = "SELECT COUNT(*) FROM accounts WHERE role = 'admin' AND disabled IS NULL"
+    return int(db.execute(sql).fetchone()[0])
 
 
 def _account_row(db: Connection, name: str) -> Any:

@@ -37,6 +37,16 @@ class Conflict(StoreError):
     """The article changed since the revision the caller edited."""
 
 
+class LastAdmin(StoreError):
+    """A change that would leave no admin who can sign in (disabling or demoting the last)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That would leave the site with no admin who can sign in, so nothing was changed. "
+            "Make another account an admin first."
+        )
+
+
 class AlreadyExists(StoreError):
     """A record with that identity is there already (an article's source and external id, or
     the name of a token in use)."""
@@ -373,10 +383,18 @@ class Store(ABC):
 
     @abstractmethod
     def set_account(
-        self, key: int | str, role: str | None = None, disabled: str | None = None
+        self,
+        key: int | str,
+        role: str | None = None,
+        disabled: str | None = None,
+        *,
+        enabled: bool = False,
+        password_hash: str | None = None,
     ) -> Account:
-        """Change an account's role, or disable it from the time `disabled` (which also ends
-        its sessions); `NotFound` for no such account."""
+        """Change an account's role, disable it from the time `disabled`, turn it back on
+        (`enabled`), or give it a new password hash; disabling and a new password end its
+        sessions. `NotFound` for no such account; `LastAdmin`, and nothing changed, when the
+        site's last working admin would be disabled or lose the role."""
 
     @abstractmethod
     def add_session(self, session: Session) -> None:

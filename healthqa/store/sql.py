@@ -314,6 +314,7 @@ class SQLStore(AccountRows, Store):
             new = [a for a in articles if (sources[a.source], a.external_id) not in existing]
             writer = _BatchWriter(db, author, reason, self._new_ids(db, len(new)))
             writer.slugs.load([_base_slug(a) for a in new])
+            writer.load_topics([a.topic for a in articles if a.topic is not None])
             writer.aliases.load([slugify(a.source_title) for a in new if a.source_title])
             for article in articles:
                 key = (sources[article.source], article.external_id)
@@ -868,6 +869,26 @@ class _BatchWriter:
             for position, link in enumerate(article.links)
         ]
 
+    def load_topics(self, topics: Sequence[TopicRecord]) -> None:
+        """Find the batch's topics in a few queries and create the new ones a few hundred to a
+        statement, as `_topic_row` would one by one (a round trip per topic was most of a
+        PostgreSQL import's time): a topic with its slug, else the first with its key."""
+        wanted: dict[str, TopicRecord] = {}
+        for topic in topics:
+            wanted.setdefault(topic_key(topic.name), topic)
+        by_slug, by_key = _topic_rows(self.db, [t.slug for t in wanted.values()], list(wanted))
+        new: dict[str, TopicRecord] = {}  # by slug: a slug names one topic
+        for key, topic in wanted.items():
+            row = by_slug.get(topic.slug) or by_key.get(key)
+            if row is not None:
+                self.topics[key] = row
+            else:
+                new.setdefault(topic.slug, topic)
+        made = _insert_topics(self.db, list(new.values()))
+        for key, topic in wanted.items():
+            if key not in self.topics:
+                self.topics[key] = made[topic.slug]
+
     def topic_id(self, topic: TopicRecord | None) -> int | None:
         """The topic's id, created or given new synonyms as needed (cached for the batch)."""
         if topic is None:
@@ -995,6 +1016,49 @@ def _topic_row(
         (topic.slug, topic.name, key, json.dumps(list(topic.synonyms)), topic.category),
     )
     return int(cursor.fetchone()[0]), topic.name, list(topic.synonyms), topic.category
+
+
+_TopicRow = tuple[int, str, list[str], str | None]  # id, name, synonyms, category
+
+
+def _topic_rows(
+    db: Connection, slugs: Sequence[str], keys: Sequence[str]
+) -> tuple[dict[str, _TopicRow], dict[str, _TopicRow]]:
+    """The topics with these slugs, and the first (lowest id) with each of these keys."""
+    by_slug: dict[str, _TopicRow] = {}
+    by_key: dict[str, _TopicRow] = {}
+    for column, values, found in (("slug", slugs, by_slug), ("name_key", keys, by_key)):
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            rows = db.execute(
+                f"SELECT {column}, id, name, synonyms, category FROM topics "
+                f"WHERE {column} IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                chunk,
+            )
+            for value, *row in rows:
+                found.setdefault(value, (int(row[0]), row[1], json.loads(row[2]), row[3]))
+    return by_slug, by_key
+
+
+def _insert_topics(db: Connection, topics: Sequence[TopicRecord]) -> dict[str, _TopicRow]:
+    """New topics, a few hundred to a statement; by slug."""
+    made: dict[str, _TopicRow] = {}
+    for start in range(0, len(topics), _CHUNK // 5):
+        chunk = topics[start : start + _CHUNK // 5]
+        rows = [
+            (t.slug, t.name, topic_key(t.name), json.dumps(list(t.synonyms)), t.category)
+            for t in chunk
+        ]
+        cursor = db.execute(
+            "INSERT INTO topics (slug, name, name_key, synonyms, category) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+            + " RETURNING id, slug",
+            [value for row in rows for value in row],
+        )
+        ids = {slug: int(topic_id) for topic_id, slug in cursor.fetchall()}
+        for topic in chunk:
+            made[topic.slug] = (ids[topic.slug], topic.name, list(topic.synonyms), topic.category)
+    return made
 
 
 def _source_id(db: Connection, name: str) -> int:

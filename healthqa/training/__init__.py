@@ -2,10 +2,9 @@
 model. Only `healthqa train` imports this package; serving never does."""
 
 from healthqa.training.dataset import Examples, Query, build_queries, examples, near_duplicates
-from healthqa.training.retrieval import Bin, Fitted, fit_retrieval
+from healthqa.training.retrieval import Fitted, fit_retrieval
 
 __all__ = [
-    "Bin",
     "Examples",
     "Fitted",
     "Query",

@@ -1,6 +1,7 @@
 """Fitting the re-ranker's MEDIQA models (`healthqa.rerank`): the answer model on the Task 3
-training file and the question-entailment model on the Task 2 training file. Only `healthqa
-train` runs this; serving reads the file it writes."""
+training file and the question-entailment model on the consumer-shaped pairs of
+`healthqa.training.rqe` (or, without a data folder, on the Task 2 training file). Only
+`healthqa train` runs this; serving reads the file it writes."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from healthqa.rerank import (
     split_answer,
     system_order,
 )
+from healthqa.training.rqe import Pair
 
 L2 = 1.0  # ridge penalty of the logistic regressions (on standardised features); not tuned
 
@@ -75,10 +77,37 @@ def best_threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
 
 
 def train(
-    embedder: Embedder, qa_file: Path, rqe_file: Path, kind: str = "title"
+    embedder: Embedder,
+    qa_file: Path,
+    rqe_file: Path,
+    kind: str = "title",
+    consumer: Sequence[Pair] | None = None,
 ) -> tuple[Reranker, dict[str, float]]:
-    """Fit both models on MEDIQA 2019 training files; returns the re-ranker and its accuracy
-    on the training data (the only data it saw)."""
+    """Fit both models; returns the re-ranker and its accuracy figures. The answer model
+    learns from the Task 3 training file; the question model from the `consumer` pairs that
+    are not held for checking (`healthqa.training.rqe`), and then the figures include its
+    accuracy on the held-in check pairs, or, without them, from the Task 2 training file."""
+    answers_model, answers_accuracy = fit_answers(embedder, qa_file, kind)
+    sources = [qa_file] if consumer else [qa_file, rqe_file]
+    if consumer:
+        questions_model, figures = fit_consumer(embedder, consumer)
+    else:
+        questions_model, figures = fit_questions(embedder, [_labelled(rqe_file)])
+    reranker = Reranker(
+        answers_model,
+        questions_model,
+        embedder.model_id,
+        kind,
+        {path.name: _sha1(path) for path in sources},
+        embedder=embedder,
+    )
+    if consumer:
+        reranker.trained_on["questions"] = f"{len(consumer)} consumer-shaped pairs"
+    return reranker, {"answers": answers_accuracy, **figures}
+
+
+def fit_answers(embedder: Embedder, qa_file: Path, kind: str) -> tuple[Model, float]:
+    """The answer model on a Task 3 training file, and its accuracy there."""
     questions = evaluate.load_mediqa_qa(qa_file)
     blocks: list[np.ndarray] = []
     labels: list[float] = []
@@ -88,36 +117,51 @@ def train(
         if texts:
             blocks.append(answer_features(embedder, question.text, texts, kind))
             labels.extend(float(bool(a.correct)) for a in answers)
-    answers_model = fit(ANSWER_FEATURES, np.vstack(blocks), np.array(labels))
+    model = fit(ANSWER_FEATURES, np.vstack(blocks), np.array(labels))
     sizes = np.cumsum([len(block) for block in blocks])[:-1]
     per_question = np.split(np.array(labels), sizes)
-    answers_model.threshold = best_fraction(
-        [answers_model.probability(block) for block in blocks], per_question
-    )
-    pairs = [p for p in evaluate.load_rqe(rqe_file) if p.label is not None]
-    x = question_features(embedder, [(p.chq, p.faq) for p in pairs])
-    questions_model = fit(QUESTION_FEATURES, x, np.array([float(bool(p.label)) for p in pairs]))
-    reranker = Reranker(
-        answers_model,
-        questions_model,
-        embedder.model_id,
-        kind,
-        {path.name: _sha1(path) for path in (qa_file, rqe_file)},
-        embedder=embedder,
-    )
-    pair_y = np.array([float(bool(p.label)) for p in pairs])
-    fraction = answers_model.threshold
+    model.threshold = best_fraction([model.probability(block) for block in blocks], per_question)
     right = sum(
-        int((relative_labels(answers_model.probability(b), fraction) == y).sum())
+        int((relative_labels(model.probability(b), model.threshold) == y).sum())
         for b, y in zip(blocks, per_question, strict=True)
     )
-    accuracy = {
-        "answers": right / len(labels),
-        "questions": float(
-            ((questions_model.probability(x) >= questions_model.threshold) == pair_y).mean()
-        ),
-    }
-    return reranker, accuracy
+    return model, right / len(labels)
+
+
+def _labelled(rqe_file: Path) -> list[tuple[str, str, bool]]:
+    return [(p.chq, p.faq, p.label) for p in evaluate.load_rqe(rqe_file) if p.label is not None]
+
+
+def fit_questions(
+    embedder: Embedder, fitted: Sequence[Sequence[tuple[str, str, bool]]], name: str = "questions"
+) -> tuple[Model, dict[str, float]]:
+    """The question model on the (consumer question, FAQ, entailed) triples of each set in
+    `fitted`, and its accuracy on them."""
+    triples = [triple for part in fitted for triple in part]
+    x = question_features(embedder, [(chq, faq) for chq, faq, _ in triples])
+    y = np.array([float(label) for *_, label in triples])
+    model = fit(QUESTION_FEATURES, x, y)
+    return model, {name: _accuracy(model, x, y)}
+
+
+def fit_consumer(embedder: Embedder, pairs: Sequence[Pair]) -> tuple[Model, dict[str, float]]:
+    """The question model on the consumer-shaped pairs not held for checking, with its
+    accuracy on those and on the held-in check pairs (whose questions it never saw). With too
+    few questions to hold any out (all pairs on one side), it fits on them all."""
+    check = [p for p in pairs if p.check]
+    fitting = [(p.chq, p.faq, p.label) for p in pairs if not p.check]
+    if not fitting or not check:
+        fitting, check = [(p.chq, p.faq, p.label) for p in pairs], []
+    model, figures = fit_questions(embedder, [fitting], "questions (fitting pairs)")
+    if check:
+        x = question_features(embedder, [(p.chq, p.faq) for p in check])
+        y = np.array([float(p.label) for p in check])
+        figures["questions (held-in check pairs)"] = _accuracy(model, x, y)
+    return model, figures
+
+
+def _accuracy(model: Model, x: np.ndarray, y: np.ndarray) -> float:
+    return float(((model.probability(x) >= model.threshold) == y).mean())
 
 
 def _sha1(path: Path) -> str:

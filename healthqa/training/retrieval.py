@@ -13,32 +13,20 @@ the questions it was fitted on).
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from healthqa.evaluate.calibration import Bin, ece, reliability
 from healthqa.rerank import RETRIEVAL_FEATURES, Model
 from healthqa.training.dataset import Examples
 from healthqa.training.mediqa import fit
 
-BINS = 10
 FOLDS = 5
 CONSUMER = ("liveqa", "rqe")  # sources whose questions are people's own words
 GOOD_PRECISION = 0.8  # "Good match" from the lowest line above which top answers are this right
 GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
-
-
-@dataclass(frozen=True)
-class Bin:
-    """One band of the reliability diagram: predicted confidence against how often right."""
-
-    low: float
-    high: float
-    questions: int
-    mean_confidence: float
-    right: float
 
 
 @dataclass
@@ -196,36 +184,6 @@ def cross_calibrated(p: np.ndarray, right: np.ndarray, ids: Sequence[str]) -> np
         mine = half == side
         out[mine] = apply(platt(p[~mine], right[~mine]), p[mine])
     return out
-
-
-def ece(p: np.ndarray, right: np.ndarray, bins: int = BINS) -> float:
-    """Expected calibration error: the questions' share-weighted gap between mean confidence
-    and accuracy over equal-width bins."""
-    if not len(p):
-        return 0.0
-    return float(
-        sum(b.questions * abs(b.mean_confidence - b.right) for b in reliability(p, right, bins))
-        / len(p)
-    )
-
-
-def reliability(p: np.ndarray, right: np.ndarray, bins: int = BINS) -> list[Bin]:
-    """The reliability diagram's bins that hold any question."""
-    found = []
-    edges = np.linspace(0, 1, bins + 1)
-    for low, high in itertools.pairwise(edges):
-        inside = (p >= low) & ((p < high) | (high == 1.0))
-        if inside.any():
-            found.append(
-                Bin(
-                    float(low),
-                    float(high),
-                    int(inside.sum()),
-                    float(p[inside].mean()),
-                    float(right[inside].mean()),
-                )
-            )
-    return found
 
 
 def best_line(p: np.ndarray, right: np.ndarray) -> float:

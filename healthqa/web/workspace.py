@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from healthqa import clean, editing
 from healthqa.articles import Article, TopicRecord
 from healthqa.store import ArticleFilter, Conflict, NotFound
-from healthqa.web import sessions
+from healthqa.web import admin, sessions
 from healthqa.web.pages import render
 from healthqa.web.sessions import CSRF_FIELD, SignedIn, library, need, no_store, posted
 from healthqa.web.site import Site
@@ -430,13 +430,13 @@ POST_ROUTES: list[tuple[str, Any, str]] = [
 
 
 def routes() -> list[APIRoute]:
-    """The workspace's routes, from `GET_ROUTES` and `POST_ROUTES` (kept out of the OpenAPI
-    document, as the site's pages are)."""
+    """The workspace's routes, from `GET_ROUTES` and `POST_ROUTES` here and in
+    healthqa/web/admin.py (kept out of the OpenAPI document, as the site's pages are)."""
     made = [
         APIRoute(path, endpoint, methods=["POST"], name=name, include_in_schema=False)
-        for path, endpoint, name in POST_ROUTES
+        for path, endpoint, name in POST_ROUTES + admin.POST_ROUTES
     ]
     return made + [
         APIRoute(path, endpoint, methods=["GET", "HEAD"], name=name, include_in_schema=False)
-        for path, endpoint, name in GET_ROUTES
+        for path, endpoint, name in GET_ROUTES + admin.GET_ROUTES
     ]
