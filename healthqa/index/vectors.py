@@ -267,7 +267,7 @@ class VectorIndex:
         """Candidates from the approximate index (each article's texts are entries of their
         own), scored exactly by the article's better text, best first, ties by id. The graph
         is asked for `OVERFETCH` times the entries needed: its int8 distances blur near-ties,
-        which the exact scores then sort out (decision 28)."""
+        which the exact scores then sort out (decision 29)."""
         rows = len(self._parts)
         keys, _ = nearest.search(query, OVERFETCH * limit * rows)
         found = self.similarities(query, dict.fromkeys(int(k) // rows for k in keys))
