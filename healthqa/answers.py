@@ -233,17 +233,12 @@ def ask(search: Search, question: str, limit: int = 3, numbers: Numbers | None =
     return result
 
 
-def about_named(article: Article, subjects: set[str]) -> bool:
-    """Whether `article`'s topic is one of the topics the question names."""
-    return article.topic is not None and article.topic.name in subjects
-
-
 def _on_subject(search: Search, article: Article, subjects: set[str], asked: set[str]) -> bool:
     """Whether the question says what `article` is about: it names the article's topic, or
     asks most of its title (TITLE_ASKED of its terms by rarity: a site whose topics are broad
     sections, "Pregnancy", has titles that say the subject). An article with no topic cannot be
     judged so and is not held back."""
-    if article.topic is None or about_named(article, subjects):
+    if article.topic is None or article.topic.name in subjects:
         return True
     title = {term: search.idf(term) for term in terms(article.title)}
     return _coverage(title, asked) >= TITLE_ASKED
