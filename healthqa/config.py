@@ -205,7 +205,19 @@ SETTINGS = (
         "first words of the answer), title+lead (both; an article scores its better match) or "
         "title+lead+more (also the question with the answer's next 120 words).",
     ),
-    Setting("embedding_threads", int, 1, "BLAS threads while embedding (0: numpy's default)."),
+    Setting(
+        "embedding_threads",
+        int,
+        1,
+        "Threads that embed a question or an edited article (0: one per core).",
+    ),
+    Setting(
+        "bulk_embedding_threads",
+        int,
+        0,
+        "Threads that embed many articles at once: import, reindex and the background "
+        "embedder, which runs at low priority (0: one per core).",
+    ),
     Setting(
         "approximate_from",
         int,

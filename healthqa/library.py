@@ -101,7 +101,9 @@ class Library:
             embedder = None
             if self.embedding:
                 embedder = load_embedder(
-                    self.settings["embedding_model"], self.settings["embedding_threads"]
+                    self.settings["embedding_model"],
+                    self.settings["embedding_threads"],
+                    self.settings["bulk_embedding_threads"],
                 )
             found = None
             if embedder is not None:

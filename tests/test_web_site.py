@@ -114,3 +114,25 @@ def test_on_postgresql_a_follower_applies_each_change_as_its_notice_arrives(
     other.close()
     site.close()
     assert not site.following
+
+
+def test_an_answer_is_kept_until_the_data_changes(demo_db: Path, tmp_path: Path) -> None:
+    from healthqa.web import views
+
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(demo_db.read_bytes())
+    clock = Clock()
+    site = Site(web_library(copy), sync_seconds=2.0, clock=clock)
+    site.fresh()
+    question = "what causes leg cramps in late pregnancy"
+    first = views.ask_page(site, question)
+    assert views.ask_page(site, question) is first  # asked again: the kept answer
+    top = first.answers[0]
+    other = web_library(copy)  # an editor retires the top answer's article
+    other.store.set_status(top.slug, "retired", "t", "r")
+    other.close()
+    clock.now = 2.5
+    site.fresh()
+    again = views.ask_page(site, question)
+    assert again is not first and top.slug not in {answer.slug for answer in again.answers}
+    site.close()

@@ -309,7 +309,17 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 def ask_page(site: Site, question: str, limit: int = 3) -> models.AskPage:
-    """Answer cards quoted from the articles, or a plain "no good answer" with what to do."""
+    """Answer cards quoted from the articles, or a plain "no good answer" with what to do.
+
+    Readers ask the same questions again, so an answer is kept for this data version and as
+    many articles in the semantic ranking (the background embedder adding vectors changes
+    rankings without a change in the log), for at most `ttl_seconds`."""
+    vectors = site.library.vectors
+    ranked = vectors.size if vectors is not None else None
+    return site.cached(("ask", question, limit, ranked), lambda: _ask_page(site, question, limit))
+
+
+def _ask_page(site: Site, question: str, limit: int) -> models.AskPage:
     numbers = _numbers(site)
     text = question.strip()
     result = ask(site.library.search, text, limit, numbers) if text else no_answer(text, numbers)
