@@ -159,7 +159,8 @@ def wrk(base: str, paths: list[str], args: argparse.Namespace, folder: Path) -> 
 def steady(args: argparse.Namespace, folder: Path) -> None:
     questions = pool(args.db)
     warm, rest = questions[:WARM], questions[WARM:]
-    zipf, repeats = zipf_mix(rest[len(rest) // 2 :], 100_000)
+    new = rest[len(rest) // 2 :]  # the zipf mix's new questions, none in the distinct mix
+    zipf, repeats = zipf_mix(new, int(len(new) * 0.9 / (1 - REPEATS)))
     mixes = {
         "distinct": [f"/ask?q={quote_plus(q)}" for q in rest[: len(rest) // 2]],
         "zipf": [f"/ask?q={quote_plus(q)}" for q in zipf],
@@ -249,7 +250,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="fresh: rounds of both pages")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="healthqa-bench-") as name:

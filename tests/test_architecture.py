@@ -23,12 +23,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("records and text", "config articles index.analysis patterns"),
         (
             "storage, input and models",
-            "store store. ingest ingest. clean bodies embedders bert index.spelling index.vocabulary",
+            "store store. ingest ingest. clean bodies embedders bert index.spelling"
+            " index.vocabulary",
         ),
         (
             "derived indexes",
-            "index.lexical index.sync index.vectors index.approximate index.locks imports tokens"
-            " accounts questions",
+            "index.lexical index.sync index.vectors index.approximate index.quantized index.locks"
+            " imports tokens accounts questions",
         ),
         ("ranking and safety", "search safety entailment recommend"),
         ("answers", "answers rerank"),

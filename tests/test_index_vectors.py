@@ -450,3 +450,30 @@ def test_the_semantic_ranking_embeds_the_medical_words_for_everyday_ones(store: 
     assert search.semantic_text(question) == f"{question} (nausea)"
     assert search.semantic_text("why do we yawn") == "why do we yawn"
     assert search.results(question)[0].article.external_id == "nausea"
+
+
+def test_int8_candidates_give_exact_search_its_own_results(store: Store) -> None:
+    """Above `quantized_from` articles, int8 scores pick the candidates that float32 scores
+    then rank: the same articles, scores and order as scoring every float32 vector."""
+    from healthqa.index import quantized
+
+    if not quantized.available():
+        pytest.skip("int8 scoring needs the semantic extra (onnx, onnxruntime)")
+    words = "leg cramp night ear pain yawn tired sleep fever child rash cough baby skin".split()
+    rng = np.random.default_rng(7)
+    made = []
+    for n in range(200):
+        title = " ".join(rng.choice(words, size=4, replace=False))
+        made.append(article(f"a{n}", f"{title} {n}?", body=f"About {title}."))
+    store.save_batch(made, "t", "r")
+    embedder = WordEmbedder(same=SAME)
+    full = VectorIndex(store, embedder, "title+lead", quantized_from=0)
+    full.sync()
+    quick = VectorIndex(store, embedder, "title+lead", quantized_from=100)  # reads the vectors
+    assert quick._view.coarse is not None and full._view.coarse is None
+    for question in ("my calves knot at night", "ear pain in a child", "a baby with a rash"):
+        vector = full.embed_query(question)
+        assert quick.search(vector, 10) == full.search(vector, 10)
+    scores = quantized.Int8Scores(full._view.matrices.reshape(-1, embedder.dimension))
+    exact = full._view.matrices.reshape(-1, embedder.dimension) @ vector
+    assert np.abs(scores.scores(vector) - exact).max() < 0.02

@@ -42,10 +42,11 @@ import numpy as np
 
 from healthqa.articles import Article
 from healthqa.embedders import Embedder, blas_threads, embed_question
-from healthqa.index import approximate
+from healthqa.index import approximate, quantized
 from healthqa.index.approximate import APPROXIMATE_FROM, ApproximateIndex
 from healthqa.index.lexical import Hit
 from healthqa.index.locks import file_lock
+from healthqa.index.quantized import Int8Scores
 from healthqa.store import ArticleFilter, NotFound, Store
 
 EMBEDDED_TEXTS = ("title", "lead", "title+lead", "title+lead+more")
@@ -55,6 +56,8 @@ _SAVE_EVERY = 64  # texts embedded between two saves: progress to show, and to k
 RELOAD_SECONDS = 60.0  # how often a reader whose vectors are incomplete looks for new ones
 SAVE_SHARE = 0.01  # an approximate index is saved again once this share of it has changed
 OVERFETCH = 4  # entries asked of the approximate index, as a multiple of those needed
+QUANTIZED_FROM = 5_000  # from how many articles exact search picks candidates by int8 scores
+CANDIDATES = 64  # the fewest candidates the int8 scores pick, scored again in float32
 LOCK_FILE = ".healthqa-vectors.lock"
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -124,9 +127,11 @@ class VectorIndex:
         clock: Callable[[], float] = time.monotonic,
         approximate_from: int = APPROXIMATE_FROM,
         folder: Path | None = None,
+        quantized_from: int = QUANTIZED_FROM,
     ) -> None:
         self.store = store
         self.approximate_from = approximate_from
+        self.quantized_from = quantized_from
         self.folder = folder
         self._approximate: ApproximateIndex | None = None
         self._unsaved = 0
@@ -250,16 +255,22 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, limit: int = 10) -> list[Hit]:
         """The `limit` articles whose vectors are most like `query` (cosine), best first."""
-        ids, matrices, _, nearest = self._view  # one view, whatever a refresh does meanwhile
+        ids, matrices, _, nearest, coarse = self._view  # one view, whatever a refresh does
         if not len(ids) or limit <= 0:
             return []
         if nearest is not None:
             return self._search_approximate(nearest, query, limit)
+        rows, chosen = np.arange(len(ids)), matrices
+        wanted = max(CANDIDATES, OVERFETCH * limit)
+        if coarse is not None and len(ids) > wanted:  # candidates by int8 scores (decision 31)
+            rough = coarse.scores(query).reshape(len(matrices), len(ids)).max(axis=0)
+            rows = np.argpartition(-rough, wanted - 1)[:wanted]
+            chosen = matrices[:, rows, :]
         with blas_threads(1):  # spinning BLAS threads on a busy machine cost 4 times more
-            scores = (matrices @ query).max(axis=0)
-        top = np.argpartition(-scores, min(limit, len(ids)) - 1)[:limit]
-        top = top[np.lexsort((ids[top], -scores[top]))]
-        return [Hit(int(ids[i]), float(scores[i])) for i in top]
+            scores = (chosen @ query).max(axis=0)
+        top = np.argpartition(-scores, min(limit, len(rows)) - 1)[:limit]
+        top = top[np.lexsort((ids[rows[top]], -scores[top]))]
+        return [Hit(int(ids[rows[i]]), float(scores[i])) for i in top]
 
     def _search_approximate(
         self, nearest: ApproximateIndex, query: np.ndarray, limit: int
@@ -328,7 +339,10 @@ class VectorIndex:
                     matrices[row] = np.vstack(
                         [part.vectors[i] if i in usable[row] else zeros for i in ids]
                     )
-        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids), nearest)
+        coarse = None
+        if nearest is None and 0 < self.quantized_from <= len(ids) and quantized.available():
+            coarse = Int8Scores(matrices.reshape(-1, dimension))
+        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids), nearest, coarse)
 
     def _update_approximate(self, usable: list[set[int]]) -> ApproximateIndex:
         """The approximate index brought to the usable vectors: read from the index folder
@@ -364,13 +378,15 @@ class VectorIndex:
 
 class _View(NamedTuple):
     """What search reads, replaced whole: the article ids, their vectors (one matrix per
-    embedded text, zeros where an article lacks that text's vector), the ids as a set, and
-    the approximate index when it is in use (the matrices are then empty)."""
+    embedded text, zeros where an article lacks that text's vector), the ids as a set, the
+    approximate index when it is in use (the matrices are then empty), and the int8 scores
+    that pick exact search's candidates in a collection of `QUANTIZED_FROM` articles or more."""
 
     ids: np.ndarray
     matrices: np.ndarray
     present: frozenset[int]
     approximate: ApproximateIndex | None
+    coarse: Int8Scores | None = None
 
 
 @dataclass
