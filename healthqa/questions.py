@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from healthqa.articles import Topic
-from healthqa.index.analysis import STOP, stem, terms, words
 from healthqa.index.vocabulary import CONSUMER_TERMS, read_pairs
+from healthqa.text import STOP, stem, terms, words
 
 # question type -> (cues in a question, cues in a passage that answers it)
 _TYPES: dict[str, tuple[str, str]] = {

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from healthqa.articles import Article
-from healthqa.index.analysis import ENGLISH_STOP, terms
 from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
 from healthqa.index.spelling import KNOWN_IN, Speller
 from healthqa.index.vocabulary import Vocabulary
 from healthqa.questions import Analysis, FocusFinder, analyse
 from healthqa.safety import demote_overdue
 from healthqa.store import Store
+from healthqa.text import ENGLISH_STOP, terms
 
 if TYPE_CHECKING:
     from healthqa.index.vectors import VectorIndex

@@ -1,7 +1,7 @@
 from collections import Counter
 
-from healthqa.index.analysis import terms
 from healthqa.index.spelling import Speller
+from healthqa.text import terms
 
 SPELLER = Speller.from_texts(
     terms(title)

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from healthqa.articles import Topic
-from healthqa.index.analysis import terms
 from healthqa.index.spelling import Speller
 from healthqa.questions import Analysis, FocusFinder, analyse, answers_type
+from healthqa.text import terms
 
 
 def topic(name: str, *synonyms: str) -> Topic:

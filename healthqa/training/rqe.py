@@ -35,10 +35,10 @@ from pathlib import Path
 
 from healthqa.evaluate.liveqa import MAX_EXTRA_TERMS as MAX_EXTRA
 from healthqa.evaluate.liveqa import TYPE_MAP, LiveQAQuestion, focus_key, load_liveqa
-from healthqa.index.analysis import terms
 from healthqa.ingest.inputs import Input, expand
 from healthqa.ingest.medquad import FAQ, faqs
 from healthqa.questions import _TYPE_WORDS
+from healthqa.text import terms
 
 # MedQuAD's qtypes -> the analysis's types (`healthqa.questions.TYPES` and "information");
 # None: no counterpart, the FAQ is left out. Chosen as LiveQA's are mapped (docs/quality.md).

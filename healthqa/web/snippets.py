@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from healthqa.index.analysis import STOP, terms
+from healthqa.text import STOP, terms
 
 SNIPPET_CHARS = 220
 

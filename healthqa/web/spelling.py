@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from healthqa.index.analysis import STOP, stem, terms
 from healthqa.store import ArticleFilter
+from healthqa.text import STOP, stem, terms
 from healthqa.web.site import Site
 
 MIN_SIMILARITY = 0.6
