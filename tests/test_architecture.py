@@ -23,8 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("records and text", "config articles text text. patterns"),
         (
             "storage, input and models",
-            "store store. ingest ingest. clean bodies embedders bert index.spelling"
-            " index.vocabulary",
+            "store store. ingest ingest. clean bodies embedders bert index.vocabulary",
         ),
         (
             "derived indexes",

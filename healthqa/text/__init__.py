@@ -1,8 +1,35 @@
 """One analysis of text, which the index, questions, search, safety and the web all call.
 
-`analysis`: words, stop words, stems and index terms.
+`analysis`: words, stop words, stems and index terms. `spelling`: misspelt words read as the
+vocabulary word they slip from, within a tolerance (`STRICT`, `LOOSE`, `SLIP`).
 """
 
-from healthqa.text.analysis import ENGLISH_STOP, QUESTION_STOP, STOP, stem, terms, words
+from healthqa.text.analysis import (
+    ENGLISH_STOP,
+    QUESTION_STOP,
+    STOP,
+    WRITTEN_WORD,
+    stem,
+    terms,
+    words,
+    written_words,
+)
+from healthqa.text.spelling import LOOSE, SLIP, STRICT, Speller, Tolerance, WrittenWords, closest
 
-__all__ = ["ENGLISH_STOP", "QUESTION_STOP", "STOP", "stem", "terms", "words"]
+__all__ = [
+    "ENGLISH_STOP",
+    "LOOSE",
+    "QUESTION_STOP",
+    "SLIP",
+    "STOP",
+    "STRICT",
+    "WRITTEN_WORD",
+    "Speller",
+    "Tolerance",
+    "WrittenWords",
+    "closest",
+    "stem",
+    "terms",
+    "words",
+    "written_words",
+]
