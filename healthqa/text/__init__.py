@@ -2,6 +2,7 @@
 
 `analysis`: words, stop words, stems and index terms. `spelling`: misspelt words read as the
 vocabulary word they slip from, within a tolerance (`STRICT`, `LOOSE`, `SLIP`).
+`occurrences`: where searched terms stand in a text, for snippets to mark.
 """
 
 from healthqa.text.analysis import (
@@ -14,6 +15,7 @@ from healthqa.text.analysis import (
     words,
     written_words,
 )
+from healthqa.text.occurrences import Occurrence, occurrences
 from healthqa.text.spelling import LOOSE, SLIP, STRICT, Speller, Tolerance, WrittenWords, closest
 
 __all__ = [
@@ -24,10 +26,12 @@ __all__ = [
     "STOP",
     "STRICT",
     "WRITTEN_WORD",
+    "Occurrence",
     "Speller",
     "Tolerance",
     "WrittenWords",
     "closest",
+    "occurrences",
     "stem",
     "terms",
     "words",
