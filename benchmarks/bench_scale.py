@@ -66,7 +66,6 @@ from bench_web import HEALTHQA, article_paths, free_port, server, wait_until_up,
 from healthqa import evaluate
 from healthqa.answers import ask
 from healthqa.embedders import Embedder, load_embedder
-from healthqa.index.analysis import terms
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import rebuild
 from healthqa.index.vectors import VectorIndex, embedded_text, text_hash
@@ -74,6 +73,7 @@ from healthqa.recommend import related
 from healthqa.rerank import load_reranker
 from healthqa.search import Search
 from healthqa.store import ArticleFilter, Store, open_store
+from healthqa.text import terms
 
 HERE = Path(__file__).resolve().parent
 DEFAULT = HERE.parents[1] / "shared" / "bench" / "liveqa-med-dev"

@@ -35,10 +35,10 @@ from typing import Any
 from lxml import html as lxml_html
 
 from healthqa.articles import Article, article_path, title_key
-from healthqa.index.analysis import terms
 from healthqa.questions import Analysis, answers_type
 from healthqa.safety import DISCLAIMER, Numbers, Urgency, assess, dose_note, review_status
 from healthqa.search import Result, Search
+from healthqa.text import terms
 
 MIN_CONFIDENCE = 0.3
 GOOD_MATCH = 0.7  # "Good match" from here; "Possible match" from MIN_CONFIDENCE

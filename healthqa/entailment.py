@@ -26,8 +26,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from healthqa.index.analysis import terms
 from healthqa.questions import Analysis, analyse
+from healthqa.text import terms
 
 if TYPE_CHECKING:  # the re-ranker serves readers and imports this: serving never loads evaluate
     from healthqa.evaluate.mediqa import QAAnswer, QAQuestion, RQEPair

@@ -9,7 +9,8 @@ A pattern is words in order over a question's words joined by single spaces:
 
 A `Matcher` finds a pattern's matches that no `unless` pattern overlaps; a `Negation` cue a few
 words before a match in the same clause cancels it ("no bleeding"), and so may a `Past` marker
-("in 2015"). `mend` reads a misspelt word as the rules' word it slips from ("siezure").
+("in 2015"). `mend` reads a misspelt word as the rules' word it slips from ("siezure"), with
+the speller of `healthqa.text`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz.distance import OSA, Levenshtein
+from healthqa.text import Speller
 
 _GAP = 3  # words a "..." in a pattern may skip
-FUZZY_MIN = 6  # shortest word mended by a one-letter slip
 _STEM_MIN = 3  # shortest word beginning a pattern may use ("hurt*"; not "hu*")
 BREAK = "."  # the token that stands for punctuation: a clause boundary
 _PAST_WINDOW = 6  # words between a symptom and a marker of the past ("in 2015") in its clause
@@ -142,38 +142,12 @@ class Past:
         return False
 
 
-def mend(token: str, spellings: Mapping[str, str], near: Mapping[str, tuple[str, ...]]) -> str:
-    """The word a token stands for: a listed misspelling's correction, or a near vocabulary word.
-
-    A one-letter slip (insert, delete, change, or two letters swapped) is mended only in words
-    of six letters or more, with the first letter right, to a word of the rules' vocabulary.
-    """
+def mend(token: str, spellings: Mapping[str, str], speller: Speller) -> str:
+    """The word a token stands for: a listed misspelling's correction, or the rules' word it
+    slips from by one letter (`speller`, of tolerance `text.SLIP`), or the token itself."""
     if token in spellings:
         return spellings[token]
-    if len(token) < FUZZY_MIN or token[0].isdigit():
-        return token
-    candidates = near.get(token[0], ())
-    if token in candidates:
-        return token
-    for word in candidates:
-        if _one_slip(token, word):
-            return word
-    return token
-
-
-def _one_slip(token: str, word: str) -> bool:
-    """One letter missing or added, or two neighbours swapped ("siezure" for "seizure").
-
-    A changed letter is not mended: it too often makes another real word ("cooking" is not
-    "choking"); the rules file lists common changed-letter misspellings ("bleading") instead.
-    """
-    if abs(len(word) - len(token)) == 1:
-        return OSA.distance(token, word, score_cutoff=1) <= 1
-    return (
-        len(word) == len(token)
-        and OSA.distance(token, word, score_cutoff=1) == 1
-        and Levenshtein.distance(token, word, score_cutoff=2) == 2
-    )
+    return speller.correct(token) or token
 
 
 def matcher(patterns: Any, unless: Any, where: str) -> Matcher:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from healthqa.articles import Topic
-from healthqa.index.analysis import STOP, stem, terms, words
 from healthqa.index.vocabulary import CONSUMER_TERMS, read_pairs
+from healthqa.text import STOP, stem, terms, words
 
 # question type -> (cues in a question, cues in a passage that answers it)
 _TYPES: dict[str, tuple[str, str]] = {
@@ -95,7 +95,7 @@ POPULATION_CUES = {name: re.compile(cues, re.I) for name, cues in _POPULATIONS.i
 
 # Words that say what kind of answer is wanted, not what it is about: a subject line's focus
 # is its terms less these ("Gout. What are the treatments?" is about gout).
-_TYPE_WORDS = frozenset(
+TYPE_WORDS = frozenset(
     stem(word)
     for word in """treat treatment treatments therapy therapies cure cures remedy remedies manage
     management medication medications medicine drug drugs surgery relieve relief heal cause causes
@@ -251,7 +251,7 @@ def _next_to(before: _Token, after: _Token, weight: Callable[[str], float]) -> b
 def _subject(tokens: list[_Token]) -> list[_Token]:
     """The subject line's tokens less question-type words; the whole question's when none are
     left; none when the question holds nothing but question-type words."""
-    kept = [token for token in tokens if token.term not in _TYPE_WORDS]
+    kept = [token for token in tokens if token.term not in TYPE_WORDS]
     return [token for token in kept if token.sentence == 0] or kept
 
 
@@ -390,7 +390,7 @@ class FocusFinder:
             and before.place == span[0].place - 1
             and before.word.isalpha()
             and len(before.word) >= 3
-            and before.term not in _TYPE_WORDS
+            and before.term not in TYPE_WORDS
             and not any(cue.search(before.word) for cue in POPULATION_CUES.values())
         )
         return [before, *span] if qualifies else span

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from healthqa.articles import Article, teaser, title_key
-from healthqa.index.analysis import STOP, stem, terms, words
 from healthqa.index.lexical import LexicalIndex, LexicalQuery
 from healthqa.store.base import ArticleSummary, NotFound, Store
+from healthqa.text import STOP, stem, terms, words
 
 LINK_WEIGHT = 3.0  # above anything topic and content can add up to (at most 2)
 LINK_ORDER_WEIGHT = 0.5  # keeps the page's order among its links

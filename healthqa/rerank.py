@@ -36,7 +36,7 @@ import numpy as np
 
 from healthqa import entailment
 from healthqa.embedders import Embedder, embed_question
-from healthqa.questions import _TYPE_WORDS, Analysis, analyse
+from healthqa.questions import TYPE_WORDS, Analysis, analyse
 
 if TYPE_CHECKING:
     from healthqa.articles import Article
@@ -295,7 +295,7 @@ def retrieval_matrix(
     rows = []
     for candidate, article, cosine in zip(found, articles, cosines, strict=True):
         offered_types, title_terms, population = _title(article.title)
-        subject = title_terms - _TYPE_WORDS
+        subject = title_terms - TYPE_WORDS
         names = {article.topic.name.casefold()} if article.topic else set()
         if article.topic:
             names |= {name.casefold() for name in article.topic.synonyms}

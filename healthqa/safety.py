@@ -42,7 +42,6 @@ import yaml
 from healthqa.articles import Article
 from healthqa.patterns import (
     BREAK,
-    FUZZY_MIN,
     AnyOf,
     Matcher,
     Negation,
@@ -53,6 +52,7 @@ from healthqa.patterns import (
     mend,
 )
 from healthqa.questions import analyse
+from healthqa.text import SLIP, Speller
 
 LEVELS = ("emergency", "urgent", "soon")
 ReviewStatus = Literal["current", "overdue", "unknown"]
@@ -202,10 +202,9 @@ class Rules:
     rules: tuple[_Rule, ...]
     negation: Negation
     spellings: Mapping[str, str]
-    near: Mapping[str, tuple[str, ...]]  # the rules' long words, by first letter
+    speller: Speller  # mends a one-letter slip of the rules' long words
     origin: str = RULES_FILE
     past: Past | None = None
-    _mended: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Rules:
@@ -251,17 +250,9 @@ class Rules:
         for token in _TOKEN.findall(folded):
             if token.endswith("'s") and token[:-2] not in _IS:
                 token = token[:-2]  # "my baby's lips", "my toddler's chest"
-            mended = BREAK if not token[0].isalnum() else self._mend(token)
+            mended = BREAK if not token[0].isalnum() else mend(token, self.spellings, self.speller)
             words.append(mended)
         return " " + " ".join(words) + " "
-
-    def _mend(self, token: str) -> str:
-        mended = self._mended.get(token)
-        if mended is None:
-            if len(self._mended) > 100_000:
-                self._mended.clear()
-            mended = self._mended[token] = mend(token, self.spellings, self.near)
-        return mended
 
 
 def _urgency(fired: list[_Rule], numbers: Numbers) -> Urgency | None:
@@ -378,12 +369,9 @@ def _compile(data: dict[str, Any], origin: str) -> Rules:
         words |= rule_words
     for patterns, _ in map(_context_parts, data["contexts"].values()):
         words |= literal_words(patterns)
-    near: dict[str, list[str]] = {}
-    for word in sorted(w for w in words if len(w) >= FUZZY_MIN and w.isalpha()):
-        near.setdefault(word[0], []).append(word)
-    buckets = {letter: tuple(found) for letter, found in near.items()}
+    speller = Speller(sorted(w for w in words if len(w) >= SLIP.min_length and w.isalpha()), SLIP)
     past = _past(data.get("past"), negation.breaks, origin) if data.get("past") else None
-    return Rules(tuple(rules), negation, spellings, buckets, origin, past)
+    return Rules(tuple(rules), negation, spellings, speller, origin, past)
 
 
 def _expand_classes(data: dict[str, Any], origin: str) -> dict[str, Any]:

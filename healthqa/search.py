@@ -6,9 +6,9 @@ else; `eval beir` prints it beside healthqa's own ranking. `question_query` is w
 uses: the phrasing of consumer questions is dropped ("hello", "I would like to know"), a word
 said several times counts a little more, and a word the collection never uses is matched by
 the closest word of the collection's titles and topic names ("Gabamentine" is searched as
-"gabapentin"; see `index.spelling`), and a topic's "also called" name or an everyday word
-brings in the words articles use, at half weight ("molar pregnancy" adds "hydatidiform mole",
-"charley horse" adds "muscle cramp"; see `index.vocabulary`).
+"gabapentin"; `text.spelling`, its `STRICT` tolerance), and a topic's "also called" name or an
+everyday word brings in the words articles use, at half weight ("molar pregnancy" adds
+"hydatidiform mole", "charley horse" adds "muscle cramp"; see `index.vocabulary`).
 
 With a vector index (the `semantic` extra), healthqa's ranking is hybrid: the keyword ranking
 and the embedding ranking (`index.vectors`) are fused by reciprocal rank fusion, so an article
@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from healthqa.articles import Article
-from healthqa.index.analysis import ENGLISH_STOP, terms
 from healthqa.index.lexical import Hit, LexicalIndex, LexicalQuery
-from healthqa.index.spelling import KNOWN_IN, Speller
 from healthqa.index.vocabulary import Vocabulary
 from healthqa.questions import Analysis, FocusFinder, analyse
 from healthqa.safety import demote_overdue
 from healthqa.store import Store
+from healthqa.text import ENGLISH_STOP, STRICT, Speller, terms
 
 if TYPE_CHECKING:
     from healthqa.index.vectors import VectorIndex
@@ -49,6 +48,10 @@ MIN_FOCUS_WEIGHT = 0.28
 # A word in more than this share of the articles is common: a topic synonym made only of such
 # words ("Disease", "Child") widens no query (`index.vocabulary`). Not tuned: 1 in 100.
 COMMON_SHARE = 0.01
+# A word the articles' text uses in at least this many articles is a real word, not a
+# misspelling, even when no title has it: "crushing chest pain" must not become "Cushing's",
+# nor "calves" "Legg-Calvé-Perthes".
+KNOWN_IN = 3
 _MAX_TERMS = 64  # a 10 kB paste is searched by its first 64 distinct terms
 RANKINGS = ("keywords", "semantic", "hybrid", "reranked")
 RRF_K = 60  # reciprocal rank fusion's constant, as Cormack et al. (2009) set it; not tuned
@@ -146,7 +149,8 @@ class Search:
         word the articles' text uses often enough is never corrected."""
         index, seq = self.index, self.index.last_seq  # read first: a sync may commit meanwhile
         if self._speller is None or self._speller[0] != seq:
-            speller = Speller(index.vocabulary(), lambda t: index.doc_freq("body", t) >= KNOWN_IN)
+            known = lambda t: index.doc_freq("body", t) >= KNOWN_IN  # noqa: E731
+            speller = Speller(index.vocabulary(), STRICT, known)
             self._speller = (seq, speller)
         return self._speller[1]
 

@@ -20,11 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "healthqa"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (title, tuple(members.split()))
     for title, members in (
-        ("records and text", "config articles index.analysis patterns"),
+        ("records and text", "config articles text text. patterns"),
         (
             "storage, input and models",
-            "store store. ingest ingest. clean bodies embedders bert index.spelling"
-            " index.vocabulary",
+            "store store. ingest ingest. clean bodies embedders bert index.vocabulary",
         ),
         (
             "derived indexes",

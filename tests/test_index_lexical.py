@@ -3,10 +3,9 @@ from pathlib import Path
 import pytest
 from test_store import article
 
-from healthqa.index import analysis
-from healthqa.index.analysis import terms, words
 from healthqa.index.lexical import LexicalIndex, LexicalQuery
 from healthqa.store import Store
+from healthqa.text import analysis, terms
 
 
 def query(text: str, **fields: float) -> LexicalQuery:
@@ -26,15 +25,6 @@ def indexed(store: Store, index: LexicalIndex) -> list[int]:
     index.upsert(store.iter_articles())
     index.commit(3)
     return ids
-
-
-def test_analysis_stems_folds_and_drops_question_phrasing() -> None:
-    assert words("Café—CRAMPS! naïve über") == ["cafe", "cramps", "naive", "uber"]
-    assert terms("Hello, I would like to know why my legs are cramping at night") == [
-        "leg",
-        "cramp",
-        "night",
-    ]
 
 
 def test_search_ranks_by_bm25_over_weighted_fields(store: Store) -> None:

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from healthqa.articles import Topic
-from healthqa.index.analysis import terms
 from healthqa.index.vocabulary import CONSUMER_TERMS, EXPANSION_WEIGHT, Vocabulary, read_pairs
+from healthqa.text import terms
 
 MOLE = Topic(1, "hydatidiform-mole", "Hydatidiform mole", ["Molar pregnancy", "HM"], None)
 

@@ -3,6 +3,7 @@
 import pytest
 
 from healthqa.patterns import BREAK, Negation, Past, RulesError, literal_words, matcher, mend
+from healthqa.text import SLIP, Speller
 
 NO_NEGATION = Negation(frozenset(), 4, frozenset(), frozenset({BREAK}))
 NEGATION = Negation(frozenset({"no", "not"}), 4, frozenset({"stop"}), frozenset({BREAK}))
@@ -57,12 +58,12 @@ def test_a_marker_of_the_past_nearby_cancels_a_match() -> None:
 
 
 def test_a_one_letter_slip_in_a_long_word_is_mended() -> None:
-    near = {"s": ("seizure",), "u": ("unconscious",)}
+    near = Speller(["seizure", "unconscious"], SLIP)
     assert mend("siezure", {}, near) == "seizure"  # two letters swapped
     assert mend("unconcious", {}, near) == "unconscious"  # one missing
     assert mend("bleading", {"bleading": "bleeding"}, near) == "bleeding"  # listed
     assert mend("seizing", {}, near) == "seizing"  # not a slip of a rules' word
-    assert mend("sezure", {}, {}) == "sezure"  # no vocabulary, nothing to mend to
+    assert mend("sezure", {}, Speller([], SLIP)) == "sezure"  # no vocabulary, nothing to mend to
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from healthqa.articles import Topic
-from healthqa.index.analysis import terms
-from healthqa.index.spelling import Speller
 from healthqa.questions import Analysis, FocusFinder, analyse, answers_type
+from healthqa.text import STRICT, Speller, terms
 
 
 def topic(name: str, *synonyms: str) -> Topic:
@@ -132,7 +131,7 @@ READERS = FocusFinder.build(
         topic("Irritable bowel syndrome", "IBS"),
     ]
 )
-SPELLER = Speller.from_texts([terms("leg cramps pregnancy pneumonia reflux bowel")])
+SPELLER = Speller(terms("leg cramps pregnancy pneumonia reflux bowel"), STRICT)
 
 
 def readers_focus(question: str) -> Analysis:
@@ -180,7 +179,7 @@ def test_without_a_topic_the_focus_is_the_subject_line() -> None:
 
 
 def test_a_short_common_word_is_not_spelt_into_a_topic() -> None:
-    speller = Speller.from_texts([terms("senile dementia")])
+    speller = Speller(terms("senile dementia"), STRICT)
     finder = FocusFinder.build([topic("Senile dementia")], everyday=None)
     found = analyse("i am sunil from india", finder, correct=speller.correct)
     assert found.focus is None

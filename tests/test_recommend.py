@@ -7,7 +7,6 @@ from test_store import article
 
 from healthqa.articles import CleanArticle, Link, TopicRecord, title_key
 from healthqa.imports import import_paths
-from healthqa.index.analysis import terms
 from healthqa.index.lexical import LexicalIndex
 from healthqa.index.sync import sync
 from healthqa.recommend import (
@@ -21,6 +20,7 @@ from healthqa.recommend import (
     related_teaser,
 )
 from healthqa.store import Store
+from healthqa.text import terms
 
 DEMO = Path(__file__).resolve().parents[1] / "healthqa" / "demo"
 

@@ -22,7 +22,7 @@ from typing import Any
 from lxml.etree import _Element as Element
 
 from healthqa.evaluate._files import EvaluationError, _records, _text
-from healthqa.index.analysis import terms
+from healthqa.text import terms
 
 # LiveQA's 23 types (and "Diagnose_me", once in file 2) -> healthqa's question types.
 # healthqa has no label for a type on the left of "information" here; its nearest label is chosen.

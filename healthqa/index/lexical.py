@@ -23,8 +23,7 @@ from typing import Any
 import tantivy
 
 from healthqa.articles import Article
-from healthqa.index import analysis
-from healthqa.index.analysis import terms
+from healthqa.text import analysis, terms
 
 FIELDS = ("title", "body", "topic")
 STATE_FILE = "healthqa-index.json"

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from healthqa.articles import Topic
-from healthqa.index.analysis import terms
+from healthqa.text import terms
 
 EXPANSION_WEIGHT = 0.5
 CONSUMER_TERMS = Path(__file__).resolve().parents[1] / "data" / "consumer-terms.tsv"

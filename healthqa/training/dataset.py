@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from healthqa.index.analysis import terms
 from healthqa.rerank import Reranker, retrieval_matrix
 from healthqa.search import RERANK_DEPTH, Search, baseline_query
+from healthqa.text import terms
 
 MIN_ANSWER_TERMS = 15
 LINK_DEPTH = 10

@@ -35,10 +35,10 @@ from pathlib import Path
 
 from healthqa.evaluate.liveqa import MAX_EXTRA_TERMS as MAX_EXTRA
 from healthqa.evaluate.liveqa import TYPE_MAP, LiveQAQuestion, focus_key, load_liveqa
-from healthqa.index.analysis import terms
 from healthqa.ingest.inputs import Input, expand
 from healthqa.ingest.medquad import FAQ, faqs
-from healthqa.questions import _TYPE_WORDS
+from healthqa.questions import TYPE_WORDS
+from healthqa.text import terms
 
 # MedQuAD's qtypes -> the analysis's types (`healthqa.questions.TYPES` and "information");
 # None: no counterpart, the FAQ is left out. Chosen as LiveQA's are mapped (docs/quality.md).
@@ -138,7 +138,7 @@ def _usable(found: Iterable[FAQ]) -> list[_Faq]:
         names = (faq.topic.name, *faq.topic.synonyms)
         keys = frozenset(key for key in map(focus_key, names) if key)
         if keys and (faq.question, kind) not in kept:
-            subject = frozenset(terms(faq.question)) - _TYPE_WORDS
+            subject = frozenset(terms(faq.question)) - TYPE_WORDS
             kept[faq.question, kind] = _Faq(faq.question, kind, keys, subject)
     return list(kept.values())
 
@@ -172,7 +172,7 @@ class _Faqs:
         """FAQs (not in `excluded`) by the summed rarity of the words they share with the
         question, most first."""
         score: defaultdict[int, float] = defaultdict(float)
-        for term in set(terms(question)) - _TYPE_WORDS:
+        for term in set(terms(question)) - TYPE_WORDS:
             for number in self.by_term.get(term, ()):
                 if number not in excluded:
                     score[number] += self.idf[term]

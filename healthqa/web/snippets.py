@@ -1,26 +1,23 @@
 """Search-result snippets: the stretch of an article that holds most of the searched words.
 
-Words are matched by the same analysis the index uses (so "cramping" marks "cramps"). The text
-is HTML-escaped first and only the `<mark>` tags are ours, so an article can never inject
-markup through a snippet.
+Words are found by `text.occurrences`, with the analysis the index uses (so "cramping" marks
+"cramps"). The text is HTML-escaped first and only the `<mark>` tags are ours, so an article can
+never inject markup through a snippet.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections import Counter
-from functools import lru_cache
 
-from healthqa.index.analysis import STOP, terms
+from healthqa.text import Occurrence, occurrences, terms
 
 SNIPPET_CHARS = 220
 
 
 def snippet(text: str, query: str, length: int = SNIPPET_CHARS) -> str:
     """About `length` characters of `text` around the searched words, as safe HTML."""
-    wanted = set(terms(query))
-    spans = _matches(text, wanted) if wanted else []
+    spans = occurrences(text, set(terms(query)))
     start = _best_start(text, spans, length)
     end = min(len(text), start + length)
     if end < len(text):
@@ -28,30 +25,7 @@ def snippet(text: str, query: str, length: int = SNIPPET_CHARS) -> str:
     return _render(text, start, end, spans)
 
 
-def _matches(text: str, wanted: set[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of each word of `text` whose term was searched for.
-
-    Only words that begin like a searched term are analysed (a regex finds them), so a long
-    article costs little more than a short one.
-    """
-    prefixes = sorted({re.escape(term[:3]) for term in wanted}, key=len, reverse=True)
-    candidates = re.compile(r"\b(?:" + "|".join(prefixes) + r")\w*", re.IGNORECASE)
-    found = []
-    for match in candidates.finditer(text):
-        term = _term(match.group().casefold())
-        if term in wanted:
-            found.append((match.start(), match.end(), term))
-    return found
-
-
-@lru_cache(maxsize=100_000)
-def _term(word: str) -> str | None:
-    """The index term of one word (None for a stop word)."""
-    analysed = terms(word, STOP)
-    return analysed[0] if analysed else None
-
-
-def _best_start(text: str, spans: list[tuple[int, int, str]], length: int) -> int:
+def _best_start(text: str, spans: list[Occurrence], length: int) -> int:
     """Where the window with the most distinct searched terms begins (at a sentence if near)."""
     best, best_count = 0, 0
     inside: Counter[str] = Counter()
@@ -74,7 +48,7 @@ def _best_start(text: str, spans: list[tuple[int, int, str]], length: int) -> in
     return space + 1 if space != -1 else 0
 
 
-def _render(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> str:
+def _render(text: str, start: int, end: int, spans: list[Occurrence]) -> str:
     parts = ["..." if start > 0 else ""]
     cursor = start
     for s, e, _ in spans:

@@ -1,58 +1,29 @@
 """ "Did you mean": a close spelling of a search that found nothing.
 
-The search itself already corrects misspelt words it is sure of (`index.spelling`). When a
-search still finds nothing, the page offers a looser guess, in words a reader can read: each
-word the collection never uses is replaced by the closest word of the article titles and topic
-names (normalised Levenshtein similarity at least `MIN_SIMILARITY`). The guess is offered only
-when it finds something.
+The search itself already corrects misspelt words it is sure of (`text.STRICT`). When a search
+still finds nothing, the page offers a looser guess, in words a reader can read: each word the
+collection never uses is replaced by the closest word of the article titles and topic names
+(`text.LOOSE`). The guess is offered only when it finds something.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
-from healthqa.index.analysis import STOP, stem, terms
 from healthqa.store import ArticleFilter
+from healthqa.text import LOOSE, STOP, WRITTEN_WORD, WrittenWords, stem, terms, written_words
 from healthqa.web.site import Site
-
-MIN_SIMILARITY = 0.6
-MIN_LENGTH = 4
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-class Words:
-    """The surface words of titles and topic names, to suggest from."""
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        self.words = sorted({w for text in texts for w in _WORD.findall(text.casefold())})
-        self.known = frozenset(self.words)
-        self.by_stem: dict[str, list[str]] = {}
-        for word in self.words:
-            self.by_stem.setdefault(stem(word), []).append(word)
-
-    def closest(self, word: str, among: list[str] | None = None) -> str | None:
-        found = process.extractOne(
-            word,
-            self.words if among is None else among,
-            scorer=Levenshtein.normalized_similarity,
-            score_cutoff=MIN_SIMILARITY,
-        )
-        return str(found[0]) if found else None
 
 
 def did_you_mean(site: Site, text: str) -> str | None:
     """A respelling of `text` that finds articles, or None."""
     words = site.cached("suggest-words", lambda: _words(site), expires=False)
     index = site.library.index
-    typed = _WORD.findall(text.casefold())
+    typed = written_words(text)
     changed = []
     for word in typed:
         known = word in words.known or index.doc_freq("body", stem(word)) > 0
-        if len(word) < MIN_LENGTH or word in STOP or known:
+        if len(word) < LOOSE.min_length or word in STOP or known:
             changed.append(word)
         else:
             changed.append(words.closest(word) or word)
@@ -85,12 +56,12 @@ def corrected_text(site: Site, text: str) -> str | None:
         changed = True
         return better
 
-    shown = _WORD.sub(fix, text)
+    shown = WRITTEN_WORD.sub(fix, text)
     return shown if changed else None
 
 
-def _words(site: Site) -> Words:
+def _words(site: Site) -> WrittenWords:
     store = site.library.store
     titles = (a.title for a in store.iter_articles(ArticleFilter(status="published")))
     topics = [" ".join([t.name, *t.synonyms]) for t in store.topics()]
-    return Words([*titles, *topics])
+    return WrittenWords([*titles, *topics])

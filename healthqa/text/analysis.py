@@ -19,6 +19,7 @@ import Stemmer
 VERSION = 2
 
 _WORD = re.compile(r"[^\W\d_]+|\d+")  # runs of letters (any script), runs of digits
+WRITTEN_WORD = re.compile(r"[^\W\d_]+")  # a word as a reader writes it: a run of letters
 
 ENGLISH_STOP = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -51,6 +52,12 @@ def words(text: str) -> list[str]:
         decomposed = unicodedata.normalize("NFKD", folded)
         folded = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _WORD.findall(folded)
+
+
+def written_words(text: str) -> list[str]:
+    """The lower-case words of `text` as written, accents kept, numbers left out: what a
+    reader can be shown ("Calvé", not "calve")."""
+    return WRITTEN_WORD.findall(text.casefold())
 
 
 def terms(text: str, stop: frozenset[str] = STOP) -> list[str]:
