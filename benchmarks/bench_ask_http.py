@@ -20,9 +20,10 @@ Each server is warmed on questions kept out of both mixes. Prints requests a sec
 p99, the ratio of each ranking to keyword ask in the same mix, and non-2xx answers.
 
 **Fresh** (`--fresh ARCHIVE`): imports the archive with `--no-embed` into a new database,
-starts the server with its background embedder on (the default), and measures the search and
-ask pages with distinct questions while the embedder fills the vectors in: p50, p99 and how
-far embedding got meanwhile (the `stats` API).
+starts the server with its background embedder on (the default), warms each page on questions
+kept out of the rounds, and measures the search and ask pages with distinct questions while
+the embedder fills the vectors in: p50, p99 and how far embedding got meanwhile, as the worker
+that answered the `stats` API saw it.
 
 Needs wrk (`apt-get install wrk`), the semantic extra and the model, and ../shared/data.
 """
@@ -83,7 +84,13 @@ def server(db: str, workers: int, settings: dict[str, str]) -> Iterator[str]:
     port = free_port()
     env = os.environ | {f"HEALTHQA_{k.upper()}": v for k, v in settings.items()}
     command = [HEALTHQA, "--db", db, "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base + "/robots.txt", process, seconds=300)
@@ -210,6 +217,7 @@ def fresh(args: argparse.Namespace, folder: Path) -> None:
     )
     print(f"machine: {machine()}; imported {args.fresh} in {time.monotonic() - started:.0f} s")
     questions = pool(db)
+    warm, questions = questions[:WARM], questions[WARM:]
     half = len(questions) // 2
     scenarios = {
         "search page": [f"/search?q={quote_plus(q)}" for q in questions[:half]],
@@ -217,9 +225,11 @@ def fresh(args: argparse.Namespace, folder: Path) -> None:
     }
     print(
         f"{'scenario':<14}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
-        f"{'embedded before':>17}{'after':>8}"
+        f"  embedded before / after (the worker asked)"
     )
     with server(db, args.workers, {"log_level": "warning"}) as base:
+        for page in ("search", "ask"):  # first requests load the model, vocabulary and caches
+            wrk(base, [f"/{page}?q={quote_plus(q)}" for q in warm], args, folder)
         for _ in range(args.rounds):
             for scenario, paths in scenarios.items():
                 before = embedded(base)
@@ -227,7 +237,7 @@ def fresh(args: argparse.Namespace, folder: Path) -> None:
                 after = embedded(base)
                 print(
                     f"{scenario:<14}{got['rps']:>8.0f}{got['p50']:>9.1f}{got['p99']:>9.1f}"
-                    f"{got['errors'] + got['timeouts']:>9.0f}{before:>17}{after:>8}",
+                    f"{got['errors'] + got['timeouts']:>9.0f}  {before} / {after}",
                     flush=True,
                 )
                 done = int(got["requests"])  # the next round asks questions not asked yet

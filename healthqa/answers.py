@@ -363,6 +363,8 @@ def _meaning(search: Search, question: str, article_ids: list[int]) -> dict[int,
     vectors = search.vectors
     if vectors is None or search.ranking == "keywords" or not article_ids:
         return {}
+    if not set(article_ids) - vectors.missing(article_ids):
+        return {}  # none embedded yet (a fresh import): no question to embed for them
     cosines = vectors.similarities(vectors.embed_query(search.semantic_text(question)), article_ids)
     slope = (1 - MIN_CONFIDENCE) / (1 - MIN_SIMILARITY)
     return {

@@ -307,6 +307,21 @@ def test_opening_and_refreshing_vectors_embeds_nothing(store: Store) -> None:
     assert index.embed() == 3 and index.coverage().complete
 
 
+def test_a_question_is_not_embedded_while_no_article_it_finds_has_a_vector(store: Store) -> None:
+    """A fresh import, not embedded yet: ask ranks and judges by keywords, and embedding the
+    question would buy nothing."""
+    corpus(store)
+    lexical = LexicalIndex()
+    sync(store, lexical)
+    embedder = CountingEmbedder()
+    found = ask(Search(store, lexical, VectorIndex(store, embedder)), "what causes leg cramps")
+    assert found.shown and embedder.texts == []
+    VectorIndex(store, embedder).embed()
+    embedder.texts.clear()
+    ask(Search(store, lexical, VectorIndex(store, embedder)), "what causes leg cramps at night")
+    assert embedder.texts == ["what causes leg cramps at night"]  # once, for both uses
+
+
 def test_a_changed_article_leaves_the_semantic_ranking_until_it_is_embedded(store: Store) -> None:
     corpus(store)
     writer = VectorIndex(store, WordEmbedder(same=SAME))
