@@ -30,7 +30,13 @@ from healthqa.embedders import (
 )
 from healthqa.index.lexical import Hit, LexicalIndex
 from healthqa.index.sync import sync
-from healthqa.index.vectors import Coverage, VectorIndex, embedded_text, text_hash
+from healthqa.index.vectors import (
+    Coverage,
+    VectorIndex,
+    embedded_text,
+    stored_coverage,
+    text_hash,
+)
 from healthqa.library import Library
 from healthqa.search import Search, choose_ranking, fuse
 from healthqa.store import ArticleFilter, Store
@@ -304,7 +310,9 @@ def test_opening_and_refreshing_vectors_embeds_nothing(store: Store) -> None:
     index = VectorIndex(store, embedder)
     assert not index.refresh() and index.size == 0 and embedder.texts == []
     assert index.coverage().embedded == 0 and index.coverage().articles == 3
+    assert stored_coverage(store, embedder, "title") == index.coverage()
     assert index.embed() == 3 and index.coverage().complete
+    assert stored_coverage(store, embedder, "title") == index.coverage()
 
 
 def test_a_changed_article_leaves_the_semantic_ranking_until_it_is_embedded(store: Store) -> None:
@@ -316,6 +324,7 @@ def test_a_changed_article_leaves_the_semantic_ranking_until_it_is_embedded(stor
     store.set_status("what-is-ear-pain", "retired", "t", "r")
     assert reader.refresh()
     assert reader.size == 1 and reader.coverage().embedded == 1  # the cramps article only
+    assert stored_coverage(store, reader.embedder, "title") == reader.coverage()  # no vector read
     yawn = store.get_article("why-do-we-yawn").id
     assert reader.similarities(reader.embed_query("yawn"), [yawn]) == {}
     writer.refresh()

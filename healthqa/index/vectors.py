@@ -105,6 +105,35 @@ class Coverage:
         return {"model": self.model, "embedded": self.embedded, "articles": self.articles}
 
 
+def stored_coverage(store: Store, embedder: Embedder, kind: str) -> Coverage:
+    """What `VectorIndex.coverage` says once refreshed, counted in the store without reading a
+    vector (the `healthqa serve` parent prints it; its workers open the vectors they serve):
+    published articles with a vector of every text, less those changed since that text's
+    vectors were stored whose text no longer matches (or all, where the stored vectors are not
+    yet checked, or are ahead of this database's change log)."""
+    models = [f"{embedder.model_id}:{part}" for part in text_parts(kind)]
+    published = store.count_articles(ArticleFilter(status="published"))
+    seqs = [store.vector_count(model)[1] for model in models]
+    newest = store.last_change()
+    model = f"{embedder.model_id}:{kind}"
+    if min(seqs) == 0 or max(seqs) > newest:
+        return Coverage(model, 0, published)
+    embedded = store.count_embedded(models)
+    touched = sorted(_changed_since(store, min(seqs))) if min(seqs) < newest else []
+    current = {i: _article(store, i) for i in touched}
+    stored = [store.stored_vectors(m, touched, vectors=False) for m in models]
+    hashes = [dict(zip(s.article_ids, s.text_hashes, strict=True)) for s in stored]
+    for article_id, article in current.items():
+        if article is None or article.status != "published":
+            continue  # not counted as covered in the first place
+        if all(article_id in h for h in hashes) and any(
+            h[article_id] != text_hash(embedded_text(article, part))
+            for h, part in zip(hashes, text_parts(kind), strict=True)
+        ):
+            embedded -= 1
+    return Coverage(model, embedded, published)
+
+
 class VectorIndex:
     """The vectors of one embedder and one kind of text, in memory, in step with the store.
 

@@ -524,8 +524,16 @@ class Store(ABC):
     # Vectors (derived data, kept beside the articles) -----------------------------------------
 
     @abstractmethod
-    def stored_vectors(self, model: str) -> StoredVectors:
-        """Every vector `model` has stored, in article id order (none: empty lists, seq 0)."""
+    def stored_vectors(
+        self, model: str, article_ids: Sequence[int] | None = None, vectors: bool = True
+    ) -> StoredVectors:
+        """Every vector `model` has stored, in article id order (none: empty lists, seq 0);
+        only those of `article_ids` when given; with `vectors` False, the ids and text hashes
+        alone (`vectors` is then empty): what a reader keeps without the vectors' bytes."""
+
+    @abstractmethod
+    def count_embedded(self, models: Sequence[str]) -> int:
+        """How many published articles have a stored vector under every one of `models`."""
 
     @abstractmethod
     def vector_count(self, model: str) -> tuple[int, int]:
