@@ -6,6 +6,7 @@ so a command and a page can never disagree about where the data lives or how it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,7 @@ class Library:
                     self.settings["bulk_embedding_threads"],
                 )
             self._embedder = (found,)
+            _give_back_freed_memory()  # the model's graph was built, then copied by the runtime
         return self._embedder[0]
 
     @property
@@ -127,6 +129,7 @@ class Library:
                     folder=self.index_path(),
                 )
                 found.refresh()
+                _give_back_freed_memory()
             self._vectors = (found,)
         return self._vectors[0]
 
@@ -257,6 +260,18 @@ def coverage_note(
         f"Semantic ranking covers {coverage.embedded:,} of {coverage.articles:,} articles; "
         f"{remedy}."
     )
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the heap pages freed after a big load. glibc keeps them for the
+    process otherwise (after the model is loaded, about 90 MB that were the graph it was built
+    from: docs/decisions.md, section 31), and a web worker's size is what a node can run.
+    Nothing happens where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
 class NoDatabase(StoreError):

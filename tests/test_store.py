@@ -561,7 +561,7 @@ def test_vectors_are_stored_replaced_and_removed(store: Store) -> None:
     assert store.stored_vectors("other").article_ids == []
 
 
-def test_vectors_are_read_by_article_and_counted_without_their_bytes(store: Store) -> None:
+def test_vectors_are_read_by_article_and_hashes_by_chunk_and_counted(store: Store) -> None:
     batch = [article("c1", "One?"), article("c2", "Two?"), article("c3", "Three?")]
     ids = store.save_batch(batch, "t", "r").article_ids
     store.save_vectors("t", [(i, f"h{i}", b"\x01") for i in ids], [], 3)
@@ -572,8 +572,10 @@ def test_vectors_are_read_by_article_and_counted_without_their_bytes(store: Stor
         [f"h{ids[0]}", f"h{ids[2]}"],
         [b"\x01", b"\x01"],
     )
-    hashes = store.stored_vectors("l", vectors=False)
+    hashes = store.vector_hashes("l")
     assert (hashes.article_ids, hashes.vectors, hashes.last_seq) == (ids[1:], [], 3)
+    chunk = store.vector_hashes("t", after=ids[0], limit=1)
+    assert (chunk.article_ids, chunk.text_hashes) == ([ids[1]], [f"h{ids[1]}"])
     assert store.count_embedded(["t"]) == 3 and store.count_embedded(["t", "l"]) == 2
     assert store.count_embedded(["t", "nothing"]) == 0
 

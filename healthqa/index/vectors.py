@@ -124,7 +124,7 @@ def stored_coverage(store: Store, embedder: Embedder, kind: str) -> Coverage:
     embedded = store.count_embedded(models)
     touched = sorted(_changed_since(store, min(seqs))) if min(seqs) < newest else []
     current = {i: _article(store, i) for i in touched}
-    stored = [store.stored_vectors(m, touched, vectors=False) for m in models]
+    stored = [store.stored_vectors(m, touched) for m in models]
     hashes = [dict(zip(s.article_ids, s.text_hashes, strict=True)) for s in stored]
     for article_id, article in current.items():
         if article is None or article.status != "published":
@@ -534,15 +534,21 @@ class _Part:
         """Read the stored text hashes (and the vectors, if kept). Vectors stored with no
         change number (a first run of an older healthqa, interrupted) cannot be trusted until
         `embed` has checked them."""
-        stored = self.store.stored_vectors(self.model, vectors=False)
+        ids, digests, last = [], [], 0
+        while True:  # a chunk at a time: a million Python strings at once stay in the heap
+            stored = self.store.vector_hashes(self.model, last, _READ_CHUNK)
+            ids.append(np.array(stored.article_ids, dtype=np.int64))
+            digests.append(np.array(stored.text_hashes, dtype=_DIGEST))
+            if len(stored.article_ids) < _READ_CHUNK:
+                break
+            last = stored.article_ids[-1]
         self.stored_seq = self.checked_seq = stored.last_seq
-        self.ids = np.array(stored.article_ids, dtype=np.int64)
-        self.digests = np.array(stored.text_hashes, dtype=_DIGEST)
+        self.ids, self.digests = np.concatenate(ids), np.concatenate(digests)
         self.present = np.ones(len(self.ids), dtype=bool)
         self.matrix: np.ndarray | None = None
         self._new: dict[int, tuple[str, np.ndarray]] = {}
         self._gone: set[int] = set()
-        self.stale: set[int] = set(stored.article_ids) if stored.last_seq == 0 else set()
+        self.stale: set[int] = set(self.ids.tolist()) if stored.last_seq == 0 else set()
         if self.keeps:
             self.keep(True)
 
