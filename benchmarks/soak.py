@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/soak.py --minutes 10             # docs/reliability.md
     .venv/bin/python benchmarks/soak.py --minutes 1 --clients 4  # a quick look
+    .venv/bin/python benchmarks/soak.py --minutes 10 --writes updates  # the site keeps its size
 
 Sets up a SQLite site of the bundled demo articles in a temporary folder, starts the real
 server on 127.0.0.1 (keyword ranking, no background embedder: the load is the server's own),
 and runs `--clients` threads that loop over a mix of requests: pages (home, article, topic,
 search, ask), the JSON API (articles, search, ask, related, stats) and, one request in ten,
-editor API writes (create, then update with If-Match). Every answer must be 2xx (or 304).
+editor API writes (create, then update with If-Match; with `--writes updates`, only updates of
+articles made before the load, each client its own, so the site does not grow and memory growth
+is not the data's). Every answer must be 2xx (or 304).
 The resident memory (RSS) of the server's processes is sampled every 10 s; the figure that
 matters is the last sample against the first after one minute of warm-up. Exits 1 on any error
 or growth over `--max-growth` (10 %). Traffic goes only to 127.0.0.1, bounded in time.
@@ -62,16 +65,20 @@ def rss_mb(root: int) -> float:
 
 
 class Load:
-    def __init__(self, base: str, token: str, slugs: list[str]) -> None:
+    def __init__(
+        self, base: str, token: str, slugs: list[str], owned: list[list[int]] | None = None
+    ) -> None:
         self.base, self.token, self.slugs = base, token, slugs
+        self.owned = owned  # --writes updates: each client's own articles to update
+        self.tags: dict[int, str] = {}  # their ETags, as their last write answered
         self.counts: Counter[str] = Counter()
         self.errors: list[str] = []
         self.lock = threading.Lock()
 
-    def request(self, client: httpx.Client, rng: random.Random) -> None:
+    def request(self, client: httpx.Client, rng: random.Random, mine: list[int] | None) -> None:
         roll = rng.random()
         if roll < 0.1:
-            return self.write(client, rng)
+            return self.write(client, rng, mine)
         paths = [
             "/",
             f"/articles/{rng.choice(self.slugs)}",
@@ -87,9 +94,25 @@ class Load:
         kind = path.split("?")[0]
         self.note("/articles/{slug}" if kind.startswith("/articles/") else kind, client.get(path))
 
-    def write(self, client: httpx.Client, rng: random.Random) -> None:
+    def write(
+        self, client: httpx.Client, rng: random.Random, mine: list[int] | None = None
+    ) -> None:
         auth = {"Authorization": f"Bearer {self.token}"}
         n = rng.randrange(10**9)
+        if mine:  # updates only: the site keeps its size
+            article = rng.choice(mine)
+            body = {
+                "title": f"What does soak question {article} ask?",
+                "body": f"<p>Soak answer {n}: rest, fluids and {rng.choice(WORDS)}.</p>",
+                "reason": "soak",
+            }
+            # The tag the last write answered with: this client is the article's only writer.
+            headers = auth | {"If-Match": self.tags[article]}
+            done = client.put(f"/api/v1/articles/{article}", json=body, headers=headers)
+            self.note("update", done)
+            if done.is_success:
+                self.tags[article] = done.headers["etag"]
+            return
         body = {
             "title": f"What does soak question {n} ask?",
             "body": f"<p>Soak answer {n}: rest, fluids and {rng.choice(WORDS)}.</p>",
@@ -116,13 +139,36 @@ class Load:
 
     def client(self, stop: threading.Event, seed: int) -> None:
         rng = random.Random(seed)
+        mine = self.owned[seed] if self.owned else None
         with httpx.Client(base_url=self.base, timeout=30) as client:
             while not stop.is_set():
                 try:
-                    self.request(client, rng)
+                    self.request(client, rng, mine)
                 except httpx.TransportError as exc:
                     with self.lock:
                         self.errors.append(f"transport: {exc!r}")
+                except Exception as exc:  # a client that dies would hide the load it stopped
+                    with self.lock:
+                        self.errors.append(f"client: {exc!r}")
+                    return
+
+
+def made(load: Load, count: int) -> list[int]:
+    """`count` new articles for one client to update, made through the editor API."""
+    ids = []
+    auth = {"Authorization": f"Bearer {load.token}"}
+    for _ in range(count):
+        n = random.randrange(10**9)
+        body = {
+            "title": f"What does soak question {n} ask?",
+            "body": "<p>Rest.</p>",
+            "reason": "soak",
+        }
+        response = httpx.post(f"{load.base}/api/v1/articles", json=body, headers=auth, timeout=30)
+        response.raise_for_status()
+        ids.append(int(response.json()["id"]))
+        load.tags[ids[-1]] = response.headers["etag"]
+    return ids
 
 
 def main() -> int:
@@ -131,6 +177,13 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-growth", type=float, default=0.10)
+    parser.add_argument(
+        "--writes",
+        choices=("creates", "updates"),
+        default="creates",
+        help="editor writes create articles and update them (the site grows), or only update "
+        "articles made before the load (it keeps its size: growth is then not the data's)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="healthqa-soak-"))
     db = folder / "site.db"
@@ -168,6 +221,8 @@ def main() -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
+        if args.writes == "updates":
+            load.owned = [made(load, 5) for _ in range(args.clients)]
         stop = threading.Event()
         threads = [
             threading.Thread(target=load.client, args=(stop, n)) for n in range(args.clients)

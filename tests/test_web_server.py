@@ -5,10 +5,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx2
+import numpy as np
 import pytest
 from conftest import quiet_settings
 from test_index_vectors import CountingEmbedder
@@ -78,8 +79,8 @@ def imported(tmp_path: Path, fixtures: Path) -> str:
     return db
 
 
-def covered(db: str) -> int:
-    library = Library(db, quiet_settings(embedding_model="counting"))
+def covered(db: str, model: str = "counting") -> int:
+    library = Library(db, quiet_settings(embedding_model=model))
     coverage = library.coverage()
     library.close()
     assert coverage is not None
@@ -171,6 +172,61 @@ def test_the_stats_endpoint_says_how_far_embedding_is(
     assert (after["embedded"], after["complete"]) == (2, True)
     assert after["model"] == library.coverage().model
     library.close()
+
+
+class GatedEmbedder(CountingEmbedder):
+    """The fake, holding every batch of articles (more than one text) until the gate opens;
+    a single question goes through, as a web worker embeds it on threads of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+        self.gate = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > 1:
+            self.holding.set()
+            assert self.gate.wait(30), "the test never opened the gate"
+        return super().embed(texts)
+
+
+def test_pages_answer_while_the_background_embedder_is_in_the_middle_of_a_batch(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    """No wait inside a read: while the background embedder holds a batch, ask, search and
+    the stats answer at once from keywords, and say embedding is not complete."""
+    from fastapi.testclient import TestClient
+
+    from healthqa.web import create_app
+
+    gated = GatedEmbedder()
+    register("gated", lambda threads: gated)
+    db = imported(tmp_path, fixtures)
+    settings = quiet_settings(embedding_model="gated")
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=embed_in_background, args=(DatabaseURL.parse(db), stop, 0.05, settings)
+    )
+    worker.start()
+    library = Library(db, settings)
+    try:
+        assert gated.holding.wait(20), "the background embedder did not start a batch"
+        with TestClient(create_app(library)) as client:
+            asked = client.get("/api/v1/ask", params={"q": "what causes a sore throat"})
+            found = client.get("/search", params={"q": "sore throat"})
+            stats = client.get("/api/v1/stats").json()["embedding"]
+        assert asked.status_code == 200 and asked.json()["answers"]
+        assert found.status_code == 200
+        assert (stats["embedded"], stats["complete"]) == (0, False)
+        gated.gate.set()
+        assert wait_for(lambda: covered(db, "gated") == 2)
+    finally:
+        gated.gate.set()
+        stop.set()
+        worker.join(timeout=10)
+        library.close()
+        unregister("gated")
+    assert not worker.is_alive()
 
 
 def test_two_nodes_on_postgresql_embed_an_edited_article_once_for_the_whole_site(
