@@ -265,7 +265,7 @@ def coverage_note(
 def _give_back_freed_memory() -> None:
     """Return to the system the heap pages freed after a big load. glibc keeps them for the
     process otherwise (after the model is loaded, about 90 MB that were the graph it was built
-    from: docs/decisions.md, section 31), and a web worker's size is what a node can run.
+    from: docs/decisions.md, section 32), and a web worker's size is what a node can run.
     Nothing happens where the C library is not glibc."""
     import ctypes
     import ctypes.util

@@ -26,6 +26,8 @@ Search is exact (a matrix product per text) below `approximate_from` articles: o
 articles of liveqa-med-dev it takes a few milliseconds. From there on, with usearch installed,
 an approximate index (`index.approximate`, HNSW) finds the candidates and they are scored
 exactly; it is derived from the same vectors and follows them (docs/decisions.md, section 29).
+It then holds the vectors (as int8), and this index keeps only the articles' ids and text
+hashes: the candidates' float32 vectors are read from the store (section 32).
 """
 
 from __future__ import annotations
@@ -109,8 +111,8 @@ class Coverage:
 
 
 def stored_coverage(store: Store, embedder: Embedder, kind: str) -> Coverage:
-    """What `VectorIndex.coverage` says once refreshed, counted in the store without reading a
-    vector (the `healthqa serve` parent prints it; its workers open the vectors they serve):
+    """What `VectorIndex.coverage` says once refreshed, counted in the store without holding
+    the vectors (the `healthqa serve` parent prints it; its workers open what they serve):
     published articles with a vector of every text, less those changed since that text's
     vectors were stored whose text no longer matches (or all, where the stored vectors are not
     yet checked, or are ahead of this database's change log)."""
@@ -121,20 +123,23 @@ def stored_coverage(store: Store, embedder: Embedder, kind: str) -> Coverage:
     model = f"{embedder.model_id}:{kind}"
     if min(seqs) == 0 or max(seqs) > newest:
         return Coverage(model, 0, published)
-    embedded = store.count_embedded(models)
     touched = sorted(_changed_since(store, min(seqs))) if min(seqs) < newest else []
-    current = {i: _article(store, i) for i in touched}
-    stored = [store.stored_vectors(m, touched) for m in models]
-    hashes = [dict(zip(s.article_ids, s.text_hashes, strict=True)) for s in stored]
-    for article_id, article in current.items():
-        if article is None or article.status != "published":
-            continue  # not counted as covered in the first place
-        if all(article_id in h for h in hashes) and any(
-            h[article_id] != text_hash(embedded_text(article, part))
-            for h, part in zip(hashes, text_parts(kind), strict=True)
-        ):
-            embedded -= 1
-    return Coverage(model, embedded, published)
+    changed = 0
+    for start in range(0, len(touched), _READ_CHUNK):  # bounded memory after a long import
+        chunk = touched[start : start + _READ_CHUNK]
+        stored = [store.stored_vectors(m, chunk) for m in models]
+        hashes = [dict(zip(s.article_ids, s.text_hashes, strict=True)) for s in stored]
+        for article_id in chunk:
+            if not all(article_id in h for h in hashes):
+                continue  # not counted as covered in the first place
+            article = _article(store, article_id)
+            if article is None or article.status != "published":
+                continue  # not counted either
+            changed += any(
+                h[article_id] != text_hash(embedded_text(article, part))
+                for h, part in zip(hashes, text_parts(kind), strict=True)
+            )
+    return Coverage(model, store.count_embedded(models) - changed, published)
 
 
 class VectorIndex:
