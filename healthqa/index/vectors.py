@@ -432,7 +432,8 @@ class VectorIndex:
             for row, part in enumerate(parts):
                 which = np.flatnonzero(wanted % rows == row)
                 ids, vectors = part.read(wanted[which] // rows)
-                found[which[_positions(wanted[which] // rows, ids)[0]]] = vectors
+                at, there = _positions(ids, wanted[which] // rows)
+                found[which[there]] = vectors[at[there]]
             return found
 
         path = approximate.index_file(self.folder, self.model) if self.folder else None
@@ -580,10 +581,11 @@ class _Part:
         self, ids: np.ndarray, digests: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The stored vectors of `ids` (those the store has, with these text hashes if given):
-        their ids and a matrix."""
+        their ids, in order, and a matrix."""
         found, vectors, hashes = self._stored(ids)
         if digests is not None:
-            same = hashes == digests[_positions(ids, found)[0]]
+            order = np.argsort(ids)
+            same = hashes == digests[order][_positions(ids[order], found)[0]]
             found, vectors = found[same], vectors[same]
         return found, vectors
 
