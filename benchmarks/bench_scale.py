@@ -221,8 +221,8 @@ def latencies(
 
 def two_views(vectors: VectorIndex) -> tuple[Any, Any]:
     """Exact search's view of the same vectors beside the index's own (the graph's, from
-    `approximate_from` articles on), built from the vectors already in memory: a second
-    index would read a million articles' vectors again."""
+    `approximate_from` articles on), over the text hashes already in memory (the exact view
+    reads the float32 vectors from the store, which the graph's view does not keep)."""
     index_view, threshold = vectors._view, vectors.approximate_from
     vectors.approximate_from = 0
     vectors._build()
@@ -414,7 +414,7 @@ def build(
     step(results, "lexical index build s", round(time.perf_counter() - started, 1))
     embedder = load_embedder()
     assert embedder is not None, "the semantic extra or the model is not installed"
-    if not store.stored_vectors(f"{embedder.model_id}:title").article_ids:
+    if not store.vector_count(f"{embedder.model_id}:title")[0]:
         step(results, "vectors stored", store_vectors(store, corpus, embedder))
     started = time.perf_counter()
     vectors = VectorIndex(store, embedder, KIND, folder=Path(str(db) + ".index"))

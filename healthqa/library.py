@@ -6,6 +6,7 @@ so a command and a page can never disagree about where the data lives or how it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from healthqa.search import Search, choose_ranking
 from healthqa.store import ChangeListener, DatabaseURL, Store, StoreError, open_store
 
 if TYPE_CHECKING:
+    from healthqa.embedders import Embedder
     from healthqa.index.vectors import Coverage, Progress, VectorIndex
     from healthqa.rerank import Reranker
 
@@ -49,6 +51,7 @@ class Library:
         self._primary: Store | None = None
         self._index: LexicalIndex | None = None
         self._search: Search | None = None
+        self._embedder: tuple[Embedder | None] | None = None
         self._vectors: tuple[VectorIndex | None] | None = None
         self._reranker: tuple[Reranker | None] | None = None
 
@@ -93,37 +96,52 @@ class Library:
         )
 
     @property
+    def embedder(self) -> Embedder | None:
+        """The embedder the settings name, loaded once, when embeddings are on and the semantic
+        extra is installed (else None). Loading it reads the model, not the vectors."""
+        if self._embedder is None:
+            found = None
+            if self.embedding:
+                found = load_embedder(
+                    self.settings["embedding_model"],
+                    self.settings["embedding_threads"],
+                    self.settings["bulk_embedding_threads"],
+                )
+            self._embedder = (found,)
+            _give_back_freed_memory()  # the model's graph was built, then copied by the runtime
+        return self._embedder[0]
+
+    @property
     def vectors(self) -> VectorIndex | None:
         """The article vectors stored so far, when embeddings are on and the semantic extra is
         installed (else None). Opening them embeds nothing: an article without a vector yet is
         ranked by its keywords until `embed` (import, reindex) has embedded it."""
         if self._vectors is None:
-            embedder = None
-            if self.embedding:
-                embedder = load_embedder(
-                    self.settings["embedding_model"],
-                    self.settings["embedding_threads"],
-                    self.settings["bulk_embedding_threads"],
-                )
-            found = None
+            embedder, found = self.embedder, None
             if embedder is not None:
-                from healthqa.index.vectors import EMBEDDED_TEXTS, VectorIndex
+                from healthqa.index.vectors import VectorIndex
 
-                kind = self.settings["embedding_text"]
-                if kind not in EMBEDDED_TEXTS:
-                    raise config.ConfigError(
-                        f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}, got {kind!r}"
-                    )
                 found = VectorIndex(
                     self.store,
                     embedder,
-                    kind,
+                    self._embedding_text(),
                     approximate_from=self.settings["approximate_from"],
                     folder=self.index_path(),
                 )
                 found.refresh()
+                _give_back_freed_memory()
             self._vectors = (found,)
         return self._vectors[0]
+
+    def _embedding_text(self) -> str:
+        from healthqa.index.vectors import EMBEDDED_TEXTS
+
+        kind: str = self.settings["embedding_text"]
+        if kind not in EMBEDDED_TEXTS:
+            raise config.ConfigError(
+                f"embedding_text must be one of {', '.join(EMBEDDED_TEXTS)}, got {kind!r}"
+            )
+        return kind
 
     def embed(
         self,
@@ -152,9 +170,18 @@ class Library:
             return vectors.embed(progress, limit=limit)
 
     def coverage(self) -> Coverage | None:
-        """How far embedding is (None when embeddings are off); it embeds nothing."""
-        vectors = self.vectors
-        return None if vectors is None else vectors.coverage()
+        """How far embedding is (None when embeddings are off); it embeds nothing. Vectors not
+        opened yet stay so: the store counts them (`healthqa serve`'s parent process says how
+        far embedding is without holding a million articles' vectors)."""
+        if self._vectors is not None:
+            vectors = self._vectors[0]
+            return None if vectors is None else vectors.coverage()
+        embedder = self.embedder
+        if embedder is None:
+            return None
+        from healthqa.index.vectors import stored_coverage
+
+        return stored_coverage(self.store, embedder, self._embedding_text())
 
     @property
     def reranker(self) -> Reranker | None:
@@ -219,6 +246,7 @@ class Library:
         self._index = None
         self._search = None
         self._vectors = None
+        self._embedder = None
         self._reranker = None
 
 
@@ -232,6 +260,18 @@ def coverage_note(
         f"Semantic ranking covers {coverage.embedded:,} of {coverage.articles:,} articles; "
         f"{remedy}."
     )
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the heap pages freed after a big load. glibc keeps them for the
+    process otherwise (after the model is loaded, about 90 MB that were the graph it was built
+    from: docs/decisions.md, section 32), and a web worker's size is what a node can run.
+    Nothing happens where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
 class NoDatabase(StoreError):

@@ -19,7 +19,7 @@ from healthqa.embedders import WordEmbedder
 from healthqa.index import approximate
 from healthqa.index.approximate import ApproximateIndex, fingerprint, index_file, key
 from healthqa.index.lexical import Hit
-from healthqa.index.vectors import VectorIndex
+from healthqa.index.vectors import VectorIndex, _fingerprints, text_hash
 from healthqa.store import Store
 
 pytestmark = pytest.mark.skipif(
@@ -34,7 +34,8 @@ def unit(rows: int, dimension: int = 48, seed: int = 5) -> np.ndarray:
 
 def filled(vectors: np.ndarray) -> ApproximateIndex:
     index = ApproximateIndex(vectors.shape[1])
-    index.update({k: k + 1 for k in range(len(vectors))}, lambda keys: vectors[list(keys)])
+    keys = np.arange(len(vectors))
+    index.update(keys, keys + 1, lambda keys: vectors[list(keys)])
     return index
 
 
@@ -63,12 +64,13 @@ def test_update_removes_and_adds_what_changed_and_nothing_else() -> None:
         asked.extend(keys)
         return np.stack([vectors[k % 200] * -1 for k in keys])
 
-    assert index.update(wanted, vector) == 4  # 7 and the old 3 out; the new 3 and 500 in
+    keys, marks = np.array(list(wanted)), np.array(list(wanted.values()))
+    assert index.update(keys, marks, vector) == 4  # 7 and the old 3 out; the new 3 and 500 in
     assert sorted(asked) == [3, 500] and len(index) == 200
-    keys, _ = index.search(-vectors[3], 1)
-    assert keys.tolist() == [3]
+    nearest, _ = index.search(-vectors[3], 1)
+    assert nearest.tolist() == [3]
     assert 7 not in index.search(vectors[7], 5)[0].tolist()
-    assert index.update(wanted, vector) == 0
+    assert index.update(keys[::-1], marks[::-1], vector) == 0  # in any order
 
 
 def test_saved_and_loaded_for_its_name_only(tmp_path: Path) -> None:
@@ -86,6 +88,9 @@ def test_saved_and_loaded_for_its_name_only(tmp_path: Path) -> None:
 def test_keys_and_fingerprints() -> None:
     assert [key(10, row, 2) for row in (0, 1)] == [20, 21]
     assert 0 <= fingerprint("f" * 40) < 2**63
+    hashes = [text_hash(str(n)) for n in range(50)] + ["f" * 40, "0" * 40]
+    many = _fingerprints(np.array(hashes, dtype="S40"))  # as the vector index makes them
+    assert many.tolist() == [fingerprint(h) for h in hashes]
 
 
 # --- Through the vector index -------------------------------------------------------------------
@@ -112,6 +117,8 @@ def test_it_finds_what_exact_search_finds(store: Store) -> None:
     corpus(store)
     exact, nearest = both(store)
     assert nearest.approximate and not exact.approximate
+    assert all(m is None for m in nearest._view.matrices)  # no float32 copy: the store has them
+    assert all(m is not None for m in exact._view.matrices)
     for question in ("my calves knot at night", "ear ache", "yawning when tired"):
         query = exact.embed_query(question)
         assert same(nearest.search(query, 3), exact.search(query, 3))
@@ -133,6 +140,25 @@ def test_it_follows_an_edit_and_a_retirement(store: Store) -> None:
     found = nearest.search(query, 3)
     assert found[0].article_id == ear.id
     assert yawn.id not in {hit.article_id for hit in found}
+
+
+def test_a_vector_stored_after_the_view_was_made_is_not_taken_for_the_old_one(
+    store: Store,
+) -> None:
+    """While the graph serves, candidates are scored from the store: a vector another process
+    stored since this reader last looked belongs to another text, and waits for a refresh."""
+    corpus(store)
+    writer, nearest = both(store, reload_seconds=0)
+    ear = store.get_article("what-is-ear-pain")
+    edited = article("ear", "Why do knees pop?", body="Gas in the joint.")
+    store.update_article(ear.id, edited, ear.revision, "t", "edit")
+    writer.refresh()
+    writer.embed()  # another process: the reader has not looked at the change log since
+    query = nearest.embed_query("knees pop")
+    assert ear.id in writer.similarities(query, [ear.id])
+    assert nearest.similarities(query, [ear.id]) == {}
+    nearest.refresh()  # takes up the new vector
+    assert nearest.similarities(query, [ear.id]) == writer.similarities(query, [ear.id])
 
 
 def test_it_is_saved_in_the_index_folder_and_taken_up_from_there(

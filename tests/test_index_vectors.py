@@ -30,7 +30,13 @@ from healthqa.embedders import (
 )
 from healthqa.index.lexical import Hit, LexicalIndex
 from healthqa.index.sync import sync
-from healthqa.index.vectors import Coverage, VectorIndex, embedded_text, text_hash
+from healthqa.index.vectors import (
+    Coverage,
+    VectorIndex,
+    embedded_text,
+    stored_coverage,
+    text_hash,
+)
 from healthqa.library import Library
 from healthqa.search import Search, choose_ranking, fuse
 from healthqa.store import ArticleFilter, Store
@@ -304,7 +310,9 @@ def test_opening_and_refreshing_vectors_embeds_nothing(store: Store) -> None:
     index = VectorIndex(store, embedder)
     assert not index.refresh() and index.size == 0 and embedder.texts == []
     assert index.coverage().embedded == 0 and index.coverage().articles == 3
+    assert stored_coverage(store, embedder, "title") == index.coverage()
     assert index.embed() == 3 and index.coverage().complete
+    assert stored_coverage(store, embedder, "title") == index.coverage()
 
 
 def test_a_question_is_not_embedded_while_no_article_it_finds_has_a_vector(store: Store) -> None:
@@ -331,6 +339,7 @@ def test_a_changed_article_leaves_the_semantic_ranking_until_it_is_embedded(stor
     store.set_status("what-is-ear-pain", "retired", "t", "r")
     assert reader.refresh()
     assert reader.size == 1 and reader.coverage().embedded == 1  # the cramps article only
+    assert stored_coverage(store, reader.embedder, "title") == reader.coverage()  # no vector read
     yawn = store.get_article("why-do-we-yawn").id
     assert reader.similarities(reader.embed_query("yawn"), [yawn]) == {}
     writer.refresh()
@@ -489,6 +498,7 @@ def test_int8_candidates_give_exact_search_its_own_results(store: Store) -> None
     for question in ("my calves knot at night", "ear pain in a child", "a baby with a rash"):
         vector = full.embed_query(question)
         assert quick.search(vector, 10) == full.search(vector, 10)
-    scores = quantized.Int8Scores(full._view.matrices.reshape(-1, embedder.dimension))
-    exact = full._view.matrices.reshape(-1, embedder.dimension) @ vector
+    matrix = np.concatenate([m for m in full._view.matrices if m is not None])
+    scores = quantized.Int8Scores(matrix)
+    exact = matrix @ vector
     assert np.abs(scores.scores(vector) - exact).max() < 0.02

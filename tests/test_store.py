@@ -561,6 +561,25 @@ def test_vectors_are_stored_replaced_and_removed(store: Store) -> None:
     assert store.stored_vectors("other").article_ids == []
 
 
+def test_vectors_are_read_by_article_and_hashes_by_chunk_and_counted(store: Store) -> None:
+    batch = [article("c1", "One?"), article("c2", "Two?"), article("c3", "Three?")]
+    ids = store.save_batch(batch, "t", "r").article_ids
+    store.save_vectors("t", [(i, f"h{i}", b"\x01") for i in ids], [], 3)
+    store.save_vectors("l", [(i, f"h{i}", b"\x02") for i in ids[1:]], [], 3)
+    some = store.stored_vectors("t", [ids[2], ids[0], 10**9])
+    assert (some.article_ids, some.text_hashes, some.vectors) == (
+        [ids[0], ids[2]],
+        [f"h{ids[0]}", f"h{ids[2]}"],
+        [b"\x01", b"\x01"],
+    )
+    hashes = store.vector_hashes("l")
+    assert (hashes.article_ids, hashes.vectors, hashes.last_seq) == (ids[1:], [], 3)
+    chunk = store.vector_hashes("t", after=ids[0], limit=1)
+    assert (chunk.article_ids, chunk.text_hashes) == ([ids[1]], [f"h{ids[1]}"])
+    assert store.count_embedded(["t"]) == 3 and store.count_embedded(["t", "l"]) == 2
+    assert store.count_embedded(["t", "nothing"]) == 0
+
+
 def test_a_tidied_title_keeps_the_sources_and_its_old_slug(store: Store) -> None:
     tidy = article("a1", "What is glaucoma?", source_title="What is (are) Glaucoma ?")
     again = article("a2", "What is glaucoma?", source_title="What is (are) Glaucoma ?")

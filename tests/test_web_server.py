@@ -20,7 +20,7 @@ from healthqa.imports import import_paths
 from healthqa.index.locks import embedding_lock
 from healthqa.library import Library
 from healthqa.store import DatabaseURL
-from healthqa.web.server import embed_in_background, start_background_embedder
+from healthqa.web.server import embed_in_background, prepare, start_background_embedder
 
 
 def free_port() -> int:
@@ -118,6 +118,26 @@ def test_the_background_embedder_takes_its_turn_and_embeds_each_text_once(
         stop.set()
         worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_the_serving_parent_counts_the_embedded_articles_without_opening_a_vector(
+    counting: CountingEmbedder, tmp_path: Path, fixtures: Path
+) -> None:
+    """At a million articles the vectors fill gigabytes; the parent only says how many there
+    are (issue 21): the store counts them, and its workers open what they serve."""
+    db = imported(tmp_path, fixtures)
+    settings = quiet_settings(embedding_model="counting", embed_in_background=False)
+    writer = Library(db, settings)
+    writer.embed(limit=2)  # one article's title and lead
+    expected = writer.coverage()
+    writer.close()
+    library, said = Library(db, settings), []
+    assert prepare(library, said.append) is None
+    assert said == [
+        "Semantic ranking covers 1 of 2 articles; run `healthqa reindex` to embed the rest."
+    ]
+    assert library._vectors is None and library.coverage() == expected
+    library.close()
 
 
 def test_no_background_embedder_unless_embeddings_and_the_setting_are_on(

@@ -26,6 +26,8 @@ Search is exact (a matrix product per text) below `approximate_from` articles: o
 articles of liveqa-med-dev it takes a few milliseconds. From there on, with usearch installed,
 an approximate index (`index.approximate`, HNSW) finds the candidates and they are scored
 exactly; it is derived from the same vectors and follows them (docs/decisions.md, section 29).
+It then holds the vectors (as int8), and this index keeps only the articles' ids and text
+hashes: the candidates' float32 vectors are read from the store (section 32).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ OVERFETCH = 4  # entries asked of the approximate index, as a multiple of those 
 QUANTIZED_FROM = 5_000  # from how many articles exact search picks candidates by int8 scores
 CANDIDATES = 64  # the fewest candidates the int8 scores pick, scored again in float32
 LOCK_FILE = ".healthqa-vectors.lock"
+_READ_CHUNK = 20_000  # vectors read from the store at a time, to keep or to add to the graph
+_DIGEST = "S40"  # a text hash (hex SHA-1) as 40 ASCII bytes in an array
+_NO_VECTOR = np.zeros(0, dtype=np.float32)  # what `save` keeps while the graph serves
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
@@ -105,6 +110,38 @@ class Coverage:
         return {"model": self.model, "embedded": self.embedded, "articles": self.articles}
 
 
+def stored_coverage(store: Store, embedder: Embedder, kind: str) -> Coverage:
+    """What `VectorIndex.coverage` says once refreshed, counted in the store without holding
+    the vectors (the `healthqa serve` parent prints it; its workers open what they serve):
+    published articles with a vector of every text, less those changed since that text's
+    vectors were stored whose text no longer matches (or all, where the stored vectors are not
+    yet checked, or are ahead of this database's change log)."""
+    models = [f"{embedder.model_id}:{part}" for part in text_parts(kind)]
+    published = store.count_articles(ArticleFilter(status="published"))
+    seqs = [store.vector_count(model)[1] for model in models]
+    newest = store.last_change()
+    model = f"{embedder.model_id}:{kind}"
+    if min(seqs) == 0 or max(seqs) > newest:
+        return Coverage(model, 0, published)
+    touched = sorted(_changed_since(store, min(seqs))) if min(seqs) < newest else []
+    changed = 0
+    for start in range(0, len(touched), _READ_CHUNK):  # bounded memory after a long import
+        chunk = touched[start : start + _READ_CHUNK]
+        stored = [store.stored_vectors(m, chunk) for m in models]
+        hashes = [dict(zip(s.article_ids, s.text_hashes, strict=True)) for s in stored]
+        for article_id in chunk:
+            if not all(article_id in h for h in hashes):
+                continue  # not counted as covered in the first place
+            article = _article(store, article_id)
+            if article is None or article.status != "published":
+                continue  # not counted either
+            changed += any(
+                h[article_id] != text_hash(embedded_text(article, part))
+                for h, part in zip(hashes, text_parts(kind), strict=True)
+            )
+    return Coverage(model, store.count_embedded(models) - changed, published)
+
+
 class VectorIndex:
     """The vectors of one embedder and one kind of text, in memory, in step with the store.
 
@@ -140,20 +177,18 @@ class VectorIndex:
         self.model = f"{embedder.model_id}:{kind}"
         self.reload_seconds = reload_seconds
         self._clock = clock
-        self._parts = [_Part(store, embedder, part) for part in text_parts(kind)]
+        self._parts = [
+            _Part(store, embedder, part, keep=not self._graph_serves(f"{embedder.model_id}:{part}"))
+            for part in text_parts(kind)
+        ]
         self._loaded_at = clock()
-        self._view = _View(
-            np.zeros(0, dtype=np.int64),
-            np.zeros((len(self._parts), 0, embedder.dimension), dtype=np.float32),
-            frozenset(),
-            None,
-        )
+        self._view = _View.empty(len(self._parts))
         self._build()
 
     @property
     def size(self) -> int:
         """Articles in the semantic ranking (with a current vector of at least one text)."""
-        return len(self._view.ids)
+        return len(self._view.rows)
 
     @property
     def embedded(self) -> int:
@@ -166,13 +201,16 @@ class VectorIndex:
 
     def missing(self, article_ids: Iterable[int]) -> set[int]:
         """The listed articles that have no current vector (not in the semantic ranking)."""
-        present = self._view.present
-        return {i for i in article_ids if i not in present}
+        wanted = list(article_ids)
+        at, found = _positions(self._view.ids, wanted)
+        ranked = np.zeros(len(wanted), dtype=bool)
+        ranked[found] = self._view.usable[:, at[found]].any(axis=0)
+        return {i for i, inside in zip(wanted, ranked, strict=True) if not inside}
 
     def coverage(self) -> Coverage:
         """Articles with a current vector of every text, of the published articles."""
-        usable = [part.usable() for part in self._parts]
-        embedded = len(set.intersection(*usable)) if usable else 0
+        usable = self._view.usable
+        embedded = int(usable.all(axis=0).sum()) if len(usable) else 0
         published = self.store.count_articles(ArticleFilter(status="published"))
         return Coverage(self.model, embedded, published)
 
@@ -189,9 +227,9 @@ class VectorIndex:
         newest = self.store.last_change()
         since = self.last_seq
         if since != newest:
-            with_vectors = set().union(*(part.vectors for part in self._parts))
             touched = _changed_since(self.store, since) if since < newest else set()
-            current = {i: _article(self.store, i) for i in sorted(touched & with_vectors)}
+            held = [i for i in sorted(touched) if any(p.hash_of(i) for p in self._parts)]
+            current = {i: _article(self.store, i) for i in held}
             for part in self._parts:
                 part.check(current, newest)
             changed = changed or bool(current) or since > newest
@@ -255,22 +293,30 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, limit: int = 10) -> list[Hit]:
         """The `limit` articles whose vectors are most like `query` (cosine), best first."""
-        ids, matrices, _, nearest, coarse = self._view  # one view, whatever a refresh does
-        if not len(ids) or limit <= 0:
+        view = self._view  # one view, whatever a refresh does
+        if not len(view.rows) or limit <= 0:
             return []
-        if nearest is not None:
-            return self._search_approximate(nearest, query, limit)
-        rows, chosen = np.arange(len(ids)), matrices
-        wanted = max(CANDIDATES, OVERFETCH * limit)
-        if coarse is not None and len(ids) > wanted:  # candidates by int8 scores (decision 31)
-            rough = coarse.scores(query).reshape(len(matrices), len(ids)).max(axis=0)
-            rows = np.argpartition(-rough, wanted - 1)[:wanted]
-            chosen = matrices[:, rows, :]
+        if view.approximate is not None:
+            return self._search_approximate(view.approximate, query, limit)
+        rows, wanted = view.rows, max(CANDIDATES, OVERFETCH * limit)
+        picked = view.coarse is not None and len(rows) > wanted
+        if picked and view.coarse is not None:  # candidates by int8 scores (decision 31)
+            rough = view.coarse.scores(query).reshape(len(view.usable), len(view.ids))
+            rough = np.where(view.usable, rough, 0.0).max(axis=0)[rows]
+            rows = rows[np.argpartition(-rough, wanted - 1)[:wanted]]
+        each = []
         with blas_threads(1):  # spinning BLAS threads on a busy machine cost 4 times more
-            scores = (chosen @ query).max(axis=0)
+            for usable, matrix in zip(view.usable, view.matrices, strict=True):
+                assert matrix is not None  # exact search keeps the vectors
+                if picked:  # a text without a current vector scores 0, as zeros would
+                    each.append(np.where(usable[rows], matrix[rows] @ query, 0.0))
+                else:
+                    each.append(np.where(usable, matrix @ query, 0.0)[rows])
+        scores = np.max(each, axis=0)
+        ids = view.ids[rows]
         top = np.argpartition(-scores, min(limit, len(rows)) - 1)[:limit]
-        top = top[np.lexsort((ids[rows[top]], -scores[top]))]
-        return [Hit(int(ids[rows[i]]), float(scores[i])) for i in top]
+        top = top[np.lexsort((ids[top], -scores[top]))]
+        return [Hit(int(ids[i]), float(scores[i])) for i in top]
 
     def _search_approximate(
         self, nearest: ApproximateIndex, query: np.ndarray, limit: int
@@ -286,11 +332,24 @@ class VectorIndex:
         return [Hit(article_id, score) for article_id, score in ranked]
 
     def similarities(self, query: np.ndarray, article_ids: Iterable[int]) -> dict[int, float]:
-        """Cosine of `query` with each listed article that has a vector (its best text's)."""
-        found: dict[int, float] = {}
-        wanted = list(article_ids)
-        for part in self._parts:
-            for i, score in part.similarities(query, wanted).items():
+        """Cosine of `query` with each listed article that has a vector (its best text's).
+        While the approximate index serves, the vectors are read from the store (a few
+        hundred a question) and used only where their text hash is the one in use."""
+        view, found = self._view, dict[int, float]()
+        wanted = np.unique(np.fromiter(article_ids, dtype=np.int64))
+        at, inside = _positions(view.ids, wanted)
+        at = at[inside]
+        for part, usable, digests, matrix in zip(
+            self._parts, view.usable, view.digests, view.matrices, strict=True
+        ):
+            rows = at[usable[at]]
+            if matrix is not None:
+                scores = matrix[rows] @ query
+                ids = view.ids[rows]
+            else:
+                ids, vectors = part.read(view.ids[rows], digests[rows])
+                scores = vectors @ query
+            for i, score in zip(ids.tolist(), scores.tolist(), strict=True):
                 found[i] = max(score, found.get(i, -1.0))
         return found
 
@@ -320,43 +379,62 @@ class VectorIndex:
             if all(count == published for count in plan.counts(self._parts)):
                 return plan
         everything = list(self.store.iter_articles(ArticleFilter(status="published")))
-        stored = set().union(*(part.hashes for part in self._parts))
+        stored = set(np.unique(np.concatenate([p.held() for p in self._parts])).tolist())
         return _Plan.of(self._parts, everything, stored | {a.id for a in everything})
 
-    def _build(self) -> None:
-        usable = [part.usable() for part in self._parts]
-        ids = sorted(set().union(*usable))
-        dimension = self.embedder.dimension
-        matrices = np.zeros((len(self._parts), 0, dimension), np.float32)
-        if 0 < self.approximate_from <= len(ids) and approximate.available():
-            nearest: ApproximateIndex | None = self._update_approximate(usable)
-        else:
-            nearest = self._approximate = None
-            matrices = np.zeros((len(self._parts), len(ids), dimension), np.float32)
-            zeros = np.zeros(dimension, dtype=np.float32)
-            for row, part in enumerate(self._parts):
-                if ids:
-                    matrices[row] = np.vstack(
-                        [part.vectors[i] if i in usable[row] else zeros for i in ids]
-                    )
-        coarse = None
-        if nearest is None and 0 < self.quantized_from <= len(ids) and quantized.available():
-            coarse = Int8Scores(matrices.reshape(-1, dimension))
-        self._view = _View(np.array(ids, dtype=np.int64), matrices, frozenset(ids), nearest, coarse)
+    def _graph_serves(self, model: str) -> bool:
+        """Whether the approximate index will serve, judged by the vectors stored under
+        `model` before reading them: its vectors then stay in the store (and in the graph)."""
+        count = self.store.vector_count(model)[0]
+        return 0 < self.approximate_from <= count and approximate.available()
 
-    def _update_approximate(self, usable: list[set[int]]) -> ApproximateIndex:
+    def _build(self) -> None:
+        """A new view: every part on one axis of article ids, the usable vectors marked; the
+        approximate index brought to them, or the vectors kept for exact search."""
+        axis = np.zeros(0, dtype=np.int64)
+        for part in self._parts:
+            axis = np.union1d(axis, part.held())
+        for part in self._parts:
+            part.settle(axis)
+        usable = np.stack([part.usable() for part in self._parts])
+        rows = np.flatnonzero(usable.any(axis=0))
+        serves = 0 < self.approximate_from <= len(rows) and approximate.available()
+        for part in self._parts:
+            part.keep(not serves)
+        nearest = self._update_approximate(axis, usable) if serves else None
+        if nearest is None:
+            self._approximate = None
+        matrices = tuple(part.matrix for part in self._parts)
+        coarse = None
+        exact = [m for m in matrices if m is not None]
+        if not serves and exact and 0 < self.quantized_from <= len(rows) and quantized.available():
+            coarse = Int8Scores(np.concatenate(exact))
+        digests = tuple(part.digests for part in self._parts)
+        self._view = _View(axis, rows, usable, digests, matrices, nearest, coarse)
+
+    def _update_approximate(self, axis: np.ndarray, usable: np.ndarray) -> ApproximateIndex:
         """The approximate index brought to the usable vectors: read from the index folder
         the first time (where another process may have saved it), and saved there again
-        once enough of it changed. Processes sharing the folder take turns."""
+        once enough of it changed. Processes sharing the folder take turns. The vectors it
+        adds are read from the store, a chunk at a time."""
         rows, parts = len(self._parts), self._parts
-        wanted = {
-            approximate.key(i, row, rows): approximate.fingerprint(part.hashes[i])
-            for row, part in enumerate(parts)
-            for i in usable[row]
-        }
+        keys = np.concatenate(
+            [approximate.key(axis[usable[row]], row, rows) for row in range(rows)]
+        )
+        marks = np.concatenate(
+            [_fingerprints(part.digests[usable[row]]) for row, part in enumerate(parts)]
+        )
 
         def vectors(keys: Sequence[int]) -> np.ndarray:
-            return np.stack([parts[k % rows].vectors[k // rows] for k in keys])
+            wanted = np.asarray(keys, dtype=np.int64)
+            found = np.zeros((len(wanted), self.embedder.dimension), dtype=np.float32)
+            found[:, 0] = 1.0  # gone from the store since: a placeholder the next refresh drops
+            for row, part in enumerate(parts):
+                which = np.flatnonzero(wanted % rows == row)
+                ids, vectors = part.read(wanted[which] // rows)
+                at, there = _positions(ids, wanted[which] // rows)
+                found[which[there]] = vectors[at[there]]
+            return found
 
         path = approximate.index_file(self.folder, self.model) if self.folder else None
         if path:
@@ -369,24 +447,36 @@ class VectorIndex:
                     if path
                     else ApproximateIndex(dimension)
                 )
-            self._unsaved += self._approximate.update(wanted, vectors)
-            if path and self._unsaved > SAVE_SHARE * len(wanted):
+            self._unsaved += self._approximate.update(keys, marks, vectors)
+            if path and self._unsaved > SAVE_SHARE * len(keys):
                 self._approximate.save(path, self.model)
                 self._unsaved = 0
         return self._approximate
 
 
 class _View(NamedTuple):
-    """What search reads, replaced whole: the article ids, their vectors (one matrix per
-    embedded text, zeros where an article lacks that text's vector), the ids as a set, the
-    approximate index when it is in use (the matrices are then empty), and the int8 scores
-    that pick exact search's candidates in a collection of `QUANTIZED_FROM` articles or more."""
+    """What search reads, replaced whole. `ids`: an axis of article ids (sorted), every one
+    with a stored vector of some text; `rows`: the positions on it of the articles in the
+    semantic ranking; `usable` (texts x axis): whether that text's vector is current;
+    `digests` and `matrices`, one per text: its text hashes and its float32 vectors on the
+    axis (zeros where it has none), the matrices None while the approximate index serves
+    (which holds them as int8; candidates are scored from the store); `coarse`: the int8
+    scores that pick exact search's candidates in a collection of `QUANTIZED_FROM` articles
+    or more. The parts' arrays are shared, never copied: they are replaced, not written."""
 
     ids: np.ndarray
-    matrices: np.ndarray
-    present: frozenset[int]
+    rows: np.ndarray
+    usable: np.ndarray
+    digests: tuple[np.ndarray, ...]
+    matrices: tuple[np.ndarray | None, ...]
     approximate: ApproximateIndex | None
     coarse: Int8Scores | None = None
+
+    @classmethod
+    def empty(cls, texts: int) -> _View:
+        none = np.zeros(0, dtype=np.int64)
+        usable = np.zeros((texts, 0), dtype=bool)
+        return cls(none, none, usable, (np.zeros(0, _DIGEST),) * texts, (None,) * texts, None)
 
 
 @dataclass
@@ -404,13 +494,14 @@ class _Plan:
         pending: list[tuple[int, int, str, str]] = []
         removed: list[list[int]] = []
         for row, part in enumerate(parts):
-            stale = sorted((touched - seen) & set(part.hashes))
+            stale = [i for i in touched - seen if part.hash_of(i) is not None]
             for article in published:
                 text = embedded_text(article, part.part)
                 digest = text_hash(text)
-                if part.hashes.get(article.id) != digest:
+                held = part.hash_of(article.id)
+                if held != digest:
                     pending.append((row, article.id, digest, text))
-                    if article.id in part.hashes:
+                    if held is not None:
                         stale.append(article.id)
             removed.append(sorted(stale))
         pending.sort(key=lambda item: (item[1], item[0]))
@@ -419,7 +510,7 @@ class _Plan:
     def counts(self, parts: Sequence[_Part]) -> list[int]:
         """How many vectors each part will hold once the plan is carried out."""
         return [
-            len(part.hashes) - len(removed) + sum(1 for item in self.pending if item[0] == row)
+            part.count() - len(removed) + sum(1 for item in self.pending if item[0] == row)
             for row, (part, removed) in enumerate(zip(parts, self.removed, strict=True))
         ]
 
@@ -427,60 +518,161 @@ class _Plan:
 class _Part:
     """One kind of text's vectors ("title" or "lead"), kept in the store under its own key.
 
-    `hashes` and `vectors` are what the store holds; `stale` the articles whose stored vector
-    no longer matches their text (or that left), which readers leave out until `embed` runs."""
+    What the store holds, as arrays on an axis of article ids (`ids`, sorted, shared by every
+    part once `settle` has run): `present`, whether this text has a stored vector; `digests`,
+    its text hash (hex, ASCII); `matrix`, the float32 vectors (a contiguous matrix, zeros where
+    absent) while exact search needs them (`keep`), else None. `stale`: the articles whose
+    stored vector no longer matches their text (or that left), which readers leave out until
+    `embed` runs. What `save` stores waits in `_new` and `_gone` until `settle`, so that
+    embedding in batches does not copy the matrix at each one. Arrays are replaced, never
+    written in place: a view in use keeps the ones it was made with."""
 
-    def __init__(self, store: Store, embedder: Embedder, part: str) -> None:
+    def __init__(self, store: Store, embedder: Embedder, part: str, keep: bool = True) -> None:
         self.store = store
         self.embedder = embedder
         self.part = part
         self.model = f"{embedder.model_id}:{part}"
         self.embedded = 0
+        self.keeps = keep
         self.load()
 
     def load(self) -> None:
-        """Read the stored vectors. Vectors stored with no change number (a first run of an
-        older healthqa, interrupted) cannot be trusted until `embed` has checked them."""
-        stored = self.store.stored_vectors(self.model)
-        self.stored_seq = stored.last_seq
-        self.checked_seq = stored.last_seq
-        self.hashes = dict(zip(stored.article_ids, stored.text_hashes, strict=True))
-        self.vectors = {
-            article_id: np.frombuffer(blob, dtype=np.float32)
-            for article_id, blob in zip(stored.article_ids, stored.vectors, strict=True)
-        }
-        self.stale: set[int] = set(self.hashes) if stored.last_seq == 0 else set()
+        """Read the stored text hashes (and the vectors, if kept). Vectors stored with no
+        change number (a first run of an older healthqa, interrupted) cannot be trusted until
+        `embed` has checked them."""
+        ids, digests, last = [], [], 0
+        while True:  # a chunk at a time: a million Python strings at once stay in the heap
+            stored = self.store.vector_hashes(self.model, last, _READ_CHUNK)
+            ids.append(np.array(stored.article_ids, dtype=np.int64))
+            digests.append(np.array(stored.text_hashes, dtype=_DIGEST))
+            if len(stored.article_ids) < _READ_CHUNK:
+                break
+            last = stored.article_ids[-1]
+        self.stored_seq = self.checked_seq = stored.last_seq
+        self.ids, self.digests = np.concatenate(ids), np.concatenate(digests)
+        self.present = np.ones(len(self.ids), dtype=bool)
+        self.matrix: np.ndarray | None = None
+        self._new: dict[int, tuple[str, np.ndarray]] = {}
+        self._gone: set[int] = set()
+        self.stale: set[int] = set(self.ids.tolist()) if stored.last_seq == 0 else set()
+        if self.keeps:
+            self.keep(True)
 
-    def usable(self) -> set[int]:
-        return set(self.vectors) - self.stale
+    def keep(self, vectors: bool) -> None:
+        """Hold the float32 vectors on the axis (read from the store, a chunk at a time), or
+        let them go."""
+        self.keeps = vectors
+        if not vectors:
+            self.matrix = None
+        elif self.matrix is None:
+            rows = np.flatnonzero(self.present)
+            matrix = np.zeros((len(self.ids), self.embedder.dimension), dtype=np.float32)
+            present, digests = self.present.copy(), self.digests.copy()
+            present[rows] = False
+            for start in range(0, len(rows), _READ_CHUNK):
+                chunk = rows[start : start + _READ_CHUNK]
+                ids, found, hashes = self._stored(self.ids[chunk])
+                at = np.searchsorted(self.ids, ids)
+                matrix[at], digests[at] = found, hashes
+                present[at] = True
+            self.present, self.digests, self.matrix = present, digests, matrix
+
+    def read(
+        self, ids: np.ndarray, digests: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The stored vectors of `ids` (those the store has, with these text hashes if given):
+        their ids, in order, and a matrix."""
+        found, vectors, hashes = self._stored(ids)
+        if digests is not None:
+            order = np.argsort(ids)
+            same = hashes == digests[order][_positions(ids[order], found)[0]]
+            found, vectors = found[same], vectors[same]
+        return found, vectors
+
+    def _stored(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        stored = self.store.stored_vectors(self.model, np.sort(ids).tolist())
+        dimension = self.embedder.dimension
+        vectors = np.frombuffer(b"".join(stored.vectors), dtype=np.float32)
+        return (
+            np.array(stored.article_ids, dtype=np.int64),
+            vectors.reshape(-1, dimension),
+            np.array(stored.text_hashes, dtype=_DIGEST),
+        )
+
+    def hash_of(self, article_id: int) -> str | None:
+        """The text hash of this text's stored vector for `article_id`, or None."""
+        if article_id in self._new:
+            return self._new[article_id][0]
+        if article_id in self._gone:
+            return None
+        at = int(np.searchsorted(self.ids, article_id))
+        if at < len(self.ids) and self.ids[at] == article_id and self.present[at]:
+            return bytes(self.digests[at]).decode("ascii")
+        return None
+
+    def held(self) -> np.ndarray:
+        """The ids of the articles with a stored vector of this text, saved ones included."""
+        ids = self.ids[self.present]
+        if self._gone:
+            ids = ids[~np.isin(ids, np.fromiter(self._gone, dtype=np.int64))]
+        return np.union1d(ids, np.fromiter(self._new, dtype=np.int64))
+
+    def count(self) -> int:
+        return len(self.held()) if self._new or self._gone else int(self.present.sum())
+
+    def settle(self, axis: np.ndarray) -> None:
+        """Put what `save` stored on the arrays, and the arrays on `axis` (which holds every
+        id of `held`)."""
+        if not self._new and not self._gone and np.array_equal(axis, self.ids):
+            return
+        new = np.fromiter(self._new, dtype=np.int64)
+        dropped = np.fromiter(self._gone, dtype=np.int64)
+        keep = self.present & ~np.isin(self.ids, dropped) & ~np.isin(self.ids, new)
+        present = np.zeros(len(axis), dtype=bool)
+        digests = np.zeros(len(axis), dtype=_DIGEST)
+        to = np.searchsorted(axis, self.ids[keep])
+        present[to], digests[to] = True, self.digests[keep]
+        matrix = None
+        if self.matrix is not None:
+            matrix = np.zeros((len(axis), self.embedder.dimension), dtype=np.float32)
+            matrix[to] = self.matrix[keep]
+        if len(new):
+            to = np.searchsorted(axis, new)
+            present[to] = True
+            digests[to] = [self._new[i][0] for i in new.tolist()]
+            if matrix is not None:
+                matrix[to] = np.stack([self._new[i][1] for i in new.tolist()])
+        self.ids, self.present, self.digests, self.matrix = axis, present, digests, matrix
+        self._new, self._gone = {}, set()
+
+    def usable(self) -> np.ndarray:
+        """On the axis: whether this text has a current vector."""
+        usable = self.present.copy()
+        if self.stale:
+            usable &= ~np.isin(self.ids, np.fromiter(self.stale, dtype=np.int64))
+        return usable
 
     def behind(self) -> bool:
         """Whether the store holds vectors this part has not read."""
-        return self.store.vector_count(self.model) != (len(self.hashes), self.stored_seq)
+        return self.store.vector_count(self.model) != (self.count(), self.stored_seq)
 
     def check(self, current: dict[int, Article | None], newest: int) -> None:
         """Set aside the vectors of `current` articles whose text no longer matches them."""
         if self.checked_seq > newest:  # another database, or a restored one: trust none
-            self.stale = set(self.hashes)
+            self.stale = set(self.held().tolist())
         else:
             for article_id, article in current.items():
-                if article_id in self.hashes and self._fits(article_id, article):
+                held = self.hash_of(article_id)
+                if held is not None and self._fits(held, article):
                     self.stale.discard(article_id)
-                elif article_id in self.hashes:
+                elif held is not None:
                     self.stale.add(article_id)
         self.checked_seq = newest
 
-    def _fits(self, article_id: int, article: Article | None) -> bool:
+    def _fits(self, held: str, article: Article | None) -> bool:
         if article is None or article.status != "published":
             return False
-        return self.hashes[article_id] == text_hash(embedded_text(article, self.part))
-
-    def similarities(self, query: np.ndarray, article_ids: Iterable[int]) -> dict[int, float]:
-        return {
-            i: float(self.vectors[i] @ query)
-            for i in article_ids
-            if i in self.vectors and i not in self.stale
-        }
+        return held == text_hash(embedded_text(article, self.part))
 
     def save(
         self, rows: Sequence[tuple[int, str, np.ndarray]], removed: list[int], seq: int
@@ -489,14 +681,35 @@ class _Part:
         blobs = [(i, digest, v.astype(np.float32).tobytes()) for i, digest, v in rows]
         self.store.save_vectors(self.model, blobs, removed, seq)
         for article_id in removed:
-            self.hashes.pop(article_id, None)
-            self.vectors.pop(article_id, None)
+            self._new.pop(article_id, None)
+            self._gone.add(article_id)
         for article_id, digest, vector in rows:
-            self.hashes[article_id] = digest
-            self.vectors[article_id] = np.asarray(vector, dtype=np.float32)
+            self._gone.discard(article_id)
+            kept = np.asarray(vector, dtype=np.float32) if self.keeps else _NO_VECTOR
+            self._new[article_id] = (digest, kept)
             self.stale.discard(article_id)
         self.stored_seq = seq
         self.embedded += len(rows)
+
+
+def _positions(axis: np.ndarray, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `ids` stands on the sorted `axis`, and whether it is there at all."""
+    wanted = np.asarray(ids, dtype=np.int64)
+    if not len(axis):
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    at = np.minimum(np.searchsorted(axis, wanted), len(axis) - 1)
+    return at, axis[at] == wanted
+
+
+def _fingerprints(digests: np.ndarray) -> np.ndarray:
+    """`approximate.fingerprint` of each text hash (hex ASCII, `_DIGEST`), as uint64."""
+    hexes = np.frombuffer(np.ascontiguousarray(digests).tobytes(), dtype=np.uint8)
+    hexes = hexes.reshape(-1, 40)[:, :16].astype(np.uint64)
+    nibbles = np.where(hexes >= ord("a"), hexes - 87, hexes - 48).astype(np.uint64)
+    value = np.zeros(len(hexes), dtype=np.uint64)
+    for column in range(16):
+        value = (value << np.uint64(4)) | nibbles[:, column]
+    return value >> np.uint64(1)
 
 
 def _changed_since(store: Store, seq: int) -> set[int]:

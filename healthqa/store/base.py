@@ -524,8 +524,18 @@ class Store(ABC):
     # Vectors (derived data, kept beside the articles) -----------------------------------------
 
     @abstractmethod
-    def stored_vectors(self, model: str) -> StoredVectors:
-        """Every vector `model` has stored, in article id order (none: empty lists, seq 0)."""
+    def stored_vectors(self, model: str, article_ids: Sequence[int] | None = None) -> StoredVectors:
+        """Every vector `model` has stored, in article id order (none: empty lists, seq 0);
+        only those of `article_ids` when given."""
+
+    @abstractmethod
+    def vector_hashes(self, model: str, after: int = 0, limit: int = 20_000) -> StoredVectors:
+        """The ids and text hashes of `model`'s vectors (`vectors` empty) for the articles
+        above `after`, at most `limit`: what a reader keeps, read a chunk at a time."""
+
+    @abstractmethod
+    def count_embedded(self, models: Sequence[str]) -> int:
+        """How many published articles have a stored vector under every one of `models`."""
 
     @abstractmethod
     def vector_count(self, model: str) -> tuple[int, int]:

@@ -741,19 +741,43 @@ class SQLStore(AccountRows, Store):
 
     # Vectors ------------------------------------------------------------------------------
 
-    def stored_vectors(self, model: str) -> StoredVectors:
+    def stored_vectors(self, model: str, article_ids: Sequence[int] | None = None) -> StoredVectors:
+        sql = "SELECT article_id, text_hash, vector FROM article_vectors WHERE model = ?"
+        if article_ids is None:
+            rows = self._rows(f"{sql} ORDER BY article_id", (model,))
+        else:
+            wanted = sorted(set(article_ids))
+            rows = []
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                query = f"{sql} AND article_id IN ({marks}) ORDER BY article_id"
+                rows += self._rows(query, (model, *chunk))
+        found = self._one("SELECT last_seq FROM vector_state WHERE model = ?", (model,))
+        vectors = [bytes(r[2]) for r in rows]
+        return StoredVectors(
+            [r[0] for r in rows], [r[1] for r in rows], vectors, found[0] if found else 0
+        )
+
+    def vector_hashes(self, model: str, after: int = 0, limit: int = 20_000) -> StoredVectors:
         rows = self._rows(
-            "SELECT article_id, text_hash, vector FROM article_vectors WHERE model = ? "
-            "ORDER BY article_id",
-            (model,),
+            "SELECT article_id, text_hash FROM article_vectors WHERE model = ? AND article_id > ? "
+            "ORDER BY article_id LIMIT ?",
+            (model, after, limit),
         )
         found = self._one("SELECT last_seq FROM vector_state WHERE model = ?", (model,))
         return StoredVectors(
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-            [bytes(r[2]) for r in rows],
-            found[0] if found else 0,
+            [r[0] for r in rows], [r[1] for r in rows], [], found[0] if found else 0
         )
+
+    def count_embedded(self, models: Sequence[str]) -> int:
+        each = " AND ".join(
+            ["EXISTS (SELECT 1 FROM article_vectors v WHERE v.model = ? AND v.article_id = a.id)"]
+            * len(models)
+        )
+        where = f" AND {each}" if models else ""
+        sql = f"SELECT COUNT(*) FROM articles a WHERE a.status = 'published'{where}"
+        return int(self._one(sql, tuple(models))[0])
 
     def vector_count(self, model: str) -> tuple[int, int]:
         count = self._one("SELECT COUNT(*) FROM article_vectors WHERE model = ?", (model,))

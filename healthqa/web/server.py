@@ -53,17 +53,12 @@ def serve(
     `echo` (stderr, from the CLI) is told how many are covered."""
     import uvicorn
 
-    # Bring the index up to date once, here, so that the workers do not all start by
-    # rebuilding the same folder.
     library = Library(db)
-    proxies = networks(library.settings["trusted_proxies"])  # a mistake is said now, once
-    library.sync()
-    embedder = start_background_embedder(library)
-    remedy = "embedding the rest in the background" if embedder else None
-    note = coverage_note(library.coverage(), *([remedy] if remedy else []))
-    library.close()
-    if note and echo is not None:
-        echo(note)
+    try:
+        proxies = networks(library.settings["trusted_proxies"])  # a mistake is said now, once
+        embedder = prepare(library, echo)
+    finally:
+        library.close()
     config = uvicorn.Config(
         AppFactory(db),
         factory=True,
@@ -84,6 +79,22 @@ def serve(
         if embedder is not None:
             embedder[1].set()
             embedder[0].join(timeout=10)
+
+
+def prepare(
+    library: Library, echo: Callable[[str], None] | None = None
+) -> tuple[BaseProcess, Event] | None:
+    """What the serving parent does before its workers start: bring the index up to date once,
+    here, so that the workers do not all start by rebuilding the same folder; start the
+    background embedder; tell `echo` how many articles have vectors. It opens no vector (the
+    store counts them): the workers load what they serve, and the parent stays small."""
+    library.sync()
+    embedder = start_background_embedder(library)
+    remedy = "embedding the rest in the background" if embedder else None
+    note = coverage_note(library.coverage(), *([remedy] if remedy else []))
+    if note and echo is not None:
+        echo(note)
+    return embedder
 
 
 def _run(config: Any) -> None:
@@ -115,7 +126,7 @@ def _head_guard() -> dict[str, Any]:
 def start_background_embedder(library: Library) -> tuple[BaseProcess, Event] | None:
     """This node's background embedder (a process, and the event that stops it), when the
     `embed_in_background` setting and embeddings are on; None otherwise."""
-    if not library.settings["embed_in_background"] or library.vectors is None:
+    if not library.settings["embed_in_background"] or library.embedder is None:
         return None
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
