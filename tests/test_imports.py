@@ -106,7 +106,8 @@ def test_worker_processes_give_the_same_result_in_the_same_order(
 
 
 UNSAFE_URLS = ["javascript:alert(document.cookie)", "data:text/html,<script>x()</script>",
-               "VBScript:msgbox(1)", " javascript:alert(1)", "//evil.example/x"]  # fmt: skip
+               "VBScript:msgbox(1)", " javascript:alert(1)", "//evil.example/x",
+               "http://a]b/"]  # fmt: skip
 
 
 def _unsafe_inputs(folder: Path, url: str) -> None:

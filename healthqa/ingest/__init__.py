@@ -86,7 +86,8 @@ def parse_date(value: object, field: str) -> date | None:
 # The only links healthqa stores or renders: http(s), with no spaces. A `javascript:`, `data:` or
 # `vbscript:` link would run in a reader's browser. The editor API's schema and the importers
 # both use `is_web_url`; the pages use it again before they render a link.
-WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+\S*$"
+# The host (no brackets: urlsplit refuses them unbalanced), then a path, query or fragment.
+WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#\[\]]+(?:[/?#]\S*)?$"
 _WEB_URL = re.compile(WEB_URL_PATTERN)
 
 

@@ -179,11 +179,13 @@ class Attribution(Shape):
         """The source's full name, its page and site, the licence and (for a licence we
         recognise) the address of its terms."""
         site = None
-        parts = urlsplit(source_url or "")
-        if parts.scheme in ("http", "https") and parts.hostname:
-            site = SourceSite(
-                name=parts.hostname.removeprefix("www."), url=f"{parts.scheme}://{parts.netloc}/"
-            )
+        try:
+            parts = urlsplit(source_url or "")
+            host = parts.hostname
+        except ValueError:  # a link stored before the importers checked it ("http://a]b")
+            host = None
+        if host and parts.scheme in ("http", "https"):
+            site = SourceSite(name=host.removeprefix("www."), url=f"{parts.scheme}://{parts.netloc}/")
         terms = (url for pattern, url in LICENCES if licence and re.search(pattern, licence))
         return cls(
             source=source_name(source),
