@@ -185,7 +185,9 @@ class Attribution(Shape):
         except ValueError:  # a link stored before the importers checked it ("http://a]b")
             host = None
         if host and parts.scheme in ("http", "https"):
-            site = SourceSite(name=host.removeprefix("www."), url=f"{parts.scheme}://{parts.netloc}/")
+            site = SourceSite(
+                name=host.removeprefix("www."), url=f"{parts.scheme}://{parts.netloc}/"
+            )
         terms = (url for pattern, url in LICENCES if licence and re.search(pattern, licence))
         return cls(
             source=source_name(source),
