@@ -71,6 +71,14 @@ _ROUNDS = 4
 
 # Plain-text answers (MedQuAD): gaps of spaces and dashes are all that is left of the layout.
 _WIDE_GAP = re.compile(r"[ \t]{3,}")
+# A plain-text answer's pointers to media it no longer carries: "(image)", "(top left image)",
+# "(Figure 2)", "(Watch the video to ...)", "(Click the table ...)", "(This short video ...)".
+# An instruction runs to its closing parenthesis (one nested pair allowed) or the line's end.
+_MISSING_MEDIA = re.compile(
+    r"[ \t]*\((?:(?:(?:top|bottom) (?:left|right) )?image|figure \d+|video blog)\)"
+    r"|[ \t]*\((?:watch|click|listen|this (?:short )?video)\b(?:[^()\n]|\([^()\n]*\))*(?:\)|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
 _BULLET = re.compile(r"[-•*]\s+")
 _BULLET_GAP = re.compile(r"[ \t]{2,}[-•]\s+")
 _INLINE_DASH = re.compile(r" - (?:(?<=[^\s\d] - )(?=\S)|(?<=\S - )(?=[^\s\d]))")
@@ -517,6 +525,7 @@ def _found_spelling(word: str, seen: dict[str, Counter[str]]) -> str:
 
 
 def _text_blocks(text: str) -> list[Block]:
+    text = _MISSING_MEDIA.sub("", text) if "(" in text else text
     lines = [line.strip() for line in _fix_chars(text).split("\n")]
     split = [_WIDE_GAP.split(line) if "   " in line or "\t" in line else [line] for line in lines]
     segments = [part for parts in split for part in parts if part]

@@ -155,6 +155,21 @@ def test_text_to_html_escapes_markup_in_text() -> None:
 # drop_repeats
 
 
+def test_pointers_to_media_the_answer_does_not_carry_are_dropped() -> None:
+    body = (
+        "Shingles starts as a painful band of blisters (image) on one side.\n"
+        "Talk to your doctor. (Watch the video to hear about care for shingles (PHN).\n"
+        "The stages (Click the chart on the right to see them.) are listed below.\n"
+        "A rash can look like a picture of a map (for example, a video game map)."
+    )
+    cleaned = clean(record(body))
+    assert "image" not in cleaned.body_text and "Watch" not in cleaned.body_text
+    assert "Click" not in cleaned.body_text and "Talk to your doctor." in cleaned.body_text
+    assert "painful band of blisters on one side" in cleaned.body_text
+    assert "(for example, a video game map)" in cleaned.body_text  # words, not a pointer
+    assert clean(record(cleaned.body_text)).body_text == cleaned.body_text  # idempotent
+
+
 def test_drop_repeats_keeps_each_sentence_once() -> None:
     html = (
         f"<p>{GARGLE} {HONEY}</p>\n<p>{REST} {GARGLE}</p>\n"
