@@ -127,6 +127,8 @@ def test_an_answer_is_kept_until_the_data_changes(demo_db: Path, tmp_path: Path)
     question = "what causes leg cramps in late pregnancy"
     first = views.ask_page(site, question)
     assert views.ask_page(site, question) is first  # asked again: the kept answer
+    views.ask_page(site, "is heartburn normal when pregnant")
+    assert len(site._cache) == 2
     top = first.answers[0]
     other = web_library(copy)  # an editor retires the top answer's article
     other.store.set_status(top.slug, "retired", "t", "r")
@@ -135,4 +137,5 @@ def test_an_answer_is_kept_until_the_data_changes(demo_db: Path, tmp_path: Path)
     site.fresh()
     again = views.ask_page(site, question)
     assert again is not first and top.slug not in {answer.slug for answer in again.answers}
+    assert len(site._cache) == 1  # the entries for the older data went with it
     site.close()

@@ -57,6 +57,7 @@ class Site:
         self._clock = clock
         self._synced_at: float | None = None
         self._cache: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._cached_version: int | None = None  # the data version the cache's entries are for
         self._follower: threading.Thread | None = None
         self._stop = threading.Event()
         self._syncing = threading.Lock()
@@ -147,11 +148,16 @@ class Site:
         return self.library.index.last_seq
 
     def cached(self, key: Hashable, compute: Callable[[], T], expires: bool = True) -> T:
-        """`compute()`, remembered for this data version (least recently used go first).
+        """`compute()`, remembered for this data version (least recently used go first; a
+        new version empties the cache, so entries for older data take no memory).
 
         `expires=False` keeps it until the data changes, for what only the change log changes.
         """
-        full = (key, self.version)
+        version = self.version
+        if version != self._cached_version:  # every entry was for older data: none can serve
+            self._cache.clear()
+            self._cached_version = version
+        full = (key, version)
         now = self._clock()
         found = self._cache.get(full)
         if found is not None and (not expires or now - found[0] < self.ttl_seconds):
