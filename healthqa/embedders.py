@@ -91,8 +91,9 @@ class MiniLM:
     """A BERT sentence encoder with mean pooling, from a sentence-transformers folder
     (tokenizer.json and config.json, with model.safetensors or a model.onnx file), run by ONNX
     Runtime. A question runs on `threads` intra-op threads; more texts than one batch (import,
-    reindex, the background embedder) on `bulk_threads` (0: one per core), in a second session
-    made the first time it is needed, so a serving process never holds two.
+    reindex, the background embedder) on `bulk_threads` (0: one per core). Each session is made
+    the first time it is needed, so a serving process holds one and a process that embeds
+    nothing none.
 
     The model id says which weights made the vectors: the folder's config, weights size and
     provenance for a graph written from the weights (the key the numpy runtime of decisions 14
@@ -111,7 +112,6 @@ class MiniLM:
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
         self._sessions: dict[int, _OnnxBert] = {}
-        question = self._session(threads)
         if onnx is not None:
             digest = hashlib.sha1(onnx.read_bytes())
         else:
@@ -121,7 +121,13 @@ class MiniLM:
         # the hash of its weights, tells the two apart (healthqa.tune).
         if (folder / PROVENANCE).is_file():
             digest.update((folder / PROVENANCE).read_bytes())
-        self.dimension = question.dimension
+        # A graph from the weights is built at the first embedding, not here: a process that
+        # only needs the model id (`serve`'s parent counting vectors) never holds the weights.
+        config = folder / "config.json"
+        if onnx is None and config.is_file():
+            self.dimension = int(json.loads(config.read_bytes())["hidden_size"])
+        else:
+            self.dimension = self._session(threads).dimension
         name = _model_name(folder) if onnx is None else f"{_model_name(onnx.parent)}-onnx"
         self.model_id = f"{name}-{digest.hexdigest()[:8]}"
 

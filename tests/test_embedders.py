@@ -96,10 +96,13 @@ def test_an_exported_folder_runs_its_own_file_under_its_own_key(exported: Path) 
 
 def test_a_text_embeds_alike_alone_in_a_padded_batch_and_in_bulk() -> None:
     model = MiniLM(_base(), threads=1, bulk_threads=2)
+    assert model.dimension == 384 and not model._sessions  # nothing embedded, no weights held
     alone = model.embed(TEXTS[:1])[0]
+    assert list(model._sessions) == [1]  # a question: the question threads' session only
     batched = model.embed(TEXTS)[0]  # padded to the longest text, masked out again
     # More texts than one batch run on the bulk threads, in their own session.
     bulk = model.embed(TEXTS[:1] + [f"filler text number {n}" for n in range(40)])[0]
+    assert sorted(model._sessions) == [1, 2]
     assert float(alone @ batched) > 0.99999 and float(alone @ bulk) > 0.99999
     assert np.allclose(np.linalg.norm(model.embed(TEXTS), axis=1), 1.0, atol=1e-5)
 
