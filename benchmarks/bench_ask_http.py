@@ -33,9 +33,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
-import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -47,7 +45,8 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 from bench_import import machine
-from bench_web import free_port, latency_ms, wait_until_up
+from bench_web import free_port, run_wrk
+from bench_web import server as web_server
 
 from healthqa.evaluate.liveqa import load_liveqa
 
@@ -80,24 +79,9 @@ end
 
 @contextmanager
 def server(db: str, workers: int, settings: dict[str, str]) -> Iterator[str]:
-    """`healthqa serve` in its own process group with the settings given as environment."""
-    port = free_port()
-    env = os.environ | {f"HEALTHQA_{k.upper()}": v for k, v in settings.items()}
-    command = [HEALTHQA, "--db", db, "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/robots.txt", process, seconds=300)
+    """`healthqa serve` on a free port with the settings given as environment."""
+    with web_server(db, free_port(), workers, settings) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def pool(db: str, seed: int = 15) -> list[str]:
@@ -145,22 +129,7 @@ def wrk(base: str, paths: list[str], args: argparse.Namespace, folder: Path) -> 
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
     script = folder / "walk.lua"
     script.write_text(LUA % (listing, args.threads, args.threads), encoding="utf-8")
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s"]
-    out = subprocess.run(
-        [*command, "--timeout=5s", "--latency", "-s", str(script), base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),  # type: ignore[index]
-        "p50": latency_ms(out, "50%"),
-        "p99": latency_ms(out, "99%"),
-        "requests": requests,
-        "errors": float(m[1]) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)) else 0,
-        "timeouts": float(m[1]) if (m := re.search(r"timeout (\d+)", out)) else 0,
-    }
+    return run_wrk(base, script, args, timeout=5)
 
 
 def steady(args: argparse.Namespace, folder: Path) -> None:

@@ -7,7 +7,9 @@ Imports the benchmark's corpus (17,942 articles) into a temporary database (or u
 starts the real server (`healthqa serve --workers 2`, uvicorn) in its own process, and points
 wrk at it. Each scenario cycles through many different URLs, so no single cached page is
 measured: article pages (every published article, in list order), search pages and ask pages
-(every benchmark question, as written). The baseline in the same run is `/robots.txt`, a
+(every benchmark question, as written; ask answers are cached per worker since issue 15, so
+after the first round the ask scenarios measure cached answers: benchmarks/bench_ask_http.py
+asks every question once). The baseline in the same run is `/robots.txt`, a
 constant response: the floor set by the server, the framework and wrk sharing the 2 cores.
 Prints requests per second, p50 and p99 latency (wrk's own percentiles) and non-2xx answers.
 Needs wrk (`apt-get install wrk`).
@@ -57,13 +59,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(db: str, port: int, workers: int) -> Iterator[str]:
-    """`healthqa serve` in its own process group, stopped afterwards."""
+def server(
+    db: str, port: int, workers: int, settings: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`healthqa serve` in its own process group, stopped afterwards; `settings` are given to
+    it as HEALTHQA_* environment variables."""
     command = [HEALTHQA, "--db", db, "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+    env = os.environ | {f"HEALTHQA_{k.upper()}": v for k, v in (settings or {}).items()}
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if settings else None,
+        env=env,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base + "/robots.txt", process)
+        wait_until_up(base + "/robots.txt", process, seconds=300)
         yield base
     finally:
         process.terminate()
@@ -101,13 +113,20 @@ def article_paths(base: str, limit: int) -> list[str]:
 def wrk(
     base: str, paths: list[str], args: argparse.Namespace, folder: Path, timeout: int = 2
 ) -> dict[str, float]:
-    """One wrk run cycling through `paths`; requests/s, p50 and p99 in ms, non-2xx count,
-    and requests that got no answer within `timeout` seconds (wrk leaves them out of the
-    latencies)."""
+    """One wrk run cycling through `paths` (see `run_wrk`)."""
     listing = folder / "paths.txt"
     listing.write_text("\n".join(paths) + "\n")
     script = folder / "cycle.lua"
     script.write_text(LUA % listing)
+    return run_wrk(base, script, args, timeout)
+
+
+def run_wrk(
+    base: str, script: Path, args: argparse.Namespace, timeout: int = 2
+) -> dict[str, float]:
+    """wrk with a request script: requests/s, p50 and p99 in ms, requests made, non-2xx
+    count, and requests that got no answer within `timeout` seconds (wrk leaves them out of
+    the latencies)."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s"]
     command.append(f"--timeout={timeout}s")
     out = subprocess.run(
@@ -120,6 +139,7 @@ def wrk(
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),  # type: ignore[index]
         "p50": latency_ms(out, "50%"),
         "p99": latency_ms(out, "99%"),
+        "requests": float(re.search(r"(\d+) requests in", out)[1]),  # type: ignore[index]
         "errors": float(m[1]) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)) else 0,
         "timeouts": float(m[1]) if (m := re.search(r"timeout (\d+)", out)) else 0,
     }
