@@ -430,3 +430,28 @@ def test_an_edited_article_is_the_read_apis_article_and_what_an_editor_needs(sit
     assert {k: v for k, v in created.items() if k not in extra} == read
     assert created["topic"]["url"] == f"/topics/{created['topic']['slug']}"
     assert created["etag"] == '"a{}-r1"'.format(created["id"])
+
+
+def test_the_node_that_wrote_a_change_finds_it_at_once(site: Site) -> None:
+    """Read your writes: the worker that answered a write has applied it to its own index,
+    though its own look at the change log is not due for an hour."""
+    site.client.app.state.site.sync_seconds = 3600  # type: ignore[attr-defined]
+
+    def found(words: str) -> set[int]:
+        response = site.client.get("/api/v1/search", params={"q": words})
+        assert response.status_code == 200, response.text
+        return {result["id"] for result in response.json()["results"]}
+
+    assert found("cramps") == set()  # the worker has looked at the change log: not again soon
+    created = site.create().json()
+    assert found("cramps") == {created["id"]}
+    body = "<p>Night cramps often ease with a calf stretch.</p>"
+    response = site.put(created["id"], created["etag"], body=body)
+    assert response.status_code == 200, response.text
+    assert found("stretch") == {created["id"]}
+    reason = {"reason": "merged"}
+    retired = site.client.post(
+        f"/api/v1/articles/{created['id']}/retire", json=reason, headers=site.auth()
+    )
+    assert retired.status_code == 200, retired.text
+    assert found("stretch") == set()

@@ -30,6 +30,7 @@ from healthqa.library import Library
 from healthqa.store import AlreadyExists, Conflict, NotFound, Token
 from healthqa.web.errors import ApiError, responses
 from healthqa.web.models import EditorArticle
+from healthqa.web.site import Site
 
 # Request size and type, checked before anything is parsed ----------------------------------
 
@@ -234,10 +235,12 @@ def _answer(response: Response, article: Article) -> EditorArticle:
     return answer
 
 
-def _call(action: Callable[[], Article]) -> Article:
-    """Run an editing call, turning the library's errors into the API's."""
+def _write(request: Request, action: Callable[[Library], Article]) -> Article:
+    """Make a change with the library, turning its errors into the API's; this worker's
+    index takes the change up before the answer goes (the editor's next search finds it)."""
+    site: Site = request.app.state.site
     try:
-        return action()
+        article = action(site.library)
     except editing.EditError as exc:
         raise ApiError(422, "invalid_field", exc.message, field=exc.field) from None
     except editing.PreconditionRequired as exc:
@@ -248,6 +251,8 @@ def _call(action: Callable[[], Article]) -> Article:
         raise ApiError(409, "conflict", str(exc)) from None
     except NotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    site.take_up()
+    return article
 
 
 # Routes --------------------------------------------------------------------------------------
@@ -268,7 +273,7 @@ def create_article(
 ) -> EditorArticle:
     """Create an article (revision 1). Answers 201 with its Location and ETag."""
     draft = payload.draft()  # with its source and external id
-    article = _call(lambda: editing.create(_library(request), draft, editor.name))
+    article = _write(request, lambda library: editing.create(library, draft, editor.name))
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{article.id}"
     return _answer(response, article)
 
@@ -295,7 +300,9 @@ def update_article(
     someone changed the article since (fetch it again and redo the edit).
     """
     draft = payload.draft()
-    article = _call(lambda: editing.update(_library(request), key, draft, if_match, editor.name))
+    article = _write(
+        request, lambda library: editing.update(library, key, draft, if_match, editor.name)
+    )
     return _answer(response, article)
 
 
@@ -303,7 +310,7 @@ def _status_route(name: str, change: Callable[[Library, str, str, str], Article]
     def endpoint(
         key: str, payload: StatusChange, request: Request, response: Response, editor: Editor
     ) -> EditorArticle:
-        article = _call(lambda: change(_library(request), key, payload.reason, editor.name))
+        article = _write(request, lambda library: change(library, key, payload.reason, editor.name))
         return _answer(response, article)
 
     router.add_api_route(

@@ -11,6 +11,9 @@ editor API) write to the same database, and the worker applies their changes to 
 - Without notices (SQLite), or when the follower has stopped, a request first applies the
   changes, at most once every `sync_seconds` (a cheap look at the change log).
 
+- A worker that writes (the editor API, the workspace) applies its own change before it
+  answers (`take_up`), so the editor's next search on that node finds it.
+
 A node's workers share its index folder and take turns updating it (`index.sync`). Results
 that only change
 when the data changes (an article page's related list, the topics A to Z) are cached under
@@ -133,14 +136,34 @@ class Site:
 
     def _catch_up(self) -> None:
         with self._syncing:
-            try:
-                self.library.sync()
-            except StoreUnavailable as exc:  # the next look tries again
-                log.warning("could not apply the latest changes: %s", exc)
-                self._stop.wait(self.sync_seconds)
-            except Exception:
-                log.exception("could not apply the latest changes; trying again")
-                self._stop.wait(self.sync_seconds)
+            if not self._apply(wait=True):
+                self._stop.wait(self.sync_seconds)  # the next look tries again
+
+    def take_up(self) -> None:
+        """Apply the change this worker has just committed, so that its own next read finds
+        it (an editor who saves and then searches on the same node finds the new text).
+
+        The change is already in the database: a failure here is logged, never raised, and
+        the follower or the next request's look applies it. When another process is updating
+        the index folder, or the follower is busy for long, it is left to them."""
+        if not self._syncing.acquire(timeout=self.sync_seconds):
+            return
+        try:
+            self._apply(wait=False)
+        finally:
+            self._syncing.release()
+
+    def _apply(self, wait: bool) -> bool:
+        """`library.sync`, holding `_syncing`; False when it failed (and was logged)."""
+        try:
+            self.library.sync(wait=wait)
+        except StoreUnavailable as exc:
+            log.warning("could not apply the latest changes: %s", exc)
+            return False
+        except Exception:
+            log.exception("could not apply the latest changes; trying again")
+            return False
+        return True
 
     @property
     def version(self) -> int:

@@ -156,7 +156,7 @@ def _status_change(action: str) -> Any:
 def _done(request: Request, article_id: int, what: str) -> Response:
     """After a change: this worker's index takes it up now, and back to the edit page."""
     site: Site = request.app.state.site
-    site.library.sync(wait=False)
+    site.take_up()
     return RedirectResponse(f"/editor/articles/{article_id}?saved={what}", 303)
 
 
