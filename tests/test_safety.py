@@ -152,10 +152,10 @@ def test_the_acceptance_levels_hold_on_the_tuning_part(capsys: pytest.CaptureFix
 PHONE = Path(__file__).parent / "fixtures" / "safety-cases-phone.tsv"
 
 
-def phone_cases() -> tuple[list[tuple[str, str, str]], dict[str, str]]:
-    """The batch's (level, source, question) rows, and its sources: name to URL."""
+def phone_cases(path: Path = PHONE) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """A batch's (level, source, question) rows, and its sources: name to URL."""
     rows, sources = [], {}
-    for line in PHONE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if found := re.fullmatch(r"#\s+([a-z0-9-]+)\s+(https://\S+)", line):
             sources[found.group(1)] = found.group(2)
         elif line and not line.startswith("#"):
@@ -179,6 +179,68 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
     assert measured["emergency recall"] == 1.0
     assert measured["urgent or higher"] >= 0.95
     assert measured["harmless flagged"] <= 0.05
+
+
+# A third probe, written by someone who had not read the rules or the other sets, labelled from
+# its pages before the rules ran on it (docs/safety.md, "The third probe"). Every 3rd question of
+# each level is held out: never read to change a rule; the rest is tuning data.
+PROBE = Path(__file__).parent / "fixtures" / "safety-probe-3.tsv"
+
+
+def probe_parts() -> dict[str, list[tuple[str, str]]]:
+    """The probe's tuning and held-out parts, as (level, question) rows."""
+    parts: dict[str, list[tuple[str, str]]] = {"tune": [], "heldout": []}
+    seen: Counter[str] = Counter()
+    for level, _, question in phone_cases(PROBE)[0]:
+        seen[level] += 1
+        parts["heldout" if seen[level] % 3 == 0 else "tune"].append((level, question))
+    return parts
+
+
+def test_the_probe_names_its_pages_and_copies_no_other_set() -> None:
+    rows, sources = phone_cases(PROBE)
+    assert len(rows) >= 150
+    assert {level for level, _, _ in rows} == set(LABELS)
+    assert {source for _, source, _ in rows} <= set(sources)
+    questions = {question.lower() for _, _, question in rows}
+    assert len(questions) == len(rows)
+    others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
+    others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
+    assert questions.isdisjoint(q.lower() for q in others)
+    parts = probe_parts()
+    assert len(parts["heldout"]) >= 45
+    for part in parts.values():
+        assert {level for level, _ in part} == set(LABELS)
+
+
+def test_the_acceptance_levels_hold_on_the_probes_tuning_part(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_parts()["tune"])
+    with capsys.disabled():
+        print("\nprobe tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    assert measured["emergency recall"] == 1.0
+    assert measured["urgent or higher"] >= 0.95
+    assert measured["harmless flagged"] <= 0.05
+
+
+def test_the_probes_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    measured = figures(probe_parts()["heldout"])
+    with capsys.disabled():
+        print("\nprobe held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    # The floors of issue 17's held-out part, fixed before either part was scored, not taken
+    # from this part's score; the emergency floor is a test of its own, below.
+    assert measured["harmless flagged"] <= 0.1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the probe's held-out part flags 17 of its 20 emergencies (85%), below the 90% floor"
+    " (docs/safety.md, 'The third probe'); fix from the sources, never from its questions, and"
+    " drop this mark when it passes",
+)
+def test_the_probes_held_out_part_meets_the_emergency_floor() -> None:
+    assert figures(probe_parts()["heldout"])["emergency recall"] >= 0.9
 
 
 def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
@@ -252,6 +314,30 @@ def test_negation_and_context(text: str, level: str) -> None:
 def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
     found = assess(text)
     assert found is not None and found.rule == rule
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the third probe's general changes, each with a look-alike that stays quiet
+        ("her arm went numb down the left side an hour ago", "emergency"),
+        ("my face went numb on one side after the dentist injection", "none"),
+        ("6 wks pregnant, sudden sharp pain low on the right and I feel faint", "emergency"),
+        ("might be pregnant, doubled over with stabbing pain and looking very pale", "emergency"),
+        ("28 weeks pregnant and a bit dizzy", "none"),  # fainting rule's words, not ectopic's
+        ("kidney infection and she hasn't had a wee since yesterday", "emergency"),
+        ("my 18 month old grabbed a hot mug, small burn on his hand", "urgent"),
+        ("my toddler has a red mark from the radiator", "none"),
+        ("her nose has been gushing blood for 20 mins", "urgent"),
+        ("fell and hit my head, since then I keep forgetting things", "emergency"),
+        ("my wee looks pinkish today", "soon"),
+        ("ate beetroot and now my wee is pink", "none"),
+        ("banged my shin on the bed, there's a lump", "none"),
+        ("grandad is losing weight and not eating much", "soon"),
+    ],
+)
+def test_the_third_probes_general_changes(text: str, level: str) -> None:
+    assert level_of(text) == level
 
 
 @pytest.mark.parametrize("text", ["I was cooking dinner", "we are breeding rabbits"])
