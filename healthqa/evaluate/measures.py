@@ -133,7 +133,7 @@ def _query_scores(
     standard: Mapping[str, float],
 ) -> QueryScores:
     """One query's scores: `standard` holds what ir_measures gave it (nothing for a query with
-    no ranking, or no relevant document, where a measure is 0)."""
+    no ranking); a measure it lacks is 0."""
     top = next(iter(dict.fromkeys(ranking)), None)
     return QueryScores(
         **{name: float(standard.get(name, 0.0)) for name in _STANDARD},
