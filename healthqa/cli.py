@@ -906,7 +906,7 @@ def train(
     tune_dir: str | None,
     plot_file: str | None,
 ) -> None:
-    """Train the re-ranker and write it (needs the semantic extra).
+    """Train the re-ranker and write it (needs the semantic and train extras).
 
     With --data, it first imports the folder's MedQuAD into the database (--db) when that has
     no articles, embeds what is not embedded, builds a retrieval-shaped training set (LiveQA

@@ -88,6 +88,18 @@ def test_relevant_grade_moves_the_line() -> None:
     assert scores.per_query["q1"].ndcg == pytest.approx(Q1_NDCG)  # gains are grades either way
 
 
+def test_negative_grades_gain_nothing_and_an_empty_ranking_scores_zero() -> None:
+    # a: -1 (0 gain, not relevant), b: 2, c: 1. Ranking a, b: DCG = 2/log2(3);
+    # ideal b, c, a: 2 + 1/log2(3). AP@10 = (1/2) / 1; judged@10 = 2 of 2.
+    qrels = {"q": {"a": -1, "b": 2, "c": 1}, "empty": {"a": 3}}
+    scores = score_run({"q": ["a", "b"], "empty": []}, qrels)
+    q = scores.per_query["q"]
+    assert q.ndcg == pytest.approx((2 / log2(3)) / (2 + 1 / log2(3)))
+    assert (q.map, q.mrr, q.succ1, q.avg_score1, q.judged) == pytest.approx((0.5, 0.5, 0, 0, 1))
+    empty = scores.per_query["empty"]
+    assert (empty.map, empty.ndcg, empty.judged, empty.avg_score1) == (0, 0, 0, 0)
+
+
 def test_scores_to_dict_and_table() -> None:
     qrels = load_beir(TINY).qrels
     scores = {"hand-made": score_run(RUN, qrels), "nothing": score_run({}, qrels)}

@@ -108,6 +108,29 @@ def test_fitting_ranks_better_than_the_first_stage_and_calibrates() -> None:
     )
 
 
+def test_fit_is_the_l2_logistic_regression_with_an_unpenalised_bias() -> None:
+    # At the minimum of sum(log loss) + L2/2 * |w|^2 (bias not penalised) the gradient is 0:
+    # Z'(p - y) + L2 * w = 0 for the weights, sum(p - y) = 0 for the bias, on standardised Z.
+    from healthqa.training.mediqa import L2, fit
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 3)) * [1.0, 20.0, 0.1] + [0.0, 100.0, -5.0]
+    x = np.column_stack([x, np.full(300, 7.0)])  # a constant feature: scale 1, weight 0
+    truth = 1 / (1 + np.exp(-(x[:, 0] - 0.05 * (x[:, 1] - 100) + 0.5)))
+    y = (rng.uniform(size=300) < truth).astype(float)
+    model = fit(("a", "b", "c", "d"), x, y)
+    assert model.scale[3] == 1.0 and model.weights[3] == pytest.approx(0.0, abs=1e-9)
+    z = (x - np.array(model.mean)) / np.array(model.scale)
+    residual = model.probability(x) - y
+    assert z.T @ residual + L2 * np.array(model.weights) == pytest.approx(np.zeros(4), abs=1e-6)
+    assert residual.sum() == pytest.approx(0.0, abs=1e-6)
+    # Worked by Newton's method before scikit-learn did it (issue 18): the same fit.
+    assert model.weights[:3] == pytest.approx([1.115609, -0.996909, 0.134472], abs=1e-5)
+    assert model.bias == pytest.approx(0.272476, abs=1e-5)
+    with pytest.raises(ValueError, match="one label"):
+        fit(("a",), x[:, :1], np.ones(300))
+
+
 def test_platt_scaling_repairs_an_overconfident_score() -> None:
     rng = np.random.default_rng(5)
     truth = rng.uniform(0.05, 0.95, 4000)

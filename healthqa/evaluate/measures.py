@@ -19,6 +19,12 @@ appears. Queries in the run but not in the qrels are ignored, as trec_eval ignor
 - avgScore@1: the grade of the top document (0 when unjudged or absent): TREC LiveQA's measure.
 - judged@k: the share of the returned top k (at most k documents) that were judged at all; 0 when
   nothing was returned.
+
+Every measure but avgScore@1, LiveQA's own, is computed by ir_measures (`AP(rel=g)@k`,
+`RR(rel=g)@k`, `nDCG@k`, `P(rel=g)@5`, `Success(rel=g)@1`, `Judged@k`; trec_eval's code through
+pytrec_eval for the first, fourth and fifth), whose definitions are the ones above; the tests
+check them against values worked out by hand. ir_measures is the `eval` extra
+(`pip install -e '.[eval]'`), imported by `score_run` only (docs/decisions.md, section 33).
 """
 
 from __future__ import annotations
@@ -101,8 +107,9 @@ def score_run(
         raise ValueError(f"k must be at least 1, not {k}")
     if not qrels:
         raise EvaluationError("the qrels hold no judged query: nothing to score")
+    standard = _standard_scores(run, qrels, k, relevant_grade)
     per_query = {
-        query_id: _query_scores(run.get(query_id, ()), judged, k, relevant_grade)
+        query_id: _query_scores(run.get(query_id, ()), judged, standard.get(query_id, {}))
         for query_id, judged in qrels.items()
     }
     means = {
@@ -121,20 +128,16 @@ def score_run(
 
 
 def _query_scores(
-    ranking: Sequence[str], judged: Mapping[str, int], k: int, relevant_grade: int
+    ranking: Sequence[str],
+    judged: Mapping[str, int],
+    standard: Mapping[str, float],
 ) -> QueryScores:
-    grades = [judged.get(doc_id) for doc_id in dict.fromkeys(ranking)]  # None: not judged
-    relevant = [grade is not None and grade >= relevant_grade for grade in grades]
-    gains = [max(grade or 0, 0) for grade in grades]
-    top = grades[:k]
+    """One query's scores: `standard` holds what ir_measures gave it (nothing for a query with
+    no ranking); a measure it lacks is 0."""
+    top = next(iter(dict.fromkeys(ranking)), None)
     return QueryScores(
-        map=_average_precision(relevant[:k], _relevant_count(judged, relevant_grade)),
-        mrr=next((1 / rank for rank, hit in enumerate(relevant[:k], start=1) if hit), 0.0),
-        ndcg=_ndcg(gains[:k], sorted((max(g, 0) for g in judged.values()), reverse=True)[:k]),
-        p5=sum(relevant[:5]) / 5,
-        succ1=1.0 if relevant[:1] == [True] else 0.0,
-        avg_score1=float(gains[0]) if gains else 0.0,
-        judged=sum(grade is not None for grade in top) / len(top) if top else 0.0,
+        **{name: float(standard.get(name, 0.0)) for name in _STANDARD},
+        avg_score1=float(max(judged.get(top, 0), 0)) if top is not None else 0.0,
     )
 
 
@@ -142,24 +145,42 @@ def _relevant_count(judged: Mapping[str, int], relevant_grade: int) -> int:
     return sum(1 for grade in judged.values() if grade >= relevant_grade)
 
 
-def _average_precision(relevant: Sequence[bool], total_relevant: int) -> float:
-    if total_relevant == 0:
-        return 0.0
-    hits, precision_sum = 0, 0.0
-    for rank, hit in enumerate(relevant, start=1):
-        if hit:
-            hits += 1
-            precision_sum += hits / rank
-    return precision_sum / total_relevant
+_STANDARD = ("map", "mrr", "ndcg", "p5", "succ1", "judged")
 
 
-def _dcg(gains: Sequence[float]) -> float:
-    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, start=1))
-
-
-def _ndcg(gains: Sequence[float], ideal: Sequence[float]) -> float:
-    best = _dcg(ideal)
-    return _dcg(gains) / best if best > 0 else 0.0
+def _standard_scores(
+    run: Mapping[str, Sequence[str]],
+    qrels: Mapping[str, Mapping[str, int]],
+    k: int,
+    relevant_grade: int,
+) -> dict[str, dict[str, float]]:
+    """Query id -> measure field -> value, by ir_measures, for the queries of the qrels that
+    the run ranks at least one document for. A ranking becomes scores that fall with the rank
+    (so no tie is broken by document id), each document once, where it first appears."""
+    try:
+        import ir_measures
+    except ImportError:
+        raise RuntimeError("scoring runs needs ir_measures: pip install 'healthqa[eval]'") from None
+    g = relevant_grade
+    names = {
+        ir_measures.AP(rel=g) @ k: "map",
+        ir_measures.RR(rel=g) @ k: "mrr",
+        ir_measures.nDCG @ k: "ndcg",
+        ir_measures.P(rel=g) @ 5: "p5",
+        ir_measures.Success(rel=g) @ 1: "succ1",
+        ir_measures.Judged @ k: "judged",
+    }
+    scored = {
+        query_id: {doc_id: float(-rank) for rank, doc_id in enumerate(dict.fromkeys(ranking))}
+        for query_id, ranking in run.items()
+        if query_id in qrels and ranking
+    }
+    found: dict[str, dict[str, float]] = {}
+    if scored:
+        judged = {query_id: dict(grades) for query_id, grades in qrels.items()}
+        for metric in ir_measures.iter_calc(list(names), judged, scored):
+            found.setdefault(metric.query_id, {})[names[metric.measure]] = metric.value
+    return found
 
 
 def table(scores_by_name: Mapping[str, Scores]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,24 +31,35 @@ L2 = 1.0  # ridge penalty of the logistic regressions (on standardised features)
 
 
 def fit(features: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> Model:
-    """An L2-penalised logistic regression by Newton's method on standardised features, with
-    the threshold of best accuracy on the same data (ties to the one nearest 0.5)."""
+    """An L2-penalised logistic regression on standardised features (`logistic_regression`,
+    the bias unpenalised), with the threshold of best accuracy on the same data (ties to the
+    one nearest 0.5). Serving reads the weights from the saved `Model` and never imports
+    scikit-learn."""
+    if len(np.unique(y)) < 2:
+        raise ValueError(
+            f"cannot fit a model over {', '.join(features)}: all {len(y)} examples have one "
+            "label, and it needs both"
+        )
     mean = x.mean(axis=0)
     scale = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
-    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-    w = np.zeros(z.shape[1])
-    penalty = np.diag([L2] * (z.shape[1] - 1) + [0.0])
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        gradient = z.T @ (p - y) + penalty @ w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    model = Model(features, mean.tolist(), scale.tolist(), w[:-1].tolist(), float(w[-1]))
+    regression = logistic_regression(L2).fit((x - mean) / scale, y)
+    weights, bias = regression.coef_[0], regression.intercept_[0]
+    model = Model(features, mean.tolist(), scale.tolist(), weights.tolist(), float(bias))
     model.threshold = best_threshold(model.probability(x), y)
     return model
+
+
+def logistic_regression(l2: float, bias: bool = True) -> Any:
+    """scikit-learn's logistic regression that minimises the summed log loss plus l2/2 times
+    the squared weights (C = 1 / l2), by Newton's method to a tight tolerance; with `bias`, an
+    unpenalised intercept of its own, else none (the caller's constant column, penalised)."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise RuntimeError("training needs scikit-learn: pip install 'healthqa[train]'") from None
+    return LogisticRegression(
+        C=1 / l2, fit_intercept=bias, solver="newton-cholesky", tol=1e-10, max_iter=100
+    )
 
 
 def best_fraction(blocks: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from healthqa.evaluate.calibration import Bin, ece, reliability
 from healthqa.rerank import RETRIEVAL_FEATURES, Model
 from healthqa.training.dataset import Examples
-from healthqa.training.mediqa import fit
+from healthqa.training.mediqa import fit, logistic_regression
 
 FOLDS = 5
 CONSUMER = ("liveqa", "rqe")  # sources whose questions are people's own words
@@ -147,28 +147,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def platt(p: np.ndarray, right: np.ndarray) -> tuple[float, float]:
-    """(a, b) of sigmoid(a * logit(p) + b) fitted to `right` by Newton's method (a tiny ridge
-    keeps it finite when the two classes separate)."""
+    """(a, b) of sigmoid(a * logit(p) + b) fitted to `right`: a logistic regression whose tiny
+    ridge (1e-3, on a and b alike) keeps it finite when the two classes separate."""
     if len(p) < 2 or right.min() == right.max():
         return (1.0, 0.0)
     z = np.column_stack([_logit(p), np.ones(len(p))])
-
-    def loss(w: np.ndarray) -> float:
-        margin = np.clip(z @ w, -30, 30)
-        return float(np.sum(np.logaddexp(0, margin) - right * margin) + 5e-4 * w @ w)
-
-    w = np.zeros(2)
-    for _ in range(100):
-        q = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
-        gradient = z.T @ (q - right) + 1e-3 * w
-        hessian = (z * (q * (1 - q))[:, None]).T @ z + 1e-3 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
-        while loss(w - step) > loss(w) and np.abs(step).max() > 1e-12:
-            step = step / 2  # Newton's step, halved until it helps
-        w = w - step
-        if np.abs(step).max() < 1e-9:
-            break
-    return (float(w[0]), float(w[1]))
+    a, b = logistic_regression(1e-3, bias=False).fit(z, right).coef_[0]
+    return (float(a), float(b))
 
 
 def apply(calibration: tuple[float, float], p: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
+from cachetools import LRUCache
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
@@ -47,7 +48,7 @@ class RateLimit:
 
     def __init__(self, limit: int = LIMIT, window: float = WINDOW) -> None:
         self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = {}
+        self._seen: LRUCache[str, deque[float]] = LRUCache(_MAX_CLIENTS)
         self._lock = threading.Lock()
 
     def allow(self, client: str, now: float | None = None) -> bool:
@@ -60,9 +61,7 @@ class RateLimit:
             allowed = len(times) < self.limit
             if allowed:
                 times.append(moment)
-            self._seen[client] = times  # most recent last, so the oldest go first
-            while len(self._seen) > _MAX_CLIENTS:
-                del self._seen[next(iter(self._seen))]
+            self._seen[client] = times  # past _MAX_CLIENTS, the least recent client goes
             return allowed
 
 

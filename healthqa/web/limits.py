@@ -26,11 +26,11 @@ import ipaddress
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,7 +63,7 @@ class RateLimiter:
         self.burst = float(burst if burst is not None else per_minute)
         self.keys = keys
         self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, when
+        self._buckets: LRUCache[str, tuple[float, float]] = LRUCache(keys)  # tokens, when
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
@@ -76,9 +76,7 @@ class RateLimiter:
             tokens, then = self._buckets.pop(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - then) * self.per_second)
             wait = 0.0 if tokens >= 1 else (1 - tokens) / self.per_second
-            self._buckets[key] = (tokens - 1 if wait == 0 else tokens, now)
-            while len(self._buckets) > self.keys:
-                self._buckets.popitem(last=False)
+            self._buckets[key] = (tokens - 1 if wait == 0 else tokens, now)  # the LRU key goes
             return wait
 
 

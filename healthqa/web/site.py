@@ -19,17 +19,21 @@ that only change
 when the data changes (an article page's related list, the topics A to Z) are cached under
 the index's change-log number, so any change makes them stale at once (an editor's pin or
 exclusion of a related article too: it is a change in the log); entries also expire after
-`ttl_seconds`, as a safety net.
+`ttl_seconds`, as a safety net. The cache is cachetools' `TLRUCache`: least recently used
+entries go first, and each entry carries its own expiry (never, for `expires=False`). Only the
+event loop's thread calls it (every page and API route is `async`), so it takes no lock.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
+
+from cachetools import TLRUCache
 
 from healthqa.library import Library
 from healthqa.store import ChangeListener, StoreError, StoreUnavailable
@@ -59,11 +63,17 @@ class Site:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
         self._synced_at: float | None = None
-        self._cache: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._cache: TLRUCache[tuple[Hashable, int, bool], Any] = TLRUCache(
+            CACHE_ENTRIES, self._expiry, timer=clock
+        )
         self._cached_version: int | None = None  # the data version the cache's entries are for
         self._follower: threading.Thread | None = None
         self._stop = threading.Event()
         self._syncing = threading.Lock()
+
+    def _expiry(self, key: tuple[Hashable, int, bool], value: Any, now: float) -> float:
+        """When a new entry stops serving: `ttl_seconds` from now, or never (`expires=False`)."""
+        return now + self.ttl_seconds if key[2] else math.inf
 
     def fresh(self) -> None:
         """Apply other processes' changes, unless the follower does, or that was done in the
@@ -180,18 +190,13 @@ class Site:
         if version != self._cached_version:  # every entry was for older data: none can serve
             self._cache.clear()
             self._cached_version = version
-        full = (key, version)
-        now = self._clock()
-        found = self._cache.get(full)
-        if found is not None and (not expires or now - found[0] < self.ttl_seconds):
-            self._cache.move_to_end(full)
-            kept: T = found[1]
+        full = (key, version, expires)
+        found = self._cache.get(full)  # an expired entry is not found
+        if found is not None:
+            kept: T = found
             return kept
         value = compute()
-        self._cache[full] = (now, value)
-        self._cache.move_to_end(full)
-        while len(self._cache) > CACHE_ENTRIES:
-            self._cache.popitem(last=False)
+        self._cache[full] = value
         return value
 
     def close(self) -> None:
