@@ -65,6 +65,12 @@ def terms(text: str, stop: frozenset[str] = STOP) -> list[str]:
     return [stem(word) for word in words(text) if word not in stop and len(word) < 40]
 
 
-@lru_cache(maxsize=200_000)
+# Words whose stems are remembered per process. MedQuAD's 16,423 articles use 27,919 distinct
+# words beyond the stop words, and 20,000 remembered give 98.5% hits on them (98.6% with all);
+# the bound is what a worker's memory grows by under endless new words (about 5 MB here).
+STEMS_REMEMBERED = 32_768
+
+
+@lru_cache(maxsize=STEMS_REMEMBERED)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))

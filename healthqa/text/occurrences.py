@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from healthqa.text.analysis import STOP, terms
+from healthqa.text.analysis import STEMS_REMEMBERED, STOP, terms
 
 
 class Occurrence(NamedTuple):
@@ -36,7 +36,7 @@ def occurrences(text: str, wanted: set[str]) -> list[Occurrence]:
     return found
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=STEMS_REMEMBERED)
 def _term(word: str) -> str | None:
     """The index term of one word (None for a stop word)."""
     analysed = terms(word, STOP)
