@@ -293,7 +293,7 @@ def test_the_fourth_probes_held_out_part_is_reported(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the fourth probe's held-out part flags 15 of its 20 emergencies (75%), below the 90%"
+    reason="the fourth probe's held-out part flags 16 of its 20 emergencies (80%), below the 90%"
     " floor (docs/safety.md, 'The fourth probe'); fix from the sources, never from its questions,"
     " and drop this mark when it passes",
 )
@@ -408,6 +408,8 @@ def test_the_third_probes_general_changes(text: str, level: str) -> None:
         ("my stomach pain came on suddenly and is severe", "emergency"),
         ("my stomach pain is not severe, just bloating", "none"),
         ("severe period pain in my tummy every month", "none"),
+        ("he can't poo or pass wind and his belly hurts", "emergency"),
+        ("i can poo fine but farting a lot", "none"),
         ("ripping pain in my tummy going through to my back and he looks pale", "emergency"),
         ("felt a tearing pain in my hamstring at the gym", "none"),
         ("his poo is black like tar and he nearly fainted", "emergency"),
