@@ -187,11 +187,12 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 PROBE = Path(__file__).parent / "fixtures" / "safety-probe-3.tsv"
 
 
-def probe_parts() -> dict[str, list[tuple[str, str]]]:
-    """The probe's tuning and held-out parts, as (level, question) rows."""
+def probe_parts(path: Path = PROBE) -> dict[str, list[tuple[str, str]]]:
+    """A probe's tuning and held-out parts, as (level, question) rows: every 3rd question of each
+    level, counted in file order, is held out."""
     parts: dict[str, list[tuple[str, str]]] = {"tune": [], "heldout": []}
     seen: Counter[str] = Counter()
-    for level, _, question in phone_cases(PROBE)[0]:
+    for level, _, question in phone_cases(path)[0]:
         seen[level] += 1
         parts["heldout" if seen[level] % 3 == 0 else "tune"].append((level, question))
     return parts
@@ -206,6 +207,7 @@ def test_the_probe_names_its_pages_and_copies_no_other_set() -> None:
     assert len(questions) == len(rows)
     others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
     others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
+    others += [q for _, _, q in phone_cases(PROBE_4)[0]]
     assert questions.isdisjoint(q.lower() for q in others)
     parts = probe_parts()
     assert len(parts["heldout"]) >= 45
@@ -241,6 +243,62 @@ def test_the_probes_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]
 )
 def test_the_probes_held_out_part_meets_the_emergency_floor() -> None:
     assert figures(probe_parts()["heldout"])["emergency recall"] >= 0.9
+
+
+# A fourth probe by another engineer who had not read the rules or the other sets, written to
+# widen coverage beyond pregnancy (babies and children, older people, a crisis said without words
+# of self-harm, overdose and carbon monoxide, diabetes, eyes, the testicles, the gut, clots, the
+# spine, heat and cold, teeth), labelled from its pages before the rules ran on it
+# (docs/safety.md, "The fourth probe"). Held out as in the third probe.
+PROBE_4 = Path(__file__).parent / "fixtures" / "safety-probe-4.tsv"
+
+
+def test_the_fourth_probe_names_its_pages_and_copies_no_other_set() -> None:
+    rows, sources = phone_cases(PROBE_4)
+    assert len(rows) >= 150
+    assert {level for level, _, _ in rows} == set(LABELS)
+    assert {source for _, source, _ in rows} <= set(sources)
+    questions = {question.lower() for _, _, question in rows}
+    assert len(questions) == len(rows)
+    others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
+    others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
+    others += [q for _, _, q in phone_cases(PROBE)[0]]
+    assert questions.isdisjoint(q.lower() for q in others)
+    parts = probe_parts(PROBE_4)
+    assert len(parts["heldout"]) >= 45
+    for part in parts.values():
+        assert {level for level, _ in part} == set(LABELS)
+
+
+def test_the_acceptance_levels_hold_on_the_fourth_probes_tuning_part(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_parts(PROBE_4)["tune"])
+    with capsys.disabled():
+        print("\nprobe 4 tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    assert measured["emergency recall"] == 1.0
+    assert measured["urgent or higher"] >= 0.95
+    assert measured["harmless flagged"] <= 0.05
+
+
+def test_the_fourth_probes_held_out_part_is_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_parts(PROBE_4)["heldout"])
+    with capsys.disabled():
+        print("\nprobe 4 held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    # the same fixed floors as the third probe's held-out part; the emergency floor is below
+    assert measured["harmless flagged"] <= 0.1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the fourth probe's held-out part flags 16 of its 20 emergencies (80%), below the 90%"
+    " floor (docs/safety.md, 'The fourth probe'); fix from the sources, never from its questions,"
+    " and drop this mark when it passes",
+)
+def test_the_fourth_probes_held_out_part_meets_the_emergency_floor() -> None:
+    assert figures(probe_parts(PROBE_4)["heldout"])["emergency recall"] >= 0.9
 
 
 def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
@@ -337,6 +395,64 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
     ],
 )
 def test_the_third_probes_general_changes(text: str, level: str) -> None:
+    assert level_of(text) == level
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the fourth probe's general changes, each with a look-alike that stays quiet
+        ("a chip of metal shot into my eye from the grinder and my vision is blurry", "emergency"),
+        ("should i wear goggles when strimming to protect my eyes", "none"),
+        ("got hit in the eye with a football, bit sore, vision fine", "none"),
+        ("my stomach pain came on suddenly and is severe", "emergency"),
+        ("my stomach pain is not severe, just bloating", "none"),
+        ("severe period pain in my tummy every month", "none"),
+        ("he can't poo or pass wind and his belly hurts", "emergency"),
+        ("i can poo fine but farting a lot", "none"),
+        ("ripping pain in my tummy going through to my back and he looks pale", "emergency"),
+        ("felt a tearing pain in my hamstring at the gym", "none"),
+        ("his poo is black like tar and he nearly fainted", "emergency"),
+        ("black poo since starting iron tablets and i feel a bit dizzy", "none"),
+        ("my son has sudden bad pain in his testicle and keeps being sick", "emergency"),
+        ("my son hurt his ankle playing ball and feels sick", "none"),
+        ("sharp pain when i breathe in and im short of breath since the flight", "emergency"),
+        ("sharp pain when i breathe in after a fall onto my ribs", "none"),
+        ("backache and now i cant feel anything when i wipe", "emergency"),
+        ("my bum went numb sitting on the stadium seats", "none"),
+        ("back pain, no trouble peeing, no numbness", "none"),
+        ("stayed out in the sun too long and now hes confused and not sweating", "emergency"),
+        ("how do i avoid heatstroke at a festival", "none"),
+        ("im confused about which sun cream to buy", "none"),
+        ("wisdom tooth infection and my neck is swelling, struggling to swallow", "emergency"),
+        ("can a tooth infection spread to your eye", "none"),
+        ("think ive got an abscess under my tooth, throbbing", "urgent"),
+        ("can an abscess on a tooth cause heart problems", "none"),
+        ("my face is swollen after having my wisdom tooth removed", "none"),
+        ("our boiler is leaking fumes and the kids have headaches and feel dizzy", "urgent"),
+        ("our co alarm keeps beeping, low battery, which one should i buy", "none"),
+        ("gave her calpol at 6 then her dad gave more calpol at 7 by mistake", "urgent"),
+        ("can i take lemsip with co-codamol", "none"),
+        ("blood sugar 24 and its not coming down, type 2", "urgent"),
+        ("my type 2 sugar was 16 after christmas dinner, back down to 7 now", "none"),
+        ("suddenly lots of floaters in my right eye", "urgent"),
+        ("ive had floaters for years, are they normal", "none"),
+        ("flashing lights in my vision before a migraine", "none"),
+        ("pain started in the middle of my tummy and has gone to the right side", "urgent"),
+        ("had my appendix out years ago, can i still get pain on the right", "none"),
+        ("my daughter has had a fever for a week", "urgent"),
+        ("my son had a fever 5 days ago, now fine", "none"),
+        ("testicle swollen and sore and I have a temperature", "urgent"),
+        ("baby's soft spot looks sunken and only 2 wet nappies today", "urgent"),
+        ("lots of wet nappies and a full soft spot, is she drinking enough", "none"),
+        ("my left leg is swollen and hot since the flight", "urgent"),
+        ("both legs a bit swollen in the heat", "none"),
+        ("gave the cat away, the pills are lined up", "emergency"),
+        ("we had to give our dog away because of the babys allergy", "none"),
+        ("said goodbye to everyone at the party and walked home over the bridge", "none"),
+    ],
+)
+def test_the_fourth_probes_general_changes(text: str, level: str) -> None:
     assert level_of(text) == level
 
 
