@@ -293,7 +293,7 @@ def test_the_fourth_probes_held_out_part_is_reported(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the fourth probe's held-out part flags 16 of its 20 emergencies (80%), below the 90%"
+    reason="the fourth probe's held-out part flags 17 of its 20 emergencies (85%), below the 90%"
     " floor (docs/safety.md, 'The fourth probe'); fix from the sources, never from its questions,"
     " and drop this mark when it passes",
 )
