@@ -32,12 +32,27 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from healthqa.articles import Article
 from healthqa.patterns import (
@@ -67,8 +82,6 @@ REVIEW_TIE = 0.02  # scores within 2% of each other count as equal when ordering
 RULES_FILE = "urgent-rules.yaml"
 COUNTRY_FILE = "country-{}.yaml"  # where to turn, per country: the setting `safety_country`
 DEFAULT_COUNTRY = "uk"
-_RULE_KEYS = {"id", "level", "title", "advice", "patterns", "source"}
-_OPTIONAL_KEYS = {"requires", "unless", "except_when", "article_titles", "note", "now"}
 _PLACES = ("emergency", "urgent", "crisis", "poison")  # the placeholders a notice may use
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?|[.,;:!?()\n]")
 _CLASS = re.compile(r"@([a-z][a-z0-9_]*)")
@@ -127,6 +140,13 @@ class Country:
     numbers: Numbers
     words: tuple[tuple[str, str], ...] = ()
     sources: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Country:
+        """Read and check a country file (`country-<code>.yaml`); a problem raises `RulesError`
+        naming where it is. `country(code)` reads the bundled ones."""
+        code = path.stem.removeprefix("country-")
+        return _country(_read(path, "the country file"), code, str(path))
 
     def say(self, text: str) -> str:
         """`text` in this country's words: "A&E" becomes "the emergency room" in the US."""
@@ -211,12 +231,10 @@ class Rules:
         """Read and check a rules file; a problem raises `RulesError` naming where it is."""
         if path is None:
             text = resources.files("healthqa").joinpath("data", RULES_FILE).read_text("utf-8")
-            return _compile(_parse(text, RULES_FILE), RULES_FILE)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RulesError(f"{path}: cannot read the rules file: {exc}") from None
-        return _compile(_parse(text, str(path)), str(path))
+            origin = RULES_FILE
+        else:
+            text, origin = _read(path, "the rules file"), str(path)
+        return _compile(_checked(_RulesShape, _load_yaml(text, origin), origin), origin)
 
     def assess(self, text: str, numbers: Numbers | None = None) -> Urgency | None:
         """The notice `text` warrants, or None; never raises."""
@@ -300,235 +318,390 @@ def country(code: str = DEFAULT_COUNTRY) -> Country:
             f"safety_country: no country file for {code!r} (known: {', '.join(known)})"
         )
     origin = COUNTRY_FILE.format(code)
-    return _country(_load_yaml(data_dir.joinpath(origin).read_text("utf-8"), origin), code, origin)
+    return _country(data_dir.joinpath(origin).read_text("utf-8"), code, origin)
 
 
-def _country(data: dict[str, Any], code: str, origin: str) -> Country:
-    numbers = data.get("numbers")
-    if not isinstance(numbers, dict) or set(numbers) != set(_PLACES):
-        raise RulesError(f"{origin}: numbers: must give {', '.join(_PLACES)}")
-    if not all(isinstance(value, str) and value.strip() for value in numbers.values()):
-        raise RulesError(f"{origin}: numbers: each must be some text")
-    words = data.get("words") or {}
-    if not isinstance(words, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in words.items()
-    ):
-        raise RulesError(f"{origin}: words: must map a word of the notices to this country's")
-    raw_sources = data.get("sources") or {}
-    if not isinstance(raw_sources, dict):
-        raise RulesError(f"{origin}: sources: must map rule ids to a name and url")
-    sources = {
-        str(rule): _source(value, f"{origin}: sources: {rule}")
-        for rule, value in raw_sources.items()
-    }
+def _country(text: str, code: str, origin: str) -> Country:
+    shape = _checked(_CountryShape, _load_yaml(text, origin), origin)
     return Country(
         code=code,
-        name=str(data.get("name", code)),
-        numbers=Numbers(**numbers, country=code),
-        words=tuple(words.items()),
-        sources=sources,
+        name=shape.name or code,
+        numbers=Numbers(**shape.numbers.model_dump(), country=code),
+        words=tuple(shape.words.items()),
+        sources={rule: (source.name, source.url) for rule, source in shape.sources.items()},
     )
+
+
+# The shapes of the rules file and the country files ----------------------------------------------
+#
+# pydantic models, strict (a number is not text, one word is not a list of words); each field
+# says in plain words what it expects (`_expect`), and the first failure becomes one `RulesError`
+# naming the file and the place (`_problem`). What a shape cannot say -- a class or context that
+# does not exist, an id used twice, a pattern that cannot be read -- is checked as the rules are
+# compiled (`_compile`), with places written the same way.
+
+
+def _expect(message: str, deep: bool = True) -> WrapValidator:
+    """Report any failure of the value as `message`; with `deep=False`, only a failure of the
+    value's own shape (not a mapping, too short), leaving its fields to say what is wrong."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if deep or any(_own(error["loc"]) for error in exc.errors()):
+                raise PydanticCustomError("expected", "{expected}", {"expected": message}) from None
+            raise
+
+    return WrapValidator(check)
+
+
+def _own(loc: tuple[int | str, ...]) -> bool:
+    return not loc or loc[-1] == "[key]"  # the value itself, or one of its keys
+
+
+def _or_empty(empty: Callable[[], Any]) -> BeforeValidator:
+    """A key left empty (`requires:`) as an empty list or mapping."""
+    return BeforeValidator(lambda value: empty() if value is None else value)
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+def _placeholders(value: str) -> str:
+    try:
+        value.format(**dict.fromkeys(_PLACES, ""))
+    except (KeyError, IndexError, ValueError) as exc:
+        problem = f"unknown placeholder {exc} (use {{emergency}}, ...)"
+        raise PydanticCustomError("placeholder", "{problem}", {"problem": problem}) from None
+    return value
+
+
+_Text = Annotated[StrictStr, AfterValidator(_nonblank), _expect("must be some text")]
+_Notice = Annotated[_Text, AfterValidator(_placeholders)]  # "{emergency}" becomes the number
+_Name = Annotated[StrictStr, _expect("must be text")]
+_Words = Annotated[
+    list[Annotated[StrictStr, AfterValidator(_nonblank)]], _expect("must be a list of words")
+]
+_Patterns = Annotated[list[StrictStr], _expect("must be a list of patterns")]
+_SomePatterns = Annotated[_Patterns, _or_empty(list)]
+_WordMap = dict[StrictStr, StrictStr]
+_Id = Annotated[
+    StrictStr,
+    StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+    _expect("must be lower-case words and hyphens"),
+]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(strict=True)  # a key it does not name is ignored
+
+
+class _SourceShape(_Shape):
+    name: _Name
+    url: Annotated[
+        StrictStr,
+        StringConstraints(pattern=r"^https://\S+$"),
+        _expect("must be a public https:// address"),
+    ]
+
+
+_Source = Annotated[_SourceShape, _expect("needs a name and a url", deep=False)]
+
+
+class _ContextShape(_Shape):
+    patterns: _Patterns
+    unless: _SomePatterns = []
+
+
+# A context (and `past`): a list of patterns, or {patterns, unless}.
+_Context = Annotated[
+    list[StrictStr] | _ContextShape, _expect("must be a list of patterns, or patterns and unless")
+]
+# An item of `requires` or `except_when`: a context's name, or a list of patterns.
+_Need = Annotated[
+    StrictStr | Annotated[list[StrictStr], Field(min_length=1)],
+    _expect("must be a context name or a list of patterns"),
+]
+_Needs = Annotated[list[_Need], _expect("must be a list", deep=False), _or_empty(list)]
+
+
+class _NegationShape(_Shape):
+    cues: _Words
+    window: Annotated[
+        StrictInt, Field(ge=1, le=10), _expect("must be a whole number from 1 to 10")
+    ] = 4
+    not_after_cue: _Words
+    clause_breaks: _Words = []
+
+
+class _RuleShape(_Shape):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    id: _Id
+    level: Annotated[
+        Literal["emergency", "urgent", "soon"], _expect(f"must be one of {', '.join(LEVELS)}")
+    ]
+    title: _Notice
+    advice: _Notice
+    patterns: _Patterns
+    source: _Source
+    requires: _Needs = []
+    unless: _SomePatterns = []
+    except_when: _Needs = []
+    article_titles: _SomePatterns = []
+    note: _Name | None = None
+    now: Annotated[StrictBool, _expect("must be true or false")] = False
+
+
+class _RulesShape(_Shape):
+    negation: Annotated[_NegationShape, _expect("must be a mapping", deep=False)]
+    spellings: Annotated[
+        _WordMap, _expect("must map misspelt words to words"), _or_empty(dict)
+    ] = {}
+    keep: _Words = []
+    classes: Annotated[_WordMap, _expect("must map names to words (a|b|c)"), _or_empty(dict)] = {}
+    past: _Context | None = None
+    contexts: Annotated[
+        dict[StrictStr, _Context], _expect("must map names to lists of patterns", deep=False)
+    ]
+    rules: Annotated[
+        list[_RuleShape], Field(min_length=1), _expect("must be a non-empty list", deep=False)
+    ]
+
+
+class _NumbersShape(_Shape):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    emergency: _Text
+    urgent: _Text
+    crisis: _Text
+    poison: _Text
+
+
+class _CountryShape(_Shape):
+    name: _Name | None = None
+    numbers: Annotated[_NumbersShape, _expect(f"must give {', '.join(_PLACES)}", deep=False)]
+    words: Annotated[
+        _WordMap, _expect("must map a word of the notices to this country's"), _or_empty(dict)
+    ] = {}
+    sources: Annotated[
+        dict[StrictStr, _Source],
+        _expect("must map rule ids to a name and url", deep=False),
+        _or_empty(dict),
+    ] = {}
+
+
+# Where an unknown key is an error: each rule, and a country's numbers.
+_CLOSED: dict[str, type[_Shape]] = {"rules": _RuleShape, "numbers": _NumbersShape}
+_S = TypeVar("_S", bound=_Shape)
+
+
+def _checked(shape: type[_S], data: Any, origin: str) -> _S:
+    """`data` read as `shape`, or one `RulesError` naming the file, the place and what is wrong."""
+    try:
+        return shape.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError(_problem(exc.errors(include_url=False), data, origin)) from None
+
+
+def _problem(errors: list[ErrorDetails], data: Any, origin: str) -> str:
+    """The first error as "<file>: <place>: <what was expected>" (the keys missing from one
+    mapping, or unknown to it, together), and how many problems more there are."""
+    first = errors[0]
+    if first["type"] in ("missing", "extra_forbidden"):
+        loc = first["loc"][:-1]
+        same = [e for e in errors if e["type"] == first["type"] and e["loc"][:-1] == loc]
+        what = _keys(first["type"], [str(e["loc"][-1]) for e in same], loc)
+    else:
+        loc, same, what = first["loc"], [first], _expected(first)
+    place, more = _place(loc, data), len(errors) - len(same)
+    problems = f"; and {more} more problem{'s' if more > 1 else ''}" if more else ""
+    return f"{origin}: {place}{': ' if place else ''}{what}{problems}"
+
+
+def _keys(kind: str, keys: list[str], loc: tuple[int | str, ...]) -> str:
+    """ "missing title, advice"; "unknown colour (known: id, level, ...)"."""
+    if kind == "missing":
+        return "missing " + ", ".join(keys if loc else (f"'{key}'" for key in keys))
+    closed = _CLOSED.get(str(loc[0])) if loc else None
+    return f"unknown {', '.join(keys)}" + (
+        f" (known: {', '.join(closed.model_fields)})" if closed else ""
+    )
+
+
+def _expected(error: ErrorDetails) -> str:
+    """What a field expects, in its own words, and what it was given when that is short."""
+    if error["type"] not in ("expected", "placeholder"):
+        return _PLAIN.get(error["type"], "cannot be read")
+    given = error["input"]
+    if error["type"] == "placeholder" or not isinstance(given, str | int | float | None):
+        return error["msg"]
+    got = _YAML_WORDS.get(given, repr(given)) if isinstance(given, bool | None) else repr(given)
+    return error["msg"] + (f" (got {got})" if len(got) <= 40 else "")
+
+
+_YAML_WORDS = {None: "nothing", True: "true", False: "false"}  # YAML reads "no" as false
+_PLAIN = {"model_type": "must be a mapping"}  # the file itself; every field says its own
+
+
+def _place(loc: tuple[int | str, ...], data: Any) -> str:
+    """Where `loc` is in words: "negation: window", "rules[3], rule 'cord-prolapse': level"."""
+    parts: list[str] = []
+    for step in loc:
+        if isinstance(step, int) and parts:
+            parts[-1] += f"[{step}]"
+        else:
+            parts.append(str(step))
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            data = None
+        if len(parts) == 1 and loc[0] == "rules" and isinstance(step, int):
+            name = data.get("id") if isinstance(data, dict) else None
+            parts[0] = _rule_place(step, name) if isinstance(name, str) else parts[0]
+    return ": ".join(parts)
+
+
+def _rule_place(position: int, name: str) -> str:
+    return f"rules[{position}], rule '{name}'"
 
 
 # Loading and checking the rules file -----------------------------------------------------------
 
 
-def _load_yaml(text: str, origin: str) -> dict[str, Any]:
+def _read(path: Path, what: str) -> str:
     try:
-        data = yaml.safe_load(text)
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read {what}: {exc}") from None
+
+
+def _load_yaml(text: str, origin: str) -> Any:
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RulesError(f"{origin}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RulesError(f"{origin}: expected a mapping")
-    return data
 
 
-def _parse(text: str, origin: str) -> dict[str, Any]:
-    data = _load_yaml(text, origin)
-    for key in ("negation", "contexts", "rules"):
-        if key not in data:
-            raise RulesError(f"{origin}: missing '{key}'")
-    return data
+_Expand = Callable[[list[str], str], list[str]]
 
 
-def _compile(data: dict[str, Any], origin: str) -> Rules:
-    data = _expand_classes(data, origin)
-    spellings = _spellings(data.get("spellings") or {}, origin)
-    spellings |= {word: word for word in _words(data.get("keep", []), f"{origin}: keep")}
-    negation = _negation(data["negation"], origin)
-    contexts = _contexts(data["contexts"], origin)
-    if not isinstance(data["rules"], list) or not data["rules"]:
-        raise RulesError(f"{origin}: 'rules' must be a non-empty list")
-    rules, seen, words = [], set(), set(spellings.values())
-    for position, raw in enumerate(data["rules"]):
-        rule, rule_words = _rule(raw, position, contexts, origin)
-        if rule.id in seen:
-            raise RulesError(f"{origin}: rule '{rule.id}': id: used twice")
-        seen.add(rule.id)
+def _compile(shape: _RulesShape, origin: str) -> Rules:
+    expand = _classes(shape.classes, origin)
+    spellings = {key.lower(): value.lower() for key, value in shape.spellings.items()}
+    spellings |= {word: word for word in _lower(shape.keep)}
+    given = shape.negation
+    breaks = _lower(given.clause_breaks) | {BREAK}
+    negation = Negation(_lower(given.cues), given.window, _lower(given.not_after_cue), breaks)
+    parts = {
+        name: _context_parts(value, expand, f"{origin}: contexts: {name}")
+        for name, value in shape.contexts.items()
+    }
+    contexts = {
+        name: matcher(patterns, unless, f"{origin}: contexts: {name}")
+        for name, (patterns, unless) in parts.items()
+    }
+    rules: list[_Rule] = []
+    first: dict[str, int] = {}
+    words = set(spellings.values())
+    for position, raw in enumerate(shape.rules):
+        where = f"{origin}: {_rule_place(position, raw.id)}"
+        if raw.id in first:
+            raise RulesError(f"{where}: id: used twice (first at rules[{first[raw.id]}])")
+        first[raw.id] = position
+        rule, rule_words = _rule(raw, where, contexts, expand)
         rules.append(rule)
         words |= rule_words
-    for patterns, _ in map(_context_parts, data["contexts"].values()):
+    for patterns, _ in parts.values():
         words |= literal_words(patterns)
     speller = Speller(sorted(w for w in words if len(w) >= SLIP.min_length and w.isalpha()), SLIP)
-    past = _past(data.get("past"), negation.breaks, origin) if data.get("past") else None
+    past = None
+    if shape.past:  # an empty list is no markers
+        patterns, unless = _context_parts(shape.past, expand, f"{origin}: past")
+        past = Past(matcher(patterns, unless, f"{origin}: past"), negation.breaks)
     return Rules(tuple(rules), negation, spellings, speller, origin, past)
 
 
-def _expand_classes(data: dict[str, Any], origin: str) -> dict[str, Any]:
-    """The file with each "@name" in a pattern replaced by the words of the class `name`.
+def _lower(words: list[str]) -> frozenset[str]:
+    return frozenset(word.lower() for word in words)
+
+
+def _classes(classes: Mapping[str, str], origin: str) -> _Expand:
+    """A function giving patterns with each "@name" replaced by the words of the class `name`.
 
     `classes` names sets of words that mean one thing ("pain": pain|pains|hurt*|ache...), so a
     pattern says "chest ~ @pain" once instead of listing the words in every rule.
     """
-    raw = data.get("classes") or {}
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
-        raise RulesError(f"{origin}: classes: must map names to words (a|b|c)")
 
-    def expand(value: Any, where: str) -> Any:
-        if isinstance(value, str):
-            return _CLASS.sub(lambda m: word_class(m.group(1), where), value)
-        if isinstance(value, list):
-            return [expand(item, where) for item in value]
-        if isinstance(value, dict):
-            return {key: expand(item, f"{where}: {key}") for key, item in value.items()}
-        return value
-
-    def word_class(name: str, where: str) -> str:
-        if name not in raw:
+    def word_class(found: re.Match[str], where: str) -> str:
+        name = found.group(1)
+        if name not in classes:
             raise RulesError(f"{where}: no class named '@{name}'")
-        if "@" in raw[name]:
+        if "@" in classes[name]:
             raise RulesError(f"{origin}: classes: {name}: a class cannot use another")
-        return " ".join(raw[name].split()).replace(" ", "")
+        return "".join(classes[name].split())
 
-    keys = ("contexts", "rules", "past")
-    return data | {key: expand(data[key], f"{origin}: {key}") for key in keys if key in data}
+    def expand(patterns: list[str], where: str) -> list[str]:
+        return [
+            _CLASS.sub(partial(word_class, where=f"{where}[{n}]"), pattern)
+            for n, pattern in enumerate(patterns)
+        ]
 
-
-def _past(raw: Any, breaks: frozenset[str], origin: str) -> Past:
-    patterns, unless = _context_parts(raw)
-    return Past(matcher(patterns, unless, f"{origin}: past"), breaks)
-
-
-def _spellings(raw: Any, origin: str) -> dict[str, str]:
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
-        raise RulesError(f"{origin}: spellings: must map misspelt words to words")
-    return {key.lower(): value.lower() for key, value in raw.items()}
+    return expand
 
 
-def _negation(raw: Any, origin: str) -> Negation:
-    where = f"{origin}: negation"
-    if not isinstance(raw, dict):
-        raise RulesError(f"{where}: must be a mapping")
-    window = raw.get("window", 4)
-    if not isinstance(window, int) or not 1 <= window <= 10:
-        raise RulesError(f"{where}: window: must be a whole number from 1 to 10")
-    lists = {key: _words(raw.get(key), f"{where}: {key}") for key in ("cues", "not_after_cue")}
-    breaks = _words(raw.get("clause_breaks", []), f"{where}: clause_breaks") | {BREAK}
-    return Negation(lists["cues"], window, lists["not_after_cue"], breaks)
-
-
-def _words(raw: Any, where: str) -> frozenset[str]:
-    if not isinstance(raw, list) or not all(isinstance(w, str) and w.strip() for w in raw):
-        raise RulesError(f"{where}: must be a list of words")
-    return frozenset(w.lower() for w in raw)
-
-
-def _contexts(raw: Any, origin: str) -> dict[str, Matcher]:
-    if not isinstance(raw, dict):
-        raise RulesError(f"{origin}: contexts: must map names to lists of patterns")
-    return {
-        str(name): matcher(*_context_parts(value), f"{origin}: contexts: {name}")
-        for name, value in raw.items()
-    }
-
-
-def _context_parts(value: Any) -> tuple[Any, Any]:
-    """A context's patterns and `unless`: a list of patterns, or {patterns, unless}."""
-    if isinstance(value, dict):
-        return value.get("patterns"), value.get("unless")
-    return value, None
+def _context_parts(
+    value: list[str] | _ContextShape, expand: _Expand, where: str
+) -> tuple[list[str], list[str]]:
+    """A context's patterns and `unless`, its classes expanded."""
+    if isinstance(value, _ContextShape):
+        patterns, unless = value.patterns, value.unless
+        return expand(patterns, f"{where}: patterns"), expand(unless, f"{where}: unless")
+    return expand(value, where), []
 
 
 def _rule(
-    raw: Any, position: int, contexts: dict[str, Matcher], origin: str
+    raw: _RuleShape, where: str, contexts: dict[str, Matcher], expand: _Expand
 ) -> tuple[_Rule, set[str]]:
-    if not isinstance(raw, dict):
-        raise RulesError(f"{origin}: rules[{position}]: must be a mapping")
-    name = raw.get("id")
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
-        raise RulesError(f"{origin}: rules[{position}]: id: must be lower-case words and hyphens")
-    where = f"{origin}: rule '{name}'"
-    missing = sorted(_RULE_KEYS - set(raw))
-    unknown = sorted(set(raw) - _RULE_KEYS - _OPTIONAL_KEYS)
-    if missing or unknown:
-        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
-        raise RulesError(f"{where}: {problem}")
-    if raw["level"] not in LEVELS:
-        raise RulesError(f"{where}: level: must be one of {', '.join(LEVELS)}")
-    for key in ("title", "advice"):
-        _text_field(raw[key], f"{where}: {key}")
-    source_name, source_url = _source(raw["source"], f"{where}: source")
-    if not isinstance(raw.get("now", False), bool):
-        raise RulesError(f"{where}: now: must be true or false")
+    patterns = expand(raw.patterns, f"{where}: patterns")
+    titles = expand(raw.article_titles, f"{where}: article_titles")
     rule = _Rule(
-        id=name,
-        level=raw["level"],
-        title=raw["title"].strip(),
-        advice=" ".join(raw["advice"].split()),
-        source=source_name,
-        source_url=source_url,
-        matcher=matcher(raw["patterns"], raw.get("unless"), f"{where}: patterns"),
-        now=bool(raw.get("now", False)),
-        requires=_needs(raw, "requires", contexts, where),
-        except_when=_needs(raw, "except_when", contexts, where),
-        article_titles=matcher(raw.get("article_titles") or [], None, f"{where}: article_titles"),
+        id=raw.id,
+        level=raw.level,
+        title=raw.title.strip(),
+        advice=" ".join(raw.advice.split()),
+        source=raw.source.name,
+        source_url=raw.source.url,
+        matcher=matcher(patterns, expand(raw.unless, f"{where}: unless"), f"{where}: patterns"),
+        now=raw.now,
+        requires=_needs(raw.requires, contexts, expand, f"{where}: requires"),
+        except_when=_needs(raw.except_when, contexts, expand, f"{where}: except_when"),
+        article_titles=matcher(titles, None, f"{where}: article_titles"),
     )
-    return rule, literal_words(raw["patterns"]) | literal_words(raw.get("article_titles") or [])
+    return rule, literal_words(patterns) | literal_words(titles)
 
 
 def _needs(
-    raw: dict[str, Any], key: str, contexts: dict[str, Matcher], where: str
+    raw: list[str | list[str]], contexts: dict[str, Matcher], expand: _Expand, where: str
 ) -> tuple[AnyOf, ...]:
-    value = raw.get(key) or []
-    if not isinstance(value, list):
-        raise RulesError(f"{where}: {key}: must be a list")
-    return tuple(_need(need, contexts, f"{where}: {key}") for need in value)
-
-
-def _text_field(value: Any, where: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise RulesError(f"{where}: must be some text")
-    try:
-        value.format(**dict.fromkeys(_PLACES, ""))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise RulesError(f"{where}: unknown placeholder {exc} (use {{emergency}}, ...)") from None
-
-
-def _source(raw: Any, where: str) -> tuple[str, str]:
-    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        raise RulesError(f"{where}: needs a name and a url")
-    url = raw.get("url")
-    if not isinstance(url, str) or not re.fullmatch(r"https://\S+", url):
-        raise RulesError(f"{where}: url: must be a public https:// address")
-    return raw["name"], url
-
-
-def _need(raw: Any, contexts: dict[str, Matcher], where: str) -> AnyOf:
-    """A context by name ("pregnancy"), or a list of context names and patterns, one of which
-    must match."""
-    if isinstance(raw, str):
-        if raw not in contexts:
-            raise RulesError(f"{where}: no context named '{raw}'")
-        return AnyOf((contexts[raw],))
-    if not isinstance(raw, list) or not raw:
-        raise RulesError(f"{where}: each item must be a context name or a list of patterns")
-    named = tuple(contexts[item] for item in raw if isinstance(item, str) and item in contexts)
-    patterns = [item for item in raw if not (isinstance(item, str) and item in contexts)]
-    return AnyOf(named + ((matcher(patterns, None, where),) if patterns else ()))
+    """Each item a context by name ("pregnancy"), or a list of context names and patterns, one
+    of which must match."""
+    needs = []
+    for n, need in enumerate(raw):
+        if isinstance(need, str):
+            if need not in contexts:
+                raise RulesError(f"{where}[{n}]: no context named '{need}'")
+            needs.append(AnyOf((contexts[need],)))
+            continue
+        named = tuple(contexts[item] for item in need if item in contexts)
+        patterns = expand([item for item in need if item not in contexts], f"{where}[{n}]")
+        found = (matcher(patterns, None, f"{where}[{n}]"),) if patterns else ()
+        needs.append(AnyOf(named + found))
+    return tuple(needs)
 
 
 # The notice for a question or an article ----------------------------------------------------
