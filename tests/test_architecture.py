@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("the library", "library editing ."),  # ".": the package's own __init__, a facade
         (
             "on top, side by side",
-            "web web. cli evaluate evaluate. tune training training. __main__",
+            "web web. cli cli. evaluate evaluate. tune training training. __main__",
         ),
     )
 ]

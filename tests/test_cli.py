@@ -1,5 +1,8 @@
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +36,38 @@ def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> Non
     result = run(*command, "--help")
     assert result.exit_code == 0
     assert "Example: healthqa" in result.output
+
+
+# Run in the child: each reading command through the package's root group, then the loaded
+# evaluation and training modules (eval and train import them inside the command only).
+READING_COMMANDS = """
+import sys
+from healthqa.cli import main
+db, question = sys.argv[1], sys.argv[2]
+for args in (["search", question], ["ask", question], ["serve", "--get", "/ask?q=" + question]):
+    try:
+        main(["--db", db, *args], standalone_mode=False)
+    except SystemExit as exc:
+        assert not exc.code, (args, exc.code)
+off = ("healthqa.evaluate", "healthqa.training", "healthqa.tune")
+print(sorted(m for m in sys.modules if m.startswith(off)))
+"""
+
+
+def test_reading_and_serving_commands_load_no_evaluation_or_training_code(demo_db: Path) -> None:
+    env = os.environ | {
+        "HEALTHQA_CONFIG": "/nonexistent/healthqa.toml",
+        "HEALTHQA_EMBEDDING_MODEL": "none",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", READING_COMMANDS, str(demo_db), "leg cramps"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_import_then_stats_list_and_show(fixtures: Path, tmp_path: Path) -> None:
