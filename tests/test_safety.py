@@ -456,6 +456,53 @@ def test_the_fourth_probes_general_changes(text: str, level: str) -> None:
     assert level_of(text) == level
 
 
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the fifth probe's general changes, each with a look-alike that stays quiet
+        ("my dads face has fallen down on one side and he cant lift his arm", "emergency"),
+        ("she fell down the stairs and hurt her face, no other problems", "none"),
+        ("mum is confused all of a sudden and keeps asking where she is", "emergency"),
+        ("i was confused suddenly by the new bus timetable", "none"),
+        ("grandad keeps not knowing where he is since this afternoon", "emergency"),
+        ("breathing so fast she can't say a whole sentence", "emergency"),
+        ("my 2 year old can't say a full sentence yet, is that normal", "none"),
+        ("my 2yo is so drowsy and floppy today", "emergency"),
+        ("my 3yo is sleepy after a busy day at nursery", "none"),
+        ("i cant wake him up, he's breathing but not responding", "emergency"),
+        ("i cant wake up in the mornings without three alarms", "none"),
+        ("chest feels crushed, cant tell if its indigestion or a heart attack", "emergency"),
+        ("how do you tell indigestion from a heart attack", "none"),
+        ("she took an overdose on her tablets an hour ago", "emergency"),
+        ("can you overdose on vitamin c", "none"),
+        ("what happens if you overdose on ibuprofen", "none"),
+        ("hit my head on a shelf and the headache will not go away", "emergency"),
+        ("hit my head on a shelf, small bump, no headache", "none"),
+        ("my toddler is being sick and cannot keep any milk down", "urgent"),
+        ("my baby brings up a little milk after feeds but keeps most down", "none"),
+        ("my son is vomiting green bile", "emergency"),
+        ("my baby's poo is green, is that normal", "none"),
+        ("the green smoothie made me feel sick", "none"),
+        ("my 5 month old has a temperature of 39.4", "urgent"),
+        ("my 5 month old has a temperature of 37.8", "none"),
+        ("think i have shingles, painful blisters on one side", "urgent"),
+        ("should i get the shingles vaccine at 70", "none"),
+        ("the redness around the cut on my hand is spreading", "urgent"),
+        ("the nappy rash redness is spreading", "none"),
+        ("im on chemo and have a temperature of 38", "urgent"),
+        ("can i have the flu jab while on chemo", "none"),
+        ("my asthma keeps waking me at night and i'm needing my blue inhaler more", "soon"),
+        ("asthma well controlled on my brown inhaler", "none"),
+        ("i fainted for no reason at work yesterday, fine now", "soon"),
+        ("i feel faint when i give blood", "none"),
+        ("my eyesight is slowly getting worse for reading", "soon"),
+        ("should i get my eyes tested every two years", "none"),
+    ],
+)
+def test_the_fifth_probes_general_changes(text: str, level: str) -> None:
+    assert level_of(text) == level
+
+
 @pytest.mark.parametrize("text", ["I was cooking dinner", "we are breeding rabbits"])
 def test_a_real_word_is_not_mended_into_a_symptom(text: str) -> None:
     assert assess(text) is None
