@@ -207,7 +207,7 @@ def test_the_probe_names_its_pages_and_copies_no_other_set() -> None:
     assert len(questions) == len(rows)
     others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
     others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE_4)[0]]
+    others += [q for _, _, q in phone_cases(PROBE_4)[0] + phone_cases(PROBE_5)[0]]
     assert questions.isdisjoint(q.lower() for q in others)
     parts = probe_parts()
     assert len(parts["heldout"]) >= 45
@@ -262,7 +262,7 @@ def test_the_fourth_probe_names_its_pages_and_copies_no_other_set() -> None:
     assert len(questions) == len(rows)
     others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
     others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE)[0]]
+    others += [q for _, _, q in phone_cases(PROBE)[0] + phone_cases(PROBE_5)[0]]
     assert questions.isdisjoint(q.lower() for q in others)
     parts = probe_parts(PROBE_4)
     assert len(parts["heldout"]) >= 45
@@ -299,6 +299,67 @@ def test_the_fourth_probes_held_out_part_is_reported(
 )
 def test_the_fourth_probes_held_out_part_meets_the_emergency_floor() -> None:
     assert figures(probe_parts(PROBE_4)["heldout"])["emergency recall"] >= 0.9
+
+
+# A fifth probe by another engineer who had not read the rules or the other sets, written by
+# walking the NHS "call 999 or go to A&E now" lists (adults and children) and the condition pages
+# they lead to, each sign in several registers with look-alikes, labelled from its pages before
+# the rules ran on it (docs/safety.md, "The fifth probe"). Held out as in the third probe.
+PROBE_5 = Path(__file__).parent / "fixtures" / "safety-probe-5.tsv"
+# Two look-alikes its author labelled "none" from the page ask how to recognise or act on a 999
+# condition by name; docs/safety.md's policy flags such questions, so they are scored as
+# emergencies. The file keeps the author's labels, so the held-out part is the one first run.
+PROBE_5_POLICY = {
+    "what are the warning signs of a heart attack in women": "emergency",
+    "what should you do if someone is choking, i'm doing a first aid course": "emergency",
+}
+
+
+def probe_5_parts() -> dict[str, list[tuple[str, str]]]:
+    return {
+        part: [(PROBE_5_POLICY.get(q.lower(), level), q) for level, q in rows]
+        for part, rows in probe_parts(PROBE_5).items()
+    }
+
+
+def test_the_fifth_probe_names_its_pages_and_copies_no_other_set() -> None:
+    rows, sources = phone_cases(PROBE_5)
+    assert len(rows) >= 150
+    assert {level for level, _, _ in rows} == set(LABELS)
+    assert {source for _, source, _ in rows} <= set(sources)
+    questions = {question.lower() for _, _, question in rows}
+    assert len(questions) == len(rows)
+    assert set(PROBE_5_POLICY) <= questions
+    others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
+    others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
+    others += [q for _, _, q in phone_cases(PROBE)[0] + phone_cases(PROBE_4)[0]]
+    assert questions.isdisjoint(q.lower() for q in others)
+    parts = probe_parts(PROBE_5)
+    assert len(parts["heldout"]) >= 45
+    for part in parts.values():
+        assert {level for level, _ in part} == set(LABELS)
+
+
+def test_the_acceptance_levels_hold_on_the_fifth_probes_tuning_part(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_5_parts()["tune"])
+    with capsys.disabled():
+        print("\nprobe 5 tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    assert measured["emergency recall"] == 1.0
+    assert measured["urgent or higher"] >= 0.95
+    assert measured["harmless flagged"] <= 0.05
+
+
+def test_the_fifth_probes_held_out_part_is_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_5_parts()["heldout"])
+    with capsys.disabled():
+        print("\nprobe 5 held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    # the same fixed floors as the third probe's held-out part
+    assert measured["emergency recall"] >= 0.9
+    assert measured["harmless flagged"] <= 0.1
 
 
 def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
