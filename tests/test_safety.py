@@ -207,7 +207,7 @@ def test_the_probe_names_its_pages_and_copies_no_other_set() -> None:
     assert len(questions) == len(rows)
     others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
     others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE_4)[0]]
+    others += [q for _, _, q in phone_cases(PROBE_4)[0] + phone_cases(PROBE_5)[0]]
     assert questions.isdisjoint(q.lower() for q in others)
     parts = probe_parts()
     assert len(parts["heldout"]) >= 45
@@ -262,7 +262,7 @@ def test_the_fourth_probe_names_its_pages_and_copies_no_other_set() -> None:
     assert len(questions) == len(rows)
     others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
     others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE)[0]]
+    others += [q for _, _, q in phone_cases(PROBE)[0] + phone_cases(PROBE_5)[0]]
     assert questions.isdisjoint(q.lower() for q in others)
     parts = probe_parts(PROBE_4)
     assert len(parts["heldout"]) >= 45
@@ -299,6 +299,67 @@ def test_the_fourth_probes_held_out_part_is_reported(
 )
 def test_the_fourth_probes_held_out_part_meets_the_emergency_floor() -> None:
     assert figures(probe_parts(PROBE_4)["heldout"])["emergency recall"] >= 0.9
+
+
+# A fifth probe by another engineer who had not read the rules or the other sets, written by
+# walking the NHS "call 999 or go to A&E now" lists (adults and children) and the condition pages
+# they lead to, each sign in several registers with look-alikes, labelled from its pages before
+# the rules ran on it (docs/safety.md, "The fifth probe"). Held out as in the third probe.
+PROBE_5 = Path(__file__).parent / "fixtures" / "safety-probe-5.tsv"
+# Two look-alikes its author labelled "none" from the page ask how to recognise or act on a 999
+# condition by name; docs/safety.md's policy flags such questions, so they are scored as
+# emergencies. The file keeps the author's labels, so the held-out part is the one first run.
+PROBE_5_POLICY = {
+    "what are the warning signs of a heart attack in women": "emergency",
+    "what should you do if someone is choking, i'm doing a first aid course": "emergency",
+}
+
+
+def probe_5_parts() -> dict[str, list[tuple[str, str]]]:
+    return {
+        part: [(PROBE_5_POLICY.get(q.lower(), level), q) for level, q in rows]
+        for part, rows in probe_parts(PROBE_5).items()
+    }
+
+
+def test_the_fifth_probe_names_its_pages_and_copies_no_other_set() -> None:
+    rows, sources = phone_cases(PROBE_5)
+    assert len(rows) >= 150
+    assert {level for level, _, _ in rows} == set(LABELS)
+    assert {source for _, source, _ in rows} <= set(sources)
+    questions = {question.lower() for _, _, question in rows}
+    assert len(questions) == len(rows)
+    assert set(PROBE_5_POLICY) <= questions
+    others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
+    others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
+    others += [q for _, _, q in phone_cases(PROBE)[0] + phone_cases(PROBE_4)[0]]
+    assert questions.isdisjoint(q.lower() for q in others)
+    parts = probe_parts(PROBE_5)
+    assert len(parts["heldout"]) >= 45
+    for part in parts.values():
+        assert {level for level, _ in part} == set(LABELS)
+
+
+def test_the_acceptance_levels_hold_on_the_fifth_probes_tuning_part(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_5_parts()["tune"])
+    with capsys.disabled():
+        print("\nprobe 5 tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    assert measured["emergency recall"] == 1.0
+    assert measured["urgent or higher"] >= 0.95
+    assert measured["harmless flagged"] <= 0.05
+
+
+def test_the_fifth_probes_held_out_part_is_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured = figures(probe_5_parts()["heldout"])
+    with capsys.disabled():
+        print("\nprobe 5 held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+    # the same fixed floors as the third probe's held-out part
+    assert measured["emergency recall"] >= 0.9
+    assert measured["harmless flagged"] <= 0.1
 
 
 def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
@@ -453,6 +514,53 @@ def test_the_third_probes_general_changes(text: str, level: str) -> None:
     ],
 )
 def test_the_fourth_probes_general_changes(text: str, level: str) -> None:
+    assert level_of(text) == level
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the fifth probe's general changes, each with a look-alike that stays quiet
+        ("my dads face has fallen down on one side and he cant lift his arm", "emergency"),
+        ("she fell down the stairs and hurt her face, no other problems", "none"),
+        ("mum is confused all of a sudden and keeps asking where she is", "emergency"),
+        ("i was confused suddenly by the new bus timetable", "none"),
+        ("grandad keeps not knowing where he is since this afternoon", "emergency"),
+        ("breathing so fast she can't say a whole sentence", "emergency"),
+        ("my 2 year old can't say a full sentence yet, is that normal", "none"),
+        ("my 2yo is so drowsy and floppy today", "emergency"),
+        ("my 3yo is sleepy after a busy day at nursery", "none"),
+        ("i cant wake him up, he's breathing but not responding", "emergency"),
+        ("i cant wake up in the mornings without three alarms", "none"),
+        ("chest feels crushed, cant tell if its indigestion or a heart attack", "emergency"),
+        ("how do you tell indigestion from a heart attack", "none"),
+        ("she took an overdose on her tablets an hour ago", "emergency"),
+        ("can you overdose on vitamin c", "none"),
+        ("what happens if you overdose on ibuprofen", "none"),
+        ("hit my head on a shelf and the headache will not go away", "emergency"),
+        ("hit my head on a shelf, small bump, no headache", "none"),
+        ("my toddler is being sick and cannot keep any milk down", "urgent"),
+        ("my baby brings up a little milk after feeds but keeps most down", "none"),
+        ("my son is vomiting green bile", "emergency"),
+        ("my baby's poo is green, is that normal", "none"),
+        ("the green smoothie made me feel sick", "none"),
+        ("my 5 month old has a temperature of 39.4", "urgent"),
+        ("my 5 month old has a temperature of 37.8", "none"),
+        ("think i have shingles, painful blisters on one side", "urgent"),
+        ("should i get the shingles vaccine at 70", "none"),
+        ("the redness around the cut on my hand is spreading", "urgent"),
+        ("the nappy rash redness is spreading", "none"),
+        ("im on chemo and have a temperature of 38", "urgent"),
+        ("can i have the flu jab while on chemo", "none"),
+        ("my asthma keeps waking me at night and i'm needing my blue inhaler more", "soon"),
+        ("asthma well controlled on my brown inhaler", "none"),
+        ("i fainted for no reason at work yesterday, fine now", "soon"),
+        ("i feel faint when i give blood", "none"),
+        ("my eyesight is slowly getting worse for reading", "soon"),
+        ("should i get my eyes tested every two years", "none"),
+    ],
+)
+def test_the_fifth_probes_general_changes(text: str, level: str) -> None:
     assert level_of(text) == level
 
 
