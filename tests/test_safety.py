@@ -181,185 +181,102 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
     assert measured["harmless flagged"] <= 0.05
 
 
-# A third probe, written by someone who had not read the rules or the other sets, labelled from
-# its pages before the rules ran on it (docs/safety.md, "The third probe"). Every 3rd question of
-# each level is held out: never read to change a rule; the rest is tuning data.
-PROBE = Path(__file__).parent / "fixtures" / "safety-probe-3.tsv"
-
-
-def probe_parts(path: Path = PROBE) -> dict[str, list[tuple[str, str]]]:
-    """A probe's tuning and held-out parts, as (level, question) rows: every 3rd question of each
-    level, counted in file order, is held out."""
-    parts: dict[str, list[tuple[str, str]]] = {"tune": [], "heldout": []}
-    seen: Counter[str] = Counter()
-    for level, _, question in phone_cases(path)[0]:
-        seen[level] += 1
-        parts["heldout" if seen[level] % 3 == 0 else "tune"].append((level, question))
-    return parts
-
-
-def test_the_probe_names_its_pages_and_copies_no_other_set() -> None:
-    rows, sources = phone_cases(PROBE)
-    assert len(rows) >= 150
-    assert {level for level, _, _ in rows} == set(LABELS)
-    assert {source for _, source, _ in rows} <= set(sources)
-    questions = {question.lower() for _, _, question in rows}
-    assert len(questions) == len(rows)
-    others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
-    others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE_4)[0] + phone_cases(PROBE_5)[0]]
-    assert questions.isdisjoint(q.lower() for q in others)
-    parts = probe_parts()
-    assert len(parts["heldout"]) >= 45
-    for part in parts.values():
-        assert {level for level, _ in part} == set(LABELS)
-
-
-def test_the_acceptance_levels_hold_on_the_probes_tuning_part(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    measured = figures(probe_parts()["tune"])
-    with capsys.disabled():
-        print("\nprobe tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
-    assert measured["emergency recall"] == 1.0
-    assert measured["urgent or higher"] >= 0.95
-    assert measured["harmless flagged"] <= 0.05
-
-
-def test_the_probes_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    measured = figures(probe_parts()["heldout"])
-    with capsys.disabled():
-        print("\nprobe held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
-    # The floors of issue 17's held-out part, fixed before either part was scored, not taken
-    # from this part's score; the emergency floor is a test of its own, below.
-    assert measured["harmless flagged"] <= 0.1
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the probe's held-out part flags 17 of its 20 emergencies (85%), below the 90% floor"
-    " (docs/safety.md, 'The third probe'); fix from the sources, never from its questions, and"
-    " drop this mark when it passes",
-)
-def test_the_probes_held_out_part_meets_the_emergency_floor() -> None:
-    assert figures(probe_parts()["heldout"])["emergency recall"] >= 0.9
-
-
-# A fourth probe by another engineer who had not read the rules or the other sets, written to
-# widen coverage beyond pregnancy (babies and children, older people, a crisis said without words
-# of self-harm, overdose and carbon monoxide, diabetes, eyes, the testicles, the gut, clots, the
-# spine, heat and cold, teeth), labelled from its pages before the rules ran on it
-# (docs/safety.md, "The fourth probe"). Held out as in the third probe.
-PROBE_4 = Path(__file__).parent / "fixtures" / "safety-probe-4.tsv"
-
-
-def test_the_fourth_probe_names_its_pages_and_copies_no_other_set() -> None:
-    rows, sources = phone_cases(PROBE_4)
-    assert len(rows) >= 150
-    assert {level for level, _, _ in rows} == set(LABELS)
-    assert {source for _, source, _ in rows} <= set(sources)
-    questions = {question.lower() for _, _, question in rows}
-    assert len(questions) == len(rows)
-    others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
-    others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE)[0] + phone_cases(PROBE_5)[0]]
-    assert questions.isdisjoint(q.lower() for q in others)
-    parts = probe_parts(PROBE_4)
-    assert len(parts["heldout"]) >= 45
-    for part in parts.values():
-        assert {level for level, _ in part} == set(LABELS)
-
-
-def test_the_acceptance_levels_hold_on_the_fourth_probes_tuning_part(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    measured = figures(probe_parts(PROBE_4)["tune"])
-    with capsys.disabled():
-        print("\nprobe 4 tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
-    assert measured["emergency recall"] == 1.0
-    assert measured["urgent or higher"] >= 0.95
-    assert measured["harmless flagged"] <= 0.05
-
-
-def test_the_fourth_probes_held_out_part_is_reported(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    measured = figures(probe_parts(PROBE_4)["heldout"])
-    with capsys.disabled():
-        print("\nprobe 4 held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
-    # the same fixed floors as the third probe's held-out part; the emergency floor is below
-    assert measured["harmless flagged"] <= 0.1
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fourth probe's held-out part flags 17 of its 20 emergencies (85%), below the 90%"
-    " floor (docs/safety.md, 'The fourth probe'); fix from the sources, never from its questions,"
-    " and drop this mark when it passes",
-)
-def test_the_fourth_probes_held_out_part_meets_the_emergency_floor() -> None:
-    assert figures(probe_parts(PROBE_4)["heldout"])["emergency recall"] >= 0.9
-
-
-# A fifth probe by another engineer who had not read the rules or the other sets, written by
-# walking the NHS "call 999 or go to A&E now" lists (adults and children) and the condition pages
-# they lead to, each sign in several registers with look-alikes, labelled from its pages before
-# the rules ran on it (docs/safety.md, "The fifth probe"). Held out as in the third probe.
-PROBE_5 = Path(__file__).parent / "fixtures" / "safety-probe-5.tsv"
-# Two look-alikes its author labelled "none" from the page ask how to recognise or act on a 999
-# condition by name; docs/safety.md's policy flags such questions, so they are scored as
+# Probes: sets written by engineers who had not read the rules or the other sets, each labelled
+# from its pages before the rules ran on it (docs/safety.md, "The third probe" and after). Every
+# 3rd question of each level is held out: never read to change a rule; the rest is tuning data.
+#
+# - 3: the NHS 999, urgent-help, maternity and condition pages.
+# - 4: beyond pregnancy (babies and children, older people, a crisis said without words of
+#   self-harm, overdose and carbon monoxide, diabetes, eyes, the testicles, the gut, clots, the
+#   spine, heat and cold, teeth).
+# - 5: the NHS "call 999 or go to A&E now" lists (adults and children), walked sign by sign,
+#   each sign in several registers with look-alikes.
+PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5)}
+# Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
+# a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
 # emergencies. The file keeps the author's labels, so the held-out part is the one first run.
-PROBE_5_POLICY = {
+POLICY = {
     "what are the warning signs of a heart attack in women": "emergency",
     "what should you do if someone is choking, i'm doing a first aid course": "emergency",
 }
+# Held-out parts below the emergency floor: (flagged, emergencies) when last measured. Fix from
+# the sources, never from their questions, and drop an entry when its test passes.
+BELOW_FLOOR = {3: (17, 20), 4: (17, 20)}
 
 
-def probe_5_parts() -> dict[str, list[tuple[str, str]]]:
-    return {
-        part: [(PROBE_5_POLICY.get(q.lower(), level), q) for level, q in rows]
-        for part, rows in probe_parts(PROBE_5).items()
-    }
+def probe_parts(n: int) -> dict[str, list[tuple[str, str]]]:
+    """Probe `n`'s tuning and held-out parts, as (level, question) rows: every 3rd question of
+    each level, counted in file order, is held out; levels as the policy scores them."""
+    parts: dict[str, list[tuple[str, str]]] = {"tune": [], "heldout": []}
+    seen: Counter[str] = Counter()
+    for level, _, question in phone_cases(PROBES[n])[0]:
+        seen[level] += 1
+        part = "heldout" if seen[level] % 3 == 0 else "tune"
+        parts[part].append((POLICY.get(question.lower(), level), question))
+    return parts
 
 
-def test_the_fifth_probe_names_its_pages_and_copies_no_other_set() -> None:
-    rows, sources = phone_cases(PROBE_5)
+@pytest.mark.parametrize("n", PROBES)
+def test_a_probe_names_its_pages_and_copies_no_other_set(n: int) -> None:
+    rows, sources = phone_cases(PROBES[n])
     assert len(rows) >= 150
     assert {level for level, _, _ in rows} == set(LABELS)
     assert {source for _, source, _ in rows} <= set(sources)
     questions = {question.lower() for _, _, question in rows}
     assert len(questions) == len(rows)
-    assert set(PROBE_5_POLICY) <= questions
     others = [q for _, q in labelled(FIXTURE) + labelled(HELD_OUT) + cases("tune")]
     others += [q for _, q in cases("heldout")] + [q for _, _, q in phone_cases()[0]]
-    others += [q for _, _, q in phone_cases(PROBE)[0] + phone_cases(PROBE_4)[0]]
+    for other, path in PROBES.items():
+        others += [q for _, _, q in phone_cases(path)[0]] if other != n else []
     assert questions.isdisjoint(q.lower() for q in others)
-    parts = probe_parts(PROBE_5)
+    parts = probe_parts(n)
     assert len(parts["heldout"]) >= 45
     for part in parts.values():
         assert {level for level, _ in part} == set(LABELS)
 
 
-def test_the_acceptance_levels_hold_on_the_fifth_probes_tuning_part(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("n", PROBES)
+def test_the_acceptance_levels_hold_on_a_probes_tuning_part(
+    n: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    measured = figures(probe_5_parts()["tune"])
+    measured = figures(probe_parts(n)["tune"])
     with capsys.disabled():
-        print("\nprobe 5 tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
+        print(f"\nprobe {n} tuning part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
     assert measured["emergency recall"] == 1.0
     assert measured["urgent or higher"] >= 0.95
     assert measured["harmless flagged"] <= 0.05
 
 
-def test_the_fifth_probes_held_out_part_is_reported(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    measured = figures(probe_5_parts()["heldout"])
+@pytest.mark.parametrize("n", PROBES)
+def test_a_probes_held_out_part_is_reported(n: int, capsys: pytest.CaptureFixture[str]) -> None:
+    measured = figures(probe_parts(n)["heldout"])
     with capsys.disabled():
-        print("\nprobe 5 held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items()))
-    # the same fixed floors as the third probe's held-out part
-    assert measured["emergency recall"] >= 0.9
+        print(
+            f"\nprobe {n} held-out part: " + ", ".join(f"{k} {v:.1%}" for k, v in measured.items())
+        )
+    # The floors of issue 17's held-out part, fixed before any probe was scored, not taken from
+    # a probe's score; the emergency floor is a test of its own, below.
     assert measured["harmless flagged"] <= 0.1
+
+
+@pytest.mark.parametrize(
+    "n",
+    [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=f"probe {n}'s held-out part flags {BELOW_FLOOR[n][0]} of its "
+                f"{BELOW_FLOOR[n][1]} emergencies, below the 90% floor (docs/safety.md)",
+            ),
+        )
+        if n in BELOW_FLOOR
+        else n
+        for n in PROBES
+    ],
+)
+def test_a_probes_held_out_part_meets_the_emergency_floor(n: int) -> None:
+    assert figures(probe_parts(n)["heldout"])["emergency recall"] >= 0.9
 
 
 def test_the_held_out_part_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
