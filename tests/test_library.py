@@ -112,3 +112,41 @@ def test_an_import_waits_for_another_process_embedding_the_same_collection(
         library.close()
     finally:
         unregister("counting")
+
+
+HEAPS = """
+import ctypes, ctypes.util, sys, threading
+from healthqa.library import limit_malloc_arenas
+if sys.argv[1] == "limited":
+    limit_malloc_arenas(1)
+def allocate():
+    kept = [bytearray(4096) for _ in range(200)]  # above pymalloc's 512 bytes: glibc's malloc
+threads = [threading.Thread(target=allocate) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.fopen.restype = ctypes.c_void_p
+out = libc.fopen(sys.argv[2].encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(out))
+libc.fclose(ctypes.c_void_p(out))
+"""
+
+
+def test_a_web_worker_s_threads_share_the_heaps_it_allows(tmp_path: Path) -> None:
+    """glibc gives threads heaps of their own unless the process limits them; a worker limits
+    them (`limit_malloc_arenas`), and its threads then allocate from those."""
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("the heap limit is glibc's")
+    counts = {}
+    for mode in ("default", "limited"):
+        report = tmp_path / f"{mode}.xml"
+        subprocess.run([sys.executable, "-c", HEAPS, mode, str(report)], check=True)
+        counts[mode] = report.read_text().count("<heap nr=")
+    assert counts["limited"] == 1
+    assert counts["default"] > 1  # the threads took heaps of their own

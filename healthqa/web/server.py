@@ -19,7 +19,7 @@ from urllib.parse import quote
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from healthqa.library import Library, coverage_note
+from healthqa.library import Library, coverage_note, limit_malloc_arenas
 from healthqa.store import DatabaseURL
 from healthqa.web.app import create_app
 from healthqa.web.limits import networks
@@ -37,6 +37,7 @@ class AppFactory:
     db: DatabaseURL
 
     def __call__(self) -> FastAPI:
+        limit_malloc_arenas()  # before the worker's threads: their heaps are shared
         return create_app(Library(self.db, create=False))
 
 
