@@ -279,9 +279,10 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
     own, up to 8 a core, and each keeps the pages it once used: a web worker's threads
     (uvicorn's pool, the follower, tantivy's) grew a site's server by 10% in 10 minutes of
     steady load and held about 190 MB more from the start (docs/reliability.md, the soak).
-    Called as a worker starts, before its threads. Nothing happens where the C library is not
-    glibc."""
-    _glibc("mallopt", _M_ARENA_MAX, arenas)
+    Called as a worker starts, before its threads. An operator's MALLOC_ARENA_MAX wins, and
+    nothing happens where the C library is not glibc."""
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        _glibc("mallopt", _M_ARENA_MAX, arenas)
 
 
 def _glibc(function: str, *arguments: int) -> None:

@@ -136,17 +136,24 @@ libc.fclose(ctypes.c_void_p(out))
 
 def test_a_web_worker_s_threads_share_the_heaps_it_allows(tmp_path: Path) -> None:
     """glibc gives threads heaps of their own unless the process limits them; a worker limits
-    them (`limit_malloc_arenas`), and its threads then allocate from those."""
+    them (`limit_malloc_arenas`), and its threads then allocate from those, unless the
+    operator set MALLOC_ARENA_MAX."""
     import platform
     import subprocess
     import sys
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("the heap limit is glibc's")
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    runs = {"default": clean, "limited": clean, "operator": clean | {"MALLOC_ARENA_MAX": "4"}}
     counts = {}
-    for mode in ("default", "limited"):
-        report = tmp_path / f"{mode}.xml"
-        subprocess.run([sys.executable, "-c", HEAPS, mode, str(report)], check=True)
-        counts[mode] = report.read_text().count("<heap nr=")
+    for name, env in runs.items():
+        report = tmp_path / f"{name}.xml"
+        mode = "default" if name == "default" else "limited"
+        subprocess.run([sys.executable, "-c", HEAPS, mode, str(report)], check=True, env=env)
+        counts[name] = report.read_text().count("<heap nr=")
     assert counts["limited"] == 1
     assert counts["default"] > 1  # the threads took heaps of their own
+    assert counts["operator"] > 1  # an operator's MALLOC_ARENA_MAX is left to decide
