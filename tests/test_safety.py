@@ -370,15 +370,6 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("ate beetroot and now my wee is pink", "none"),
         ("banged my shin on the bed, there's a lump", "none"),
         ("grandad is losing weight and not eating much", "soon"),
-    ],
-)
-def test_the_third_probes_general_changes(text: str, level: str) -> None:
-    assert level_of(text) == level
-
-
-@pytest.mark.parametrize(
-    ("text", "level"),
-    [
         # the fourth probe's general changes, each with a look-alike that stays quiet
         ("a chip of metal shot into my eye from the grinder and my vision is blurry", "emergency"),
         ("should i wear goggles when strimming to protect my eyes", "none"),
@@ -428,15 +419,6 @@ def test_the_third_probes_general_changes(text: str, level: str) -> None:
         ("gave the cat away, the pills are lined up", "emergency"),
         ("we had to give our dog away because of the babys allergy", "none"),
         ("said goodbye to everyone at the party and walked home over the bridge", "none"),
-    ],
-)
-def test_the_fourth_probes_general_changes(text: str, level: str) -> None:
-    assert level_of(text) == level
-
-
-@pytest.mark.parametrize(
-    ("text", "level"),
-    [
         # the fifth probe's general changes, each with a look-alike that stays quiet
         ("my dads face has fallen down on one side and he cant lift his arm", "emergency"),
         ("she fell down the stairs and hurt her face, no other problems", "none"),
@@ -477,7 +459,8 @@ def test_the_fourth_probes_general_changes(text: str, level: str) -> None:
         ("should i get my eyes tested every two years", "none"),
     ],
 )
-def test_the_fifth_probes_general_changes(text: str, level: str) -> None:
+def test_the_probes_general_changes(text: str, level: str) -> None:
+    """Each general change the probes' tuning parts led to, with a look-alike that stays quiet."""
     assert level_of(text) == level
 
 
