@@ -74,13 +74,9 @@ class ArticleRecord:
 
 
 @dataclass
-class CleanArticle:
-    """The content of an article exactly as the store saves it.
-
-    `content_hash` covers every field an editor or a source can change, so that re-importing
-    the same input is recognised as unchanged. `signature` is the MinHash of the text, used to
-    find near-duplicates across the corpus.
-    """
+class ArticleText:
+    """What an article says and where it comes from: the fields the cleaned record and the
+    stored article share (its source's identity, title, body as HTML and as text, teaser)."""
 
     source: str
     external_id: str
@@ -88,6 +84,17 @@ class CleanArticle:
     body_html: str
     body_text: str
     teaser: str
+
+
+@dataclass
+class CleanArticle(ArticleText):
+    """The content of an article exactly as the store saves it.
+
+    `content_hash` covers every field an editor or a source can change, so that re-importing
+    the same input is recognised as unchanged. `signature` is the MinHash of the text, used to
+    find near-duplicates across the corpus.
+    """
+
     origin: str
     source_url: str | None
     licence: str | None
@@ -106,17 +113,11 @@ class CleanArticle:
 
 
 @dataclass
-class Article:
+class Article(ArticleText):
     """An article as stored, with its identity and history counters."""
 
     id: int
     slug: str
-    source: str
-    external_id: str
-    title: str
-    body_html: str
-    body_text: str
-    teaser: str
     source_url: str | None
     licence: str | None
     language: str

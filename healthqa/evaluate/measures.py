@@ -55,17 +55,11 @@ class QueryScores:
 _MEASURES = ("map", "mrr", "ndcg", "p5", "succ1", "avg_score1", "judged")
 
 
-@dataclass
-class Scores:
-    """Means over every query in the qrels, with the per-query scores behind them."""
+@dataclass(frozen=True)
+class Scores(QueryScores):
+    """Means over every query in the qrels (the measures, as one query's are kept), with the
+    per-query scores behind them."""
 
-    map: float
-    mrr: float
-    ndcg: float
-    p5: float
-    succ1: float
-    avg_score1: float
-    judged: float
     queries: int
     no_relevant: int
     k: int
