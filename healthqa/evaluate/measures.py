@@ -29,12 +29,9 @@ check them against values worked out by hand. ir_measures is the `eval` extra
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from healthqa.evaluate._files import EvaluationError
 
@@ -204,24 +201,13 @@ def _row(name: str, cells: Sequence[str], name_width: int, widths: Sequence[int]
 
 
 def spearman_rho(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Spearman's rank correlation: Pearson's r of the ranks; tied values share their mean rank.
-
-    None when it is undefined: fewer than two pairs, or either side all the same.
-    """
+    """Spearman's rank correlation (scipy's `spearmanr`: Pearson's r of the ranks, tied values
+    sharing their mean rank). None when it is undefined: fewer than two pairs, or either side
+    all the same."""
     if len(x) != len(y):
         raise ValueError(f"spearman_rho needs two sequences of one length, not {len(x)}, {len(y)}")
-    if len(x) < 2:
+    if len(x) < 2 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
-    rank_x, rank_y = _average_ranks(x), _average_ranks(y)
-    rank_x -= rank_x.mean()
-    rank_y -= rank_y.mean()
-    spread = math.sqrt(float((rank_x**2).sum() * (rank_y**2).sum()))
-    return float((rank_x * rank_y).sum()) / spread if spread > 0 else None
+    from scipy.stats import spearmanr  # the eval extra, as ir_measures
 
-
-def _average_ranks(values: Sequence[float]) -> np.ndarray:
-    """Ranks from 1; a group of tied values each gets the mean of the ranks the group spans."""
-    array = np.asarray(values, dtype=float)
-    _, inverse, counts = np.unique(array, return_inverse=True, return_counts=True)
-    before = np.cumsum(counts) - counts  # how many values are smaller than each distinct value
-    return (before + (counts + 1) / 2)[inverse]
+    return float(spearmanr(x, y).statistic)
