@@ -191,7 +191,9 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 #   spine, heat and cold, teeth).
 # - 5: the NHS "call 999 or go to A&E now" lists (adults and children), walked sign by sign,
 #   each sign in several registers with look-alikes.
-PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5)}
+# - 6: the URGENT level: the NHS "urgent GP or 111", "go to A&E", urgent dentist or optician and
+#   "call your midwife or maternity unit now" advice on condition pages, with look-alikes.
+PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6)}
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
 # emergencies. The file keeps the author's labels, so the held-out part is the one first run.
