@@ -508,6 +508,15 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("i cut myself really deep tonight", "emergency"),
         ("cut myself quite deep chopping onions", "urgent"),  # an accident: the cuts page
         ("i cut myself a slice of cake", "none"),
+        # a question whether a condition can cause a sign is not the sign described
+        ("can a uti cause back pain and a fever", "none"),
+        ("does gout cause a high temperature", "none"),
+        ("can an ear infection cause a fever", "none"),
+        ("can copd cause more phlegm in winter", "none"),
+        ("can an ear infection cause sudden hearing loss", "none"),
+        ("my uti is bad, can this cause kidney damage? temp of 39", "urgent"),
+        ("the cat bites my hand when i stroke her, it did not break the skin", "none"),
+        ("deep cuts to nhs funding", "none"),
     ],
 )
 def test_the_probes_general_changes(text: str, level: str) -> None:
