@@ -191,7 +191,9 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 #   spine, heat and cold, teeth).
 # - 5: the NHS "call 999 or go to A&E now" lists (adults and children), walked sign by sign,
 #   each sign in several registers with look-alikes.
-PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5)}
+# - 6: the URGENT level: the NHS "urgent GP or 111", "go to A&E", urgent dentist or optician and
+#   "call your midwife or maternity unit now" advice on condition pages, with look-alikes.
+PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6)}
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
 # emergencies. The file keeps the author's labels, so the held-out part is the one first run.
@@ -457,6 +459,64 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("i feel faint when i give blood", "none"),
         ("my eyesight is slowly getting worse for reading", "soon"),
         ("should i get my eyes tested every two years", "none"),
+        # the sixth probe's general changes, each with a look-alike that stays quiet
+        ("the cut on his shin is gaping open", "urgent"),
+        ("my mouth was gaping open in surprise", "none"),
+        ("uti for three days and now i'm shivering with a temperature of 38.9", "urgent"),
+        ("how do i stop getting utis after sex", "none"),
+        ("cystitis again, no fever and no back pain", "none"),
+        ("there's blood in my wee and my back hurts on the left", "urgent"),
+        ("my blood and urine results came back normal after the fever", "none"),
+        ("period is 2 weeks late, positive test, and pain low on the right side", "urgent"),
+        ("could i be pregnant, spotting a week before my period", "none"),
+        ("my period is late and my shoulder is sore from tennis", "none"),
+        ("my breast is hot, hard and sore and i feel shivery", "urgent"),
+        ("sore breasts in early pregnancy, no temperature", "none"),
+        ("appendix pain eased off then came back much worse", "emergency"),
+        ("period cramps spread across my tummy and got much worse", "none"),
+        ("tummy pain low on the right keeps getting worse", "urgent"),
+        ("back pain low on the right, getting worse when i sit", "none"),
+        ("severe sore throat and he is drooling, can't swallow", "emergency"),
+        ("my teething baby is drooling loads", "none"),
+        ("barking cough for 3 nights and now a temperature of 38.2", "urgent"),
+        ("is croup contagious", "none"),
+        ("tonsillitis and my temperature is 39.4", "urgent"),
+        ("best lozenges for a sore throat", "none"),
+        ("sore throat, no temperature, swallowing fine", "none"),
+        ("earache and a temperature of 38.5 in my 3 year old", "urgent"),
+        ("earache after flying, no fever", "none"),
+        ("my eye is red and really hurts when i look at light", "urgent"),
+        ("red itchy eyes from hay fever", "none"),
+        ("a grey shadow is creeping across the vision in my left eye", "urgent"),
+        ("dark shadows under my eyes from no sleep", "none"),
+        ("gout in my ankle and a temperature of 38.7", "urgent"),
+        ("which foods cause gout", "none"),
+        ("mum's copd is flaring up, coughing up yellow phlegm", "urgent"),
+        ("how to prevent copd flare ups in winter", "none"),
+        ("hit my head on the door and i take warfarin", "urgent"),
+        ("can i drink alcohol while taking warfarin", "none"),
+        ("deep cut on my thumb from a knife", "urgent"),
+        ("paper cut on my finger", "none"),
+        ("the wound from my operation is healing well", "none"),
+        ("the neighbour's cat bit my hand and it's swelling", "urgent"),
+        ("my dog is a bit poorly and his paw is swollen", "none"),
+        ("mosquito bites on my hands are swollen", "none"),
+        ("fell off his scooter and won't move his wrist", "urgent"),
+        ("my toddler fell over but is running about and using both arms", "none"),
+        ("lost the hearing in my left ear suddenly this morning", "urgent"),
+        ("grandad has been deaf for years, which hearing aid is best", "none"),
+        ("i cut myself really deep tonight", "emergency"),
+        ("cut myself quite deep chopping onions", "urgent"),  # an accident: the cuts page
+        ("i cut myself a slice of cake", "none"),
+        # a question whether a condition can cause a sign is not the sign described
+        ("can a uti cause back pain and a fever", "none"),
+        ("does gout cause a high temperature", "none"),
+        ("can an ear infection cause a fever", "none"),
+        ("can copd cause more phlegm in winter", "none"),
+        ("can an ear infection cause sudden hearing loss", "none"),
+        ("my uti is bad, can this cause kidney damage? temp of 39", "urgent"),
+        ("the cat bites my hand when i stroke her, it did not break the skin", "none"),
+        ("deep cuts to nhs funding", "none"),
     ],
 )
 def test_the_probes_general_changes(text: str, level: str) -> None:
