@@ -77,9 +77,15 @@ class Quick:
     """
 
     patterns: tuple[tuple[frozenset[str], ...], ...]
+    # One element's keys from every pattern, together: no match without one of them, so one
+    # set operation turns most texts away before the loop over patterns (None: a pattern
+    # needs no key).
+    gate: frozenset[str] | None = None
 
     def possible(self, text: str) -> bool:
         present = keys_in(text)
+        if self.gate is not None and self.gate.isdisjoint(present):
+            return False
         return any(all(not keys.isdisjoint(present) for keys in p) for p in self.patterns)
 
 
@@ -157,17 +163,21 @@ def matcher(patterns: Any, unless: Any, where: str) -> Matcher:
 
 
 def _quick(patterns: list[str]) -> Quick:
-    """For each pattern, the keys each of its elements needs (the "..." gaps need none)."""
-    return Quick(
+    """For each pattern, the keys each of its elements needs (the "..." gaps need none), and
+    the gate: from each pattern, the element whose shortest key is longest (a longer word is
+    a rarer one)."""
+    needs = tuple(
         tuple(
-            tuple(
-                frozenset(_key(option) for option in element.split("|"))
-                for element in p.lower().split()
-                if not GAP_TOKEN.fullmatch(element)
-            )
-            for p in patterns
+            frozenset(_key(option) for option in element.split("|"))
+            for element in p.lower().split()
+            if not GAP_TOKEN.fullmatch(element)
         )
+        for p in patterns
     )
+    if not all(needs):
+        return Quick(needs)
+    rarest = (max(p, key=lambda keys: min(len(key.rstrip("*")) for key in keys)) for p in needs)
+    return Quick(needs, frozenset().union(*rarest))
 
 
 def _key(option: str) -> str:
