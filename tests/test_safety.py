@@ -193,7 +193,10 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 #   each sign in several registers with look-alikes.
 # - 6: the URGENT level: the NHS "urgent GP or 111", "go to A&E", urgent dentist or optician and
 #   "call your midwife or maternity unit now" advice on condition pages, with look-alikes.
-PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6)}
+# - 7: families the others did not walk: NHS Scotland and 111-style red/amber pages, maternity
+#   signs after the waters break and after the birth, babies' feeding, nappies and soft spot,
+#   swallowed batteries, mental health crisis, older people, diabetes, eyes, men, skin, gut, teeth.
+PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7)}
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
 # emergencies. The file keeps the author's labels, so the held-out part is the one first run.
@@ -203,7 +206,7 @@ POLICY = {
 }
 # Held-out parts below the emergency floor: (flagged, emergencies) when last measured. Fix from
 # the sources, never from their questions, and drop an entry when its test passes.
-BELOW_FLOOR = {3: (17, 20), 4: (17, 20)}
+BELOW_FLOOR = {3: (17, 20), 4: (17, 20), 7: (9, 12)}
 
 
 def probe_parts(n: int) -> dict[str, list[tuple[str, str]]]:
@@ -517,6 +520,62 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("my uti is bad, can this cause kidney damage? temp of 39", "urgent"),
         ("the cat bites my hand when i stroke her, it did not break the skin", "none"),
         ("deep cuts to nhs funding", "none"),
+        # the seventh probe's general changes, each with a look-alike that stays quiet
+        ("we had our baby 4 days ago and the bleeding is suddenly really heavy", "emergency"),
+        ("we had our baby 4 days ago, the bleeding is light now", "none"),
+        ("the voices told him to jump and he is standing on the balcony", "emergency"),
+        ("we had dinner sitting on the balcony", "none"),
+        ("since lunch dad cannot tell us his own name", "emergency"),
+        ("i can't answer simple questions in job interviews", "none"),
+        ("he hit his head and now we can barely wake him", "emergency"),
+        ("hit my head on the cupboard when i went to wake the kids", "none"),
+        ("my toddler has a button battery in his mouth", "emergency"),
+        ("the button battery in the kitchen scales is flat", "none"),
+        ("my waters broke at 33 weeks an hour ago", "urgent"),
+        ("what are the signs of waters breaking at 30 weeks", "none"),
+        ("research on why waters break early", "none"),
+        ("my waters broke early last time, will they this time", "none"),
+        ("my sister has been in a crisis all week", "urgent"),
+        ("my son is having a psychotic episode", "urgent"),
+        ("he says the tv is sending him messages", "urgent"),
+        ("what is a psychotic episode", "none"),
+        ("treated his hypo twice and he's still below 3", "emergency"),
+        ("had a hypo this morning, treated it, feeling better now", "none"),
+        ("my right calf is painful since the long flight", "urgent"),
+        ("my left calf is sore after running", "none"),
+        ("28 weeks and my discharge has gone watery", "urgent"),
+        ("28 weeks pregnant with itchy white discharge", "none"),
+        ("10 weeks pregnant, more discharge than usual", "none"),
+        ("my 3 week old is still yellow", "urgent"),
+        ("my baby was born yesterday and looks yellow", "urgent"),
+        ("my 4 day old looks a little yellow but feeds well", "none"),
+        ("my son's teeth are still yellow after brushing", "none"),
+        ("mum is more confused than usual today", "urgent"),
+        ("i'm more confused about the tax forms than ever", "none"),
+        ("my son has anorexia and fainted at football", "urgent"),
+        ("how is anorexia treated", "none"),
+        ("my face swelled up overnight, breathing fine", "urgent"),
+        ("my cheek is swollen after a wisdom tooth extraction", "none"),
+        ("i wear contact lenses and my eye is painful", "urgent"),
+        ("which contact lenses are best for dry eyes", "none"),
+        ("i can't pee at all and my tummy is swollen", "urgent"),
+        ("i can't pee in public toilets", "none"),
+        ("erection won't go down after 5 hours", "urgent"),
+        ("having problems keeping an erection", "none"),
+        ("blisters all over my skin since starting lamotrigine", "urgent"),
+        ("cold sores on my lips while on antibiotics", "none"),
+        ("my hernia has gone hard and won't go back in", "urgent"),
+        ("my hernia goes back in when i lie down", "none"),
+        ("my c-section wound is oozing pus", "urgent"),
+        ("my c-section scar is healing well", "none"),
+        ("mum fell and has been on the floor for hours", "emergency"),
+        ("fell asleep on the floor until morning", "none"),
+        ("what to do if you fall and can't get up", "none"),
+        ("knocked out an adult tooth at football", "urgent"),
+        ("my 6 year old's wobbly baby tooth came out", "none"),
+        ("he was knocked out for a minute", "emergency"),
+        ("my baby is breathing faster than normal", "urgent"),
+        ("my son breathes faster than usual after running", "none"),
     ],
 )
 def test_the_probes_general_changes(text: str, level: str) -> None:
