@@ -79,6 +79,11 @@ _MISSING_MEDIA = re.compile(
     r"|[ \t]*\((?:watch|click|listen|this (?:short )?video)\b(?:[^()\n]|\([^()\n]*\))*(?:\)|$)",
     re.IGNORECASE | re.MULTILINE,
 )
+# The same without the spaces before: it matches somewhere exactly when _MISSING_MEDIA does, and
+# is found at C speed (a pattern that starts with `[ \t]*` is tried at every character).
+_MEDIA_MENTION = re.compile(
+    _MISSING_MEDIA.pattern.replace(r"[ \t]*\(", r"\("), _MISSING_MEDIA.flags
+)
 _BULLET = re.compile(r"[-•*]\s+")
 _BULLET_GAP = re.compile(r"[ \t]{2,}[-•]\s+")
 _INLINE_DASH = re.compile(r" - (?:(?<=[^\s\d] - )(?=\S)|(?<=\S - )(?=[^\s\d]))")
@@ -525,7 +530,7 @@ def _found_spelling(word: str, seen: dict[str, Counter[str]]) -> str:
 
 
 def _text_blocks(text: str) -> list[Block]:
-    text = _MISSING_MEDIA.sub("", text) if "(" in text else text
+    text = _MISSING_MEDIA.sub("", text) if _MEDIA_MENTION.search(text) else text
     lines = [line.strip() for line in _fix_chars(text).split("\n")]
     split = [_WIDE_GAP.split(line) if "   " in line or "\t" in line else [line] for line in lines]
     segments = [part for parts in split for part in parts if part]
@@ -841,8 +846,11 @@ def _content_hash(
         fields["source_title"] = source_title
     fields |= {"last_reviewed": record.last_reviewed, "next_review": record.next_review}
     fields["links"] = [[link.kind, link.title, link.teaser] for link in record.links]
-    data = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(data.encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(fields).encode()).hexdigest()
+
+
+# json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), one encoder for all
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
 
 # Near-duplicates

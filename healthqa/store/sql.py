@@ -17,7 +17,9 @@ change log's numbers commit in order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -313,14 +315,15 @@ class SQLStore(AccountRows, Store):
             existing = _existing(db, articles, sources)
             new = [a for a in articles if (sources[a.source], a.external_id) not in existing]
             writer = _BatchWriter(db, author, reason, self._new_ids(db, len(new)))
-            writer.slugs.load([_base_slug(a) for a in new])
+            slugs = {id(a): _slug_bases(a) for a in new}  # each slugified once
+            writer.slugs.load([base for base, _ in slugs.values()])
             writer.load_topics([a.topic for a in articles if a.topic is not None])
-            writer.aliases.load([slugify(a.source_title) for a in new if a.source_title])
+            writer.aliases.load([slugs[id(a)][1] for a in new if a.source_title])
             for article in articles:
                 key = (sources[article.source], article.external_id)
                 found = existing.get(key)
                 if found is None:
-                    article_id = writer.insert(article, key[0])
+                    article_id = writer.insert(article, key[0], slugs[id(article)])
                     existing[key] = (article_id, article.content_hash, 1, article.status)
                     result.imported += 1
                 elif found[1] == article.content_hash:
@@ -832,8 +835,12 @@ class _BatchWriter:
         self.changes: list[tuple[Any, ...]] = []
         self.links: list[tuple[Any, ...]] = []
 
-    def insert(self, article: CleanArticle, source_id: int) -> int:
-        base = _base_slug(article)
+    def insert(
+        self, article: CleanArticle, source_id: int, slugs: tuple[str, str] | None = None
+    ) -> int:
+        """A new article. `slugs`, when the caller has them: its slug before any suffix, and
+        the one its source's own title gives (see `_alias`)."""
+        base, old = slugs or _slug_bases(article)
         article_id = next(self.ids)
         values = _content_columns(article) | {
             "id": article_id,
@@ -848,14 +855,13 @@ class _BatchWriter:
             "revision": 1,
         }
         self.articles.append(values)
-        self._alias(article_id, base, article.source_title)
+        self._alias(article_id, base, old)
         self._record(article_id, 1, article, "created")
         return article_id
 
-    def _alias(self, article_id: int, base: str, source_title: str | None) -> None:
-        """Keep the slug the source's own title gives, when tidying changed it: the address
-        an import before tidying gave the article (with the suffix `_Slugs` gave then)."""
-        old = slugify(source_title) if source_title else base
+    def _alias(self, article_id: int, base: str, old: str) -> None:
+        """Keep the slug the source's own title gives (`old`), when tidying changed it: the
+        address an import before tidying gave the article (with the suffix `_Slugs` gave then)."""
         if old != base:
             self.alias_rows.append((self.aliases.free(old), article_id))
 
@@ -885,7 +891,7 @@ class _BatchWriter:
         self._record(article_id, number, article, "updated")
 
     def _record(self, article_id: int, number: int, article: CleanArticle, kind: str) -> None:
-        content = json.dumps(_revision_content(article), ensure_ascii=False)
+        content = _json_text(_revision_content(article))
         self.revisions.append((article_id, number, self.author, self.reason, self.now, content))
         self.changes.append((article_id, kind, self.now))
         self.links += [
@@ -899,7 +905,7 @@ class _BatchWriter:
         PostgreSQL import's time): a topic with its slug, else the first with its key."""
         wanted: dict[str, TopicRecord] = {}
         for topic in topics:
-            wanted.setdefault(topic_key(topic.name), topic)
+            wanted.setdefault(_topic_key(topic.name), topic)
         by_slug, by_key = _topic_rows(self.db, [t.slug for t in wanted.values()], list(wanted))
         new: dict[str, TopicRecord] = {}  # by slug: a slug names one topic
         for key, topic in wanted.items():
@@ -917,7 +923,7 @@ class _BatchWriter:
         """The topic's id, created or given new synonyms as needed (cached for the batch)."""
         if topic is None:
             return None
-        key = topic_key(topic.name)  # "Tumors" and "tumor" are one topic
+        key = _topic_key(topic.name)  # "Tumors" and "tumor" are one topic
         cached = self.topics.get(key)
         if cached is None:
             cached = _topic_row(self.db, topic, key)
@@ -940,9 +946,10 @@ class _BatchWriter:
     def _insert_articles(self) -> None:
         if self.articles:
             names = list(self.articles[0])
+            row = operator.itemgetter(*names)
             self.db.executemany(
                 f"INSERT INTO articles ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                [tuple(values[name] for name in names) for values in self.articles],
+                [row(values) for values in self.articles],
             )
             self.articles = []
         self.db.executemany(
@@ -1070,7 +1077,7 @@ def _insert_topics(db: Connection, topics: Sequence[TopicRecord]) -> dict[str, _
     for start in range(0, len(topics), _CHUNK // 5):
         chunk = topics[start : start + _CHUNK // 5]
         rows = [
-            (t.slug, t.name, topic_key(t.name), json.dumps(list(t.synonyms)), t.category)
+            (t.slug, t.name, _topic_key(t.name), json.dumps(list(t.synonyms)), t.category)
             for t in chunk
         ]
         cursor = db.execute(
@@ -1167,7 +1174,7 @@ def _content_columns(article: CleanArticle) -> dict[str, Any]:
         "status": article.status,
         "content_hash": article.content_hash,
         "signature": article.signature,
-        "meta": json.dumps(article.meta, sort_keys=True),
+        "meta": _json_sorted(article.meta),
     }
 
 
@@ -1204,7 +1211,7 @@ def _add_revision(
     db.execute(
         "INSERT INTO revisions (article_id, number, author, reason, created, content) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (article_id, number, author, reason, now, json.dumps(content, ensure_ascii=False)),
+        (article_id, number, author, reason, now, _json_text(content)),
     )
 
 
@@ -1213,8 +1220,21 @@ def _log(db: Connection, article_id: int, kind: str, now: str) -> None:
     db.execute(sql, (article_id, kind, now))
 
 
+# json.dumps(value, ensure_ascii=False) and json.dumps(value, sort_keys=True), without making
+# an encoder each call (an import makes two for every article).
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+_json_sorted = json.JSONEncoder(sort_keys=True).encode
+_topic_key = functools.lru_cache(maxsize=4096)(topic_key)  # a MedQuAD topic has 5 articles
+
+
 def _base_slug(article: CleanArticle) -> str:
     return article.slug or slugify(article.title)
+
+
+def _slug_bases(article: CleanArticle) -> tuple[str, str]:
+    """The article's slug before any suffix, and the one its source's own title gives."""
+    base = _base_slug(article)
+    return base, slugify(article.source_title) if article.source_title else base
 
 
 class _Slugs:
