@@ -1220,10 +1220,20 @@ def _log(db: Connection, article_id: int, kind: str, now: str) -> None:
     db.execute(sql, (article_id, kind, now))
 
 
-# json.dumps(value, ensure_ascii=False) and json.dumps(value, sort_keys=True), without making
-# an encoder each call (an import makes two for every article).
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
+# json.dumps(value, sort_keys=True) without making an encoder each call.
 _json_sorted = json.JSONEncoder(sort_keys=True).encode
+_json_ascii = json.JSONEncoder().encode
+_json_unicode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_text(value: Any) -> str:
+    """json.dumps(value, ensure_ascii=False), the same text, sooner for ASCII text (nearly
+    all): the C encoder writes ASCII faster when it may escape the rest, and where nothing
+    needed escaping as \\uXXXX the two outputs are the same."""
+    text: str = _json_ascii(value)
+    return text if "\\u" not in text else _json_unicode(value)
+
+
 _topic_key = functools.lru_cache(maxsize=4096)(topic_key)  # a MedQuAD topic has 5 articles
 
 
