@@ -161,11 +161,19 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
     text = " ".join(title.split())
     if not text:
         return text
-    text = _SPACE_BEFORE_MARK.sub(r"\1", _REPEATED_MARK.sub("?", text))
+    # Each substitution only where it can apply (the text's only spaces are single " "; an
+    # ASCII text without "need to know" or "what research " cannot match those patterns).
+    if text.count("?") > 1:
+        text = _REPEATED_MARK.sub("?", text)
+    if any(f" {mark}" in text for mark in "?!.,;:"):
+        text = _SPACE_BEFORE_MARK.sub(r"\1", text)
+    ascii_lower = text.lower() if text.isascii() else None
     # A booklet's name for its subject: "What is What I need to know about Gout?", "What are
     # the symptoms of Hepatitis B: What Asian Americans Need to Know?" ask about the condition.
-    text = _BOOKLET_END.sub("", _IN_BOOKLET.sub("", text))
-    text = _RESEARCH.sub("What research and clinical trials are being done for ", text)
+    if ascii_lower is None or "need to know" in ascii_lower:
+        text = _BOOKLET_END.sub("", _IN_BOOKLET.sub("", text))
+    if ascii_lower is None or ascii_lower.startswith("what research "):
+        text = _RESEARCH.sub("What research and clinical trials are being done for ", text)
     if are := _IS_ARE.match(text):
         subject = are["subject"]
         verb = "are" if subject and _plural(subject) else "is"

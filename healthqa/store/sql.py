@@ -1269,7 +1269,8 @@ class _Slugs:
         self.checked.update(unknown)
 
     def free(self, base: str) -> str:
-        self.load([base])
+        if base not in self.checked:
+            self.load([base])
         slug = base
         if base in self.taken:
             self._load_numbered(base)
