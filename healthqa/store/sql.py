@@ -910,8 +910,8 @@ class _BatchWriter:
         new: dict[str, TopicRecord] = {}  # by slug: a slug names one topic
         for key, topic in wanted.items():
             row = by_slug.get(topic.slug) or by_key.get(key)
-            if row is not None:
-                self.topics[key] = row
+            if row is not None:  # synonyms decoded only for the row chosen
+                self.topics[key] = (row[0], row[1], json.loads(row[2]), row[3])
             else:
                 new.setdefault(topic.slug, topic)
         made = _insert_topics(self.db, list(new.values()))
@@ -1050,14 +1050,15 @@ def _topic_row(
 
 
 _TopicRow = tuple[int, str, list[str], str | None]  # id, name, synonyms, category
+_RawTopicRow = tuple[int, str, str, str | None]  # the same, the synonyms still JSON
 
 
 def _topic_rows(
     db: Connection, slugs: Sequence[str], keys: Sequence[str]
-) -> tuple[dict[str, _TopicRow], dict[str, _TopicRow]]:
+) -> tuple[dict[str, _RawTopicRow], dict[str, _RawTopicRow]]:
     """The topics with these slugs, and the first (lowest id) with each of these keys."""
-    by_slug: dict[str, _TopicRow] = {}
-    by_key: dict[str, _TopicRow] = {}
+    by_slug: dict[str, _RawTopicRow] = {}
+    by_key: dict[str, _RawTopicRow] = {}
     for column, values, found in (("slug", slugs, by_slug), ("name_key", keys, by_key)):
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
@@ -1067,7 +1068,7 @@ def _topic_rows(
                 chunk,
             )
             for value, *row in rows:
-                found.setdefault(value, (int(row[0]), row[1], json.loads(row[2]), row[3]))
+                found.setdefault(value, (int(row[0]), row[1], row[2], row[3]))
     return by_slug, by_key
 
 
