@@ -452,20 +452,18 @@ def _evidence(body: str, wanted: set[str]) -> dict[str, Counter[str]]:
     text = re.sub(r"<[^>]*>", "\n", body) if "<" in body else body
     folded = text.lower()  # ASCII letters only in the words wanted: same offsets
     seen: dict[str, Counter[str]] = {}
+    size = len(folded)
     for word in wanted:
         start = folded.find(word)
         while start >= 0:
             end = start + len(word)
-            if _is_word_at(folded, start, end):
+            # a whole word: no letter or apostrophe on either side
+            if (not start or folded[start - 1] not in _WORD_CHARS) and (
+                end >= size or folded[end] not in _WORD_CHARS
+            ):
                 _count(text, start, end, seen)
             start = folded.find(word, end)
     return seen
-
-
-def _is_word_at(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
-    return not (before in _WORD_CHARS or after in _WORD_CHARS)
 
 
 def _count(text: str, start: int, end: int, seen: dict[str, Counter[str]]) -> None:
@@ -480,11 +478,14 @@ def _count(text: str, start: int, end: int, seen: dict[str, Counter[str]]) -> No
         forms = seen.get(key)
         if forms is None:
             forms = seen[key] = Counter()
-        forms[token] += 1
+        forms[token] = forms.get(token, 0) + 1
 
 
 def _has_capitals(word: str) -> bool:
-    return any(letter.isupper() for letter in word[1:])
+    rest = word[1:]
+    if rest.isascii():  # then a capital is exactly what lower() changes
+        return rest != rest.lower()
+    return any(letter.isupper() for letter in rest)
 
 
 def _recased(title: str, seen: dict[str, Counter[str]], focus: str | None) -> str:
@@ -521,8 +522,10 @@ def _kind(word: str, seen: dict[str, Counter[str]]) -> str:
         return "ordinary"
     if len(word) < 2 or _has_capitals(word):
         return "proper"
-    forms = seen.get(word.casefold(), Counter())
-    lower, capital = forms[word.lower()], forms[word]
+    forms = seen.get(word.casefold())
+    if not forms:
+        return "unknown"
+    lower, capital = forms.get(word.lower(), 0), forms.get(word, 0)
     if lower > capital:
         return "ordinary"
     return "proper" if capital else "unknown"
