@@ -829,6 +829,7 @@ class _BatchWriter:
         self.slugs = _Slugs(db, "articles")
         self.aliases = _Slugs(db, "slug_aliases")
         self.topics: dict[str, tuple[int, str, list[str], str | None]] = {}
+        self.merged: dict[str, TopicRecord] = {}  # by key: the topic last merged into its row
         self.articles: list[dict[str, Any]] = []
         self.alias_rows: list[tuple[Any, ...]] = []
         self.revisions: list[tuple[Any, ...]] = []
@@ -924,6 +925,8 @@ class _BatchWriter:
         if topic is None:
             return None
         key = _topic_key(topic.name)  # "Tumors" and "tumor" are one topic
+        if self.merged.get(key) == topic:  # merging it again would change nothing
+            return self.topics[key][0]
         cached = self.topics.get(key)
         if cached is None:
             cached = _topic_row(self.db, topic, key)
@@ -941,6 +944,7 @@ class _BatchWriter:
                 (json.dumps(merged), category, topic_id),
             )
         self.topics[key] = (topic_id, name, merged, category)
+        self.merged[key] = topic
         return topic_id
 
     def _insert_articles(self) -> None:
