@@ -9,7 +9,9 @@
 the import's 2 worker processes; `compare` reads every article of both (by source and id)
 and lists the fields that differ: content hash, title, source title, body (HTML and text),
 teaser, signature, slug, topic (name, synonyms, category), plus the near-duplicate list and
-the import's summary (counts, skips, problems, formats; kept in DB.summary.json).
+the import's summary (counts, skips, problems, formats; kept in DB.summary.json); then every
+other row the import wrote, each article named by source and id: revisions (number, author,
+reason, content), the change log in order, links, slug aliases and topics.
 Timestamps are left out. Exit status 1 when anything differs. A check for speed work, whose
 promise is the same articles, byte for byte.
 """
@@ -34,6 +36,19 @@ NEAR = """
     SELECT x.external_id, y.external_id, n.similarity FROM near_duplicates n
     JOIN articles x ON x.id = n.a JOIN articles y ON y.id = n.b
 """
+_KEY = (  # an article as source/external id
+    "(SELECT s.name || '/' || a.external_id FROM articles a "
+    "JOIN sources s ON s.id = a.source_id WHERE a.id = {})"
+)
+TABLES = {  # every other row an import writes, without ids or times, in a fixed order
+    "revisions": f"SELECT {_KEY.format('r.article_id')}, r.number, r.author, r.reason, r.content "
+    "FROM revisions r ORDER BY 1, 2",
+    "changes": f"SELECT {_KEY.format('c.article_id')}, c.kind FROM changes c ORDER BY c.seq",
+    "links": f"SELECT {_KEY.format('l.article_id')}, l.kind, l.position, l.title, l.title_key, "
+    f"l.teaser, {_KEY.format('l.target_id')} FROM links l ORDER BY 1, 2, 3",
+    "slug_aliases": f"SELECT slug, {_KEY.format('article_id')} FROM slug_aliases ORDER BY 1",
+    "topics": "SELECT slug, name, name_key, synonyms, category FROM topics ORDER BY 1",
+}
 
 
 def run_import(db: str, path: str) -> None:
@@ -60,6 +75,11 @@ def rows(db: str) -> tuple[dict[tuple[str, str], tuple[object, ...]], set[tuple[
     return articles, near
 
 
+def other_rows(db: str) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        return {name: list(connection.execute(sql)) for name, sql in TABLES.items()}
+
+
 def compare(old_db: str, new_db: str) -> int:
     old, old_near = rows(old_db)
     new, new_near = rows(new_db)
@@ -83,6 +103,14 @@ def compare(old_db: str, new_db: str) -> int:
     if old_near != new_near:
         print(f"near-duplicates differ: {len(old_near ^ new_near)} pairs in one list only")
         differences += 1
+    old_rows, new_rows = other_rows(old_db), other_rows(new_db)
+    for table, rows_a in old_rows.items():
+        rows_b = new_rows[table]
+        if rows_a != rows_b:
+            print(f"{table} differ: {len(rows_a):,} and {len(rows_b):,} rows")
+            differences += 1
+        else:
+            print(f"{table}: {len(rows_a):,} rows the same")
     print(f"{len(old):,} and {len(new):,} articles compared; {differences} differences")
     return 1 if differences else 0
 

@@ -6,7 +6,9 @@ record into `CleanArticle`, the exact content the store saves. The store hands b
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -28,7 +30,7 @@ class TopicRecord:
 
     @property
     def slug(self) -> str:
-        return slugify(self.name)
+        return _topic_slug(self.name)
 
 
 @dataclass(frozen=True)
@@ -206,13 +208,25 @@ def article_path(slug: str) -> str:
     return f"/articles/{slug}"
 
 
+# Every ASCII character but a-z and 0-9 separates the words of a slug.
+_NOT_SLUG = str.maketrans(
+    dict.fromkeys((chr(c) for c in range(128)), " ")
+    | {c: c for c in string.ascii_lowercase + string.digits}
+)
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """A URL slug: ASCII letters and digits joined by single hyphens, cut at a word."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if not text.isascii():  # ASCII is its own NFKD form
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = "-".join(text.lower().translate(_NOT_SLUG).split())
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0]
     return slug or "article"
+
+
+# A topic's slug is asked for many times an import (MedQuAD has about 5 articles a topic).
+_topic_slug = functools.lru_cache(maxsize=4096)(slugify)
 
 
 def teaser(text: str, length: int = TEASER_CHARS) -> str:
@@ -248,7 +262,9 @@ def _singular(word: str) -> str:
 
 def title_key(title: str) -> str:
     """The form of a title used to match links to articles: case, spacing and end mark ignored."""
-    folded = " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+    if not title.isascii():  # ASCII is its own NFKC form
+        title = unicodedata.normalize("NFKC", title)
+    folded = " ".join(title.casefold().split())
     return folded.rstrip(" ?.!")
 
 

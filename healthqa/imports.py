@@ -157,13 +157,22 @@ def refresh_near_duplicates(store: Store, threshold: float = 0.8) -> int:
 _CHUNK = 200  # documents or records handed to a worker at a time
 
 
+Work = ingest.Document | ingest.Lines | ArticleRecord  # to parse and clean
+
+
 def _chunks(
     units: Iterable[ingest.Unit], summary: ImportSummary, size: int
-) -> Iterator[list[ingest.Document | ArticleRecord]]:
-    """Work to parse and clean, in chunks; skips and problems found on the way are counted."""
-    chunk: list[ingest.Document | ArticleRecord] = []
+) -> Iterator[list[Work]]:
+    """Work to parse and clean, in chunks; skips and problems found on the way are counted.
+    `Lines` (already a few hundred lines) are a chunk each."""
+    chunk: list[Work] = []
     for unit in units:
-        if isinstance(unit, ingest.Document | ArticleRecord):
+        if isinstance(unit, ingest.Lines):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [unit]
+        elif isinstance(unit, ingest.Document | ArticleRecord):
             chunk.append(unit)
             if len(chunk) >= size:
                 yield chunk
@@ -175,7 +184,7 @@ def _chunks(
 
 
 def _processed(
-    chunks: Iterator[list[ingest.Document | ArticleRecord]],
+    chunks: Iterator[list[Work]],
     limits: Limits,
     workers: int,
     summary: ImportSummary,
@@ -218,7 +227,7 @@ def _orphan_guard(parent: int) -> None:
 
 def _in_order(
     pool: ProcessPoolExecutor,
-    chunks: Iterable[list[ingest.Document | ArticleRecord]],
+    chunks: Iterable[list[Work]],
     limits: Limits,
     ahead: int,
 ) -> Iterator[list[CleanArticle | Problem | Skipped]]:
@@ -231,13 +240,12 @@ def _in_order(
         yield pending.popleft().result()
 
 
-def process_chunk(
-    chunk: list[ingest.Document | ArticleRecord], limits: Limits
-) -> list[CleanArticle | Problem | Skipped]:
-    """Parse the documents and clean every record of one chunk (runs in a worker process)."""
+def process_chunk(chunk: list[Work], limits: Limits) -> list[CleanArticle | Problem | Skipped]:
+    """Parse the documents and lines and clean every record of one chunk (runs in a worker
+    process)."""
     out: list[CleanArticle | Problem | Skipped] = []
     for unit in chunk:
-        items = unit.items(limits) if isinstance(unit, ingest.Document) else [unit]
+        items = unit.items(limits) if isinstance(unit, ingest.Document | ingest.Lines) else [unit]
         for item in items:
             out.append(_clean(item) if isinstance(item, ArticleRecord) else item)
     return out

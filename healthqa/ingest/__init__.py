@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from healthqa import config
 from healthqa.articles import ArticleRecord
@@ -100,6 +101,10 @@ Item = ArticleRecord | Problem | Skipped
 SKIP_UNKNOWN = "not an article file (no format healthqa reads; e.g. a readme or licence)"
 Reader = Callable[[Input, Limits], Iterator[Item]]
 Sniffer = Callable[[Input, bytes], bool]
+# A JSON Lines format's reading of one line's object: (object, file name, line number, the
+# default source, which is the file's folder or stem) -> the record, a problem, or None when
+# the line holds no article (an export's header).
+LineReader = Callable[[dict[str, Any], str, int, str], ArticleRecord | Problem | None]
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,9 @@ class Format:
     read: Reader
     streams: bool = False  # read line by line: the file may be large if each line is within limits
     url_field: str = "source_url"  # where the format keeps the source URL, for problems
+    # For JSON Lines formats: one line's object to a record. With it, an import reads the
+    # lines and leaves parsing them to its worker processes (see `Lines`).
+    record: LineReader | None = None
 
 
 def formats() -> dict[str, Format]:
@@ -164,7 +172,37 @@ class Document:
         yield from _parse(_formats()[self.format], item, limits)
 
 
-Unit = Item | Document
+@dataclass(frozen=True)
+class Lines:
+    """Some lines of a JSON Lines document, read but not parsed, to be parsed here or in a
+    worker process: each line's object, or the problem with it, is the same as `read` gives."""
+
+    name: str
+    default_source: str  # the document's folder or stem
+    format: str
+    lines: tuple[tuple[int, bytes | None], ...]  # (line number, bytes or None), as `raw_lines`
+
+    def items(self, limits: Limits) -> Iterator[Item]:
+        from healthqa.ingest import jsonl
+
+        fmt = _formats()[self.format]
+        assert fmt.record is not None, f"{fmt.name} has no line reader"
+        for number, raw in self.lines:
+            value = jsonl.parse(self.name, number, raw, limits)
+            if isinstance(value, Problem):
+                yield value
+                continue
+            try:
+                found = fmt.record(value, self.name, number, self.default_source)
+                yield from _checked(fmt, found, limits) if found is not None else ()
+            except Exception as exc:  # a bug in a reader must cost one record, not the import
+                detail = f"could not be read ({type(exc).__name__}: {exc}); please report this"
+                yield Problem(self.name, "reader failed", detail, line=number)
+
+
+LINES_PER_UNIT = 200  # lines of a JSON Lines document handed on together
+
+Unit = Item | Document | Lines
 
 
 def read(
@@ -181,7 +219,7 @@ def read(
     """
     limits = limits or Limits()
     for unit in units(paths, format, limits, on_input, progress):
-        if isinstance(unit, Document):
+        if isinstance(unit, Document | Lines):
             yield from unit.items(limits)
         else:
             yield unit
@@ -194,7 +232,8 @@ def units(
     on_input: Callable[[Input, Format | None], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[Unit]:
-    """Like `read`, but whole-file documents come unparsed, so that workers can parse them."""
+    """Like `read`, but whole-file documents, and the lines of JSON Lines documents, come
+    unparsed (as `Document` and `Lines`), so that workers can parse them."""
     limits = limits or Limits()
     chosen = _named_format(format)
     keep = limits.line_bytes + 2 * HEAD_BYTES  # what detection may read of a streamed member
@@ -229,6 +268,8 @@ def _read_input(
         yield Problem(item.name, "unknown format", _unknown_format_detail(item))
     elif fmt is None:  # a readme or licence beside the articles in a folder or archive
         yield Skipped(item.name, SKIP_UNKNOWN)
+    elif fmt.streams and fmt.record is not None:
+        yield from _line_units(fmt, item, limits)
     elif fmt.streams:
         yield from _parse(fmt, item, limits)
     else:
@@ -240,16 +281,36 @@ def _read_input(
             yield Problem(item.name, "unreadable", _unreadable(exc))
 
 
+def _line_units(fmt: Format, item: Input, limits: Limits) -> Iterator[Unit]:
+    """The document's lines, `LINES_PER_UNIT` at a time, unparsed; a problem reading it comes
+    after the lines read before it, as `_parse` gives it."""
+    from healthqa.ingest import jsonl
+
+    lines: list[tuple[int, bytes | None]] = []
+    problem = None
+    try:
+        for line in jsonl.raw_lines(item, limits):
+            lines.append(line)
+            if len(lines) >= LINES_PER_UNIT:
+                yield Lines(item.name, item.folder or item.stem, fmt.name, tuple(lines))
+                lines = []
+    except InputError as exc:
+        problem = Problem(exc.name, exc.reason, exc.detail)
+    except ARCHIVE_ERRORS as exc:  # a truncated archive or a corrupt member, met while reading
+        problem = Problem(item.name, "unreadable", _unreadable(exc))
+    except Exception as exc:  # a bug in a reader must cost one document, not the import
+        detail = f"could not be read ({type(exc).__name__}: {exc}); please report this"
+        problem = Problem(item.name, "reader failed", detail)
+    if lines:
+        yield Lines(item.name, item.folder or item.stem, fmt.name, tuple(lines))
+    if problem is not None:
+        yield problem
+
+
 def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
     try:
         for record in fmt.read(item, limits):
-            if isinstance(record, ArticleRecord):
-                record, unsafe = _safe_links(record, fmt.url_field)
-                if unsafe:
-                    yield unsafe
-                yield check(record, limits)
-            else:
-                yield record
+            yield from _checked(fmt, record, limits)
     except InputError as exc:
         yield Problem(exc.name, exc.reason, exc.detail)
     except ARCHIVE_ERRORS as exc:  # a truncated archive or a corrupt member, met while reading
@@ -257,6 +318,17 @@ def _parse(fmt: Format, item: Input, limits: Limits) -> Iterator[Item]:
     except Exception as exc:  # a bug in a reader must cost one document, not the import
         detail = f"could not be read ({type(exc).__name__}: {exc}); please report this"
         yield Problem(item.name, "reader failed", detail)
+
+
+def _checked(fmt: Format, record: Item, limits: Limits) -> Iterator[Item]:
+    """A record read, without an unsafe link (and the problem saying so), checked."""
+    if isinstance(record, ArticleRecord):
+        record, unsafe = _safe_links(record, fmt.url_field)
+        if unsafe:
+            yield unsafe
+        yield check(record, limits)
+    else:
+        yield record
 
 
 def _unreadable(exc: BaseException) -> str:
@@ -323,6 +395,7 @@ __all__ = [
     "Format",
     "Item",
     "Limits",
+    "Lines",
     "Problem",
     "Skipped",
     "check",

@@ -25,12 +25,14 @@ def read(item: Input, limits: Limits) -> Iterator[Item]:
         if isinstance(value, Problem):
             yield value
         else:
-            yield _record(value, f"{item.name}:{number}", default_source, item.name, number)
+            yield record(value, item.name, number, default_source)
 
 
-def _record(
-    value: dict[str, Any], origin: str, default_source: str, name: str, number: int
+def record(
+    value: dict[str, Any], name: str, number: int, default_source: str
 ) -> ArticleRecord | Problem:
+    """The article on line `number` of the file `name`; see `Format.record`."""
+    origin = f"{name}:{number}"
     for key in ("_id", "title", "text"):
         if not isinstance(value.get(key, ""), str):
             detail = f"expected a string, got {type(value[key]).__name__}"
@@ -73,4 +75,5 @@ FORMAT = Format(
     read,
     streams=True,
     url_field="metadata.url",
+    record=record,
 )

@@ -39,8 +39,14 @@ def read(item: Input, limits: Limits) -> Iterator[Item]:
     for number, value in objects(item, limits):
         if isinstance(value, Problem):
             yield value
-        elif MARKER not in value:
-            yield _record(value, item.name, number)
+        elif (found := record(value, item.name, number, "")) is not None:
+            yield found
+
+
+def record(value: dict[str, Any], name: str, number: int, _: str) -> ArticleRecord | Problem | None:
+    """The article on line `number` of the file `name` (None for the header); see
+    `Format.record`."""
+    return None if MARKER in value else _record(value, name, number)
 
 
 def _row(article: Article) -> dict[str, Any]:
@@ -116,5 +122,10 @@ def _topic(value: Any) -> TopicRecord | None:
 
 
 FORMAT = Format(
-    "healthqa", "healthqa's own export (from `healthqa export`)", sniff, read, streams=True
+    "healthqa",
+    "healthqa's own export (from `healthqa export`)",
+    sniff,
+    read,
+    streams=True,
+    record=record,
 )

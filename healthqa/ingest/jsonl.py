@@ -23,13 +23,25 @@ def objects(item: Input, limits: Limits) -> Iterator[tuple[int, dict[str, Any] |
     Lines are UTF-8, or Windows-1252 when they are not; a byte-order mark at the start names
     UTF-8, UTF-16 or UTF-32 for the whole file (see `healthqa.ingest.encodings`).
     """
+    for number, raw in raw_lines(item, limits):
+        yield number, parse(item.name, number, raw, limits)
+
+
+def raw_lines(item: Input, limits: Limits) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, its bytes as UTF-8) for each non-blank line of `item`, unparsed; None
+    for a line over the limit (see `parse`)."""
     with item.open() as stream:
         for number, raw in enumerate(_lines(_utf8(stream), limits.line_bytes), start=1):
-            if raw is None:
-                detail = f"the line is over the limit of {limits.line_bytes:,} bytes (skipped)"
-                yield number, Problem(item.name, "too large", detail, line=number)
-            elif raw.strip():
-                yield number, _parse(item.name, number, raw)
+            if raw is None or raw.strip():
+                yield number, raw
+
+
+def parse(name: str, number: int, raw: bytes | None, limits: Limits) -> dict[str, Any] | Problem:
+    """The object on line `number` of the file `name` (from `raw_lines`), or the problem."""
+    if raw is None:
+        detail = f"the line is over the limit of {limits.line_bytes:,} bytes (skipped)"
+        return Problem(name, "too large", detail, line=number)
+    return _parse(name, number, raw)
 
 
 def sniff_keys(head: bytes) -> set[str]:

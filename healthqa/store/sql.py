@@ -17,7 +17,9 @@ change log's numbers commit in order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -313,14 +315,15 @@ class SQLStore(AccountRows, Store):
             existing = _existing(db, articles, sources)
             new = [a for a in articles if (sources[a.source], a.external_id) not in existing]
             writer = _BatchWriter(db, author, reason, self._new_ids(db, len(new)))
-            writer.slugs.load([_base_slug(a) for a in new])
+            slugs = {id(a): _slug_bases(a) for a in new}  # each slugified once
+            writer.slugs.load([base for base, _ in slugs.values()])
             writer.load_topics([a.topic for a in articles if a.topic is not None])
-            writer.aliases.load([slugify(a.source_title) for a in new if a.source_title])
+            writer.aliases.load([slugs[id(a)][1] for a in new if a.source_title])
             for article in articles:
                 key = (sources[article.source], article.external_id)
                 found = existing.get(key)
                 if found is None:
-                    article_id = writer.insert(article, key[0])
+                    article_id = writer.insert(article, key[0], slugs[id(article)])
                     existing[key] = (article_id, article.content_hash, 1, article.status)
                     result.imported += 1
                 elif found[1] == article.content_hash:
@@ -826,14 +829,19 @@ class _BatchWriter:
         self.slugs = _Slugs(db, "articles")
         self.aliases = _Slugs(db, "slug_aliases")
         self.topics: dict[str, tuple[int, str, list[str], str | None]] = {}
+        self.merged: dict[str, TopicRecord] = {}  # by key: the topic last merged into its row
         self.articles: list[dict[str, Any]] = []
         self.alias_rows: list[tuple[Any, ...]] = []
         self.revisions: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
         self.links: list[tuple[Any, ...]] = []
 
-    def insert(self, article: CleanArticle, source_id: int) -> int:
-        base = _base_slug(article)
+    def insert(
+        self, article: CleanArticle, source_id: int, slugs: tuple[str, str] | None = None
+    ) -> int:
+        """A new article. `slugs`, when the caller has them: its slug before any suffix, and
+        the one its source's own title gives (see `_alias`)."""
+        base, old = slugs or _slug_bases(article)
         article_id = next(self.ids)
         values = _content_columns(article) | {
             "id": article_id,
@@ -848,14 +856,13 @@ class _BatchWriter:
             "revision": 1,
         }
         self.articles.append(values)
-        self._alias(article_id, base, article.source_title)
+        self._alias(article_id, base, old)
         self._record(article_id, 1, article, "created")
         return article_id
 
-    def _alias(self, article_id: int, base: str, source_title: str | None) -> None:
-        """Keep the slug the source's own title gives, when tidying changed it: the address
-        an import before tidying gave the article (with the suffix `_Slugs` gave then)."""
-        old = slugify(source_title) if source_title else base
+    def _alias(self, article_id: int, base: str, old: str) -> None:
+        """Keep the slug the source's own title gives (`old`), when tidying changed it: the
+        address an import before tidying gave the article (with the suffix `_Slugs` gave then)."""
         if old != base:
             self.alias_rows.append((self.aliases.free(old), article_id))
 
@@ -885,7 +892,7 @@ class _BatchWriter:
         self._record(article_id, number, article, "updated")
 
     def _record(self, article_id: int, number: int, article: CleanArticle, kind: str) -> None:
-        content = json.dumps(_revision_content(article), ensure_ascii=False)
+        content = _json_text(_revision_content(article))
         self.revisions.append((article_id, number, self.author, self.reason, self.now, content))
         self.changes.append((article_id, kind, self.now))
         self.links += [
@@ -899,13 +906,13 @@ class _BatchWriter:
         PostgreSQL import's time): a topic with its slug, else the first with its key."""
         wanted: dict[str, TopicRecord] = {}
         for topic in topics:
-            wanted.setdefault(topic_key(topic.name), topic)
+            wanted.setdefault(_topic_key(topic.name), topic)
         by_slug, by_key = _topic_rows(self.db, [t.slug for t in wanted.values()], list(wanted))
         new: dict[str, TopicRecord] = {}  # by slug: a slug names one topic
         for key, topic in wanted.items():
             row = by_slug.get(topic.slug) or by_key.get(key)
-            if row is not None:
-                self.topics[key] = row
+            if row is not None:  # synonyms decoded only for the row chosen
+                self.topics[key] = (row[0], row[1], json.loads(row[2]), row[3])
             else:
                 new.setdefault(topic.slug, topic)
         made = _insert_topics(self.db, list(new.values()))
@@ -917,7 +924,9 @@ class _BatchWriter:
         """The topic's id, created or given new synonyms as needed (cached for the batch)."""
         if topic is None:
             return None
-        key = topic_key(topic.name)  # "Tumors" and "tumor" are one topic
+        key = _topic_key(topic.name)  # "Tumors" and "tumor" are one topic
+        if self.merged.get(key) == topic:  # merging it again would change nothing
+            return self.topics[key][0]
         cached = self.topics.get(key)
         if cached is None:
             cached = _topic_row(self.db, topic, key)
@@ -935,14 +944,16 @@ class _BatchWriter:
                 (json.dumps(merged), category, topic_id),
             )
         self.topics[key] = (topic_id, name, merged, category)
+        self.merged[key] = topic
         return topic_id
 
     def _insert_articles(self) -> None:
         if self.articles:
             names = list(self.articles[0])
+            row = operator.itemgetter(*names)
             self.db.executemany(
                 f"INSERT INTO articles ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                [tuple(values[name] for name in names) for values in self.articles],
+                [row(values) for values in self.articles],
             )
             self.articles = []
         self.db.executemany(
@@ -1043,14 +1054,15 @@ def _topic_row(
 
 
 _TopicRow = tuple[int, str, list[str], str | None]  # id, name, synonyms, category
+_RawTopicRow = tuple[int, str, str, str | None]  # the same, the synonyms still JSON
 
 
 def _topic_rows(
     db: Connection, slugs: Sequence[str], keys: Sequence[str]
-) -> tuple[dict[str, _TopicRow], dict[str, _TopicRow]]:
+) -> tuple[dict[str, _RawTopicRow], dict[str, _RawTopicRow]]:
     """The topics with these slugs, and the first (lowest id) with each of these keys."""
-    by_slug: dict[str, _TopicRow] = {}
-    by_key: dict[str, _TopicRow] = {}
+    by_slug: dict[str, _RawTopicRow] = {}
+    by_key: dict[str, _RawTopicRow] = {}
     for column, values, found in (("slug", slugs, by_slug), ("name_key", keys, by_key)):
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
@@ -1060,7 +1072,7 @@ def _topic_rows(
                 chunk,
             )
             for value, *row in rows:
-                found.setdefault(value, (int(row[0]), row[1], json.loads(row[2]), row[3]))
+                found.setdefault(value, (int(row[0]), row[1], row[2], row[3]))
     return by_slug, by_key
 
 
@@ -1070,7 +1082,7 @@ def _insert_topics(db: Connection, topics: Sequence[TopicRecord]) -> dict[str, _
     for start in range(0, len(topics), _CHUNK // 5):
         chunk = topics[start : start + _CHUNK // 5]
         rows = [
-            (t.slug, t.name, topic_key(t.name), json.dumps(list(t.synonyms)), t.category)
+            (t.slug, t.name, _topic_key(t.name), json.dumps(list(t.synonyms)), t.category)
             for t in chunk
         ]
         cursor = db.execute(
@@ -1167,7 +1179,7 @@ def _content_columns(article: CleanArticle) -> dict[str, Any]:
         "status": article.status,
         "content_hash": article.content_hash,
         "signature": article.signature,
-        "meta": json.dumps(article.meta, sort_keys=True),
+        "meta": _json_sorted(article.meta),
     }
 
 
@@ -1204,7 +1216,7 @@ def _add_revision(
     db.execute(
         "INSERT INTO revisions (article_id, number, author, reason, created, content) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (article_id, number, author, reason, now, json.dumps(content, ensure_ascii=False)),
+        (article_id, number, author, reason, now, _json_text(content)),
     )
 
 
@@ -1213,8 +1225,31 @@ def _log(db: Connection, article_id: int, kind: str, now: str) -> None:
     db.execute(sql, (article_id, kind, now))
 
 
+# json.dumps(value, sort_keys=True) without making an encoder each call.
+_json_sorted = json.JSONEncoder(sort_keys=True).encode
+_json_ascii = json.JSONEncoder().encode
+_json_unicode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_text(value: Any) -> str:
+    """json.dumps(value, ensure_ascii=False), the same text, sooner for ASCII text (nearly
+    all): the C encoder writes ASCII faster when it may escape the rest, and where nothing
+    needed escaping as \\uXXXX the two outputs are the same."""
+    text: str = _json_ascii(value)
+    return text if "\\u" not in text else _json_unicode(value)
+
+
+_topic_key = functools.lru_cache(maxsize=4096)(topic_key)  # a MedQuAD topic has 5 articles
+
+
 def _base_slug(article: CleanArticle) -> str:
     return article.slug or slugify(article.title)
+
+
+def _slug_bases(article: CleanArticle) -> tuple[str, str]:
+    """The article's slug before any suffix, and the one its source's own title gives."""
+    base = _base_slug(article)
+    return base, slugify(article.source_title) if article.source_title else base
 
 
 class _Slugs:
@@ -1239,7 +1274,8 @@ class _Slugs:
         self.checked.update(unknown)
 
     def free(self, base: str) -> str:
-        self.load([base])
+        if base not in self.checked:
+            self.load([base])
         slug = base
         if base in self.taken:
             self._load_numbered(base)
