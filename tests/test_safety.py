@@ -196,7 +196,11 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 # - 7: families the others did not walk: NHS Scotland and 111-style red/amber pages, maternity
 #   signs after the waters break and after the birth, babies' feeding, nappies and soft spot,
 #   swallowed batteries, mental health crisis, older people, diabetes, eyes, men, skin, gut, teeth.
-PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7)}
+# - 8: red flags in common complaints (back, head, tummy, bleeding, testicles) and in people with
+#   known conditions (chemotherapy, sickle cell, Addison's, blood thinners, epilepsy, medicines).
+PROBES = {
+    n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7, 8)
+}
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
 # emergencies. The file keeps the author's labels, so the held-out part is the one first run.
