@@ -621,6 +621,7 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("can lamotrigine cause a rash", "none"),
         ("on lithium and very unsteady and drowsy today", "urgent"),
         ("on lithium for years with a slight hand tremor", "none"),
+        ("on lithium and confused about when to take my dose", "none"),
         ("on amoxicillin and my poo has mucus in it", "urgent"),
         ("mild diarrhoea on day 2 of amoxicillin", "none"),
         ("the whites of my eyes turned yellow since starting a statin", "urgent"),
