@@ -196,7 +196,11 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 # - 7: families the others did not walk: NHS Scotland and 111-style red/amber pages, maternity
 #   signs after the waters break and after the birth, babies' feeding, nappies and soft spot,
 #   swallowed batteries, mental health crisis, older people, diabetes, eyes, men, skin, gut, teeth.
-PROBES = {n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7)}
+# - 8: red flags in common complaints (back, head, tummy, bleeding, testicles) and in people with
+#   known conditions (chemotherapy, sickle cell, Addison's, blood thinners, epilepsy, medicines).
+PROBES = {
+    n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7, 8)
+}
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
 # emergencies. The file keeps the author's labels, so the held-out part is the one first run.
@@ -206,7 +210,7 @@ POLICY = {
 }
 # Held-out parts below the emergency floor: (flagged, emergencies) when last measured. Fix from
 # the sources, never from their questions, and drop an entry when its test passes.
-BELOW_FLOOR = {3: (17, 20), 4: (17, 20), 7: (9, 12)}
+BELOW_FLOOR = {3: (17, 20), 4: (17, 20), 7: (9, 12), 8: (13, 15)}
 
 
 def probe_parts(n: int) -> dict[str, list[tuple[str, str]]]:
@@ -576,6 +580,60 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("he was knocked out for a minute", "emergency"),
         ("my baby is breathing faster than normal", "urgent"),
         ("my son breathes faster than usual after running", "none"),
+        # the eighth probe: a sign each change reads, and a look-alike that stays quiet
+        ("bad back for weeks and i pooed myself without warning", "emergency"),
+        ("my back is sore from gardening, no trouble with my bowels", "none"),
+        ("my head exploded with pain out of nowhere", "emergency"),
+        ("my phone exploded with messages and now my head hurts", "none"),
+        ("sudden ball pain and now vomiting, 16", "emergency"),
+        ("a dull ache in one testicle on and off for a month", "none"),
+        ("sat in the shade for an hour but still confused and not sweating", "emergency"),
+        ("sitting in the shade reading, a bit confused by the plot", "none"),
+        ("on capecitabine and my temp is 37.9", "urgent"),
+        ("what is capecitabine used for", "none"),
+        ("bloody diarrhoea since this morning", "urgent"),
+        ("my poo went red after eating beetroot", "none"),
+        ("vomited a big load of dark blood", "emergency"),
+        ("vomited after my blood test this morning", "none"),
+        ("nosebleed for 5 minutes, it stopped when i pinched it", "none"),
+        ("nosebleed for 20 minutes and still going", "urgent"),
+        ("nosebleed started after a hit to the face", "urgent"),
+        ("nosebleed after picking my nose", "none"),
+        ("i have addison's and keep vomiting", "emergency"),
+        ("i have addison's, what are the sick day rules", "none"),
+        ("passing big clots from my bottom", "emergency"),
+        ("the toilet water went red after beetroot", "none"),
+        ("coughing up lots of blood", "emergency"),
+        ("coughed up a little blood this morning", "urgent"),
+        ("on chemotherapy and suddenly short of breath", "emergency"),
+        ("my mum finished chemo and her hair is growing back", "none"),
+        ("lower back pain with a fever of 38.5", "urgent"),
+        ("back pain after gardening, no fever", "none"),
+        ("headache and my jaw hurts when i chew", "urgent"),
+        ("toothache and my jaw hurts when i chew", "none"),
+        ("my daughter has sickle cell and a temperature of 38.2", "urgent"),
+        ("how is sickle cell trait inherited", "none"),
+        ("on apixaban and banged my head on a cupboard", "urgent"),
+        ("on apixaban, can i drink alcohol", "none"),
+        ("on quetiapine with a high fever and rigid muscles", "urgent"),
+        ("stiff muscles after the gym, on quetiapine", "none"),
+        ("got a rash after starting lamictal", "urgent"),
+        ("can lamotrigine cause a rash", "none"),
+        ("on lithium and very unsteady and drowsy today", "urgent"),
+        ("on lithium for years with a slight hand tremor", "none"),
+        ("on lithium and confused about when to take my dose", "none"),
+        ("on amoxicillin and my poo has mucus in it", "urgent"),
+        ("mild diarrhoea on day 2 of amoxicillin", "none"),
+        ("the whites of my eyes turned yellow since starting a statin", "urgent"),
+        ("which medicines can cause jaundice", "none"),
+        ("my wound split open after my operation", "urgent"),
+        ("my wound is healing well after my operation", "none"),
+        ("norovirus and dizzy every time i stand up", "urgent"),
+        ("dizzy when i stand up too fast, otherwise well", "none"),
+        ("think my drink was spiked, now being sick", "urgent"),
+        ("my temperature spiked last night, feel sick", "none"),
+        ("i was raped last night", "urgent"),
+        ("what are the rape conviction rates in england", "none"),
     ],
 )
 def test_the_probes_general_changes(text: str, level: str) -> None:
