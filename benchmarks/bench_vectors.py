@@ -8,8 +8,9 @@
 Reads the title and lead vectors make_corpus.py wrote beside a corpus (OUT.vectors.npy) and
 the 52 liveqa-med-dev questions, embedded by the real model (needs the semantic extra). Each
 article scores the better of its two cosines, as `index.vectors` scores it. For each kind of
-approximate index (`healthqa.index.approximate.ApproximateIndex` with usearch's i8, f16 or f32
-vectors, and hnswlib's f32 with `--hnswlib`), built once, then searched with each
+approximate index (usearch's HNSW graph of i8, f16 or f32 vectors, as healthqa kept it from
+decision 29 to decision 35, and hnswlib's f32 with `--hnswlib`; both `pip install` apart: the
+index healthqa uses now is measured by benchmarks/bench_ann.py), built once, then searched with each
 `--expansion-search` value: its build time and memory; per question, the articles found the
 way `VectorIndex` finds them (twice as many entries asked for as articles wanted, scored
 exactly) against exact search (numpy, one matrix product per text): recall@10 when 10
@@ -32,7 +33,6 @@ from bench_search import percentile
 
 from healthqa import evaluate
 from healthqa.embedders import load_embedder
-from healthqa.index.approximate import EXPANSION_ADD, ApproximateIndex
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "liveqa-med-dev"
 Search = Callable[[np.ndarray, int], list[int]]
@@ -68,19 +68,21 @@ Made = tuple[Search, float, float, Callable[[int], None]]
 
 
 def usearch(vectors: np.ndarray, dtype: str, expansion: int) -> Made:
+    from usearch.index import Index
+
     started = time.perf_counter()
-    index = ApproximateIndex(vectors.shape[2], dtype, expansion_add=expansion)
+    index = Index(ndim=vectors.shape[2], metric="cos", dtype=dtype, expansion_add=expansion)
     flat = vectors.reshape(-1, vectors.shape[2])
-    index.update(dict.fromkeys(range(len(flat)), 1), lambda keys: flat[keys[0] : keys[-1] + 1])
+    index.add(np.arange(len(flat), dtype=np.uint64), flat)
     built = time.perf_counter() - started
-    memory = index._index.memory_usage / 2**20
+    memory = index.memory_usage / 2**20
 
     def search(query: np.ndarray, limit: int) -> list[int]:
-        keys, _ = index.search(query, 2 * limit)
+        keys = np.asarray(index.search(query, 2 * limit).keys)
         return rescored(vectors, keys, query, limit)
 
     def expansion_search(value: int) -> None:
-        index._index.expansion_search = value
+        index.expansion_search = value
 
     return search, built, memory, expansion_search
 
@@ -126,7 +128,7 @@ def main() -> None:
     parser.add_argument("corpus", help="a corpus make_corpus.py wrote, with its vectors")
     parser.add_argument("--questions", default=str(DEFAULT))
     parser.add_argument("--dtypes", default="i8,f16,f32")
-    parser.add_argument("--expansion-add", type=int, default=EXPANSION_ADD)
+    parser.add_argument("--expansion-add", type=int, default=128)  # usearch's default
     parser.add_argument("--expansion-search", default="64,128,256,512")
     parser.add_argument("--hnswlib", action="store_true")
     parser.add_argument("--rounds", type=int, default=5)

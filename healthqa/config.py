@@ -222,8 +222,8 @@ SETTINGS = (
         "approximate_from",
         int,
         50_000,
-        "From how many embedded articles semantic search uses an approximate index (usearch"
-        " HNSW, kept in the index folder) instead of exact search; 0: always exact.",
+        "From how many embedded articles semantic search uses an approximate index (FAISS's"
+        " inverted file, kept in the index folder) instead of exact search; 0: always exact.",
     ),
     Setting(
         "embed_on_import",

@@ -1,9 +1,9 @@
-"""The approximate vector index (usearch HNSW) and the vector index's use of it.
+"""The approximate vector index (FAISS inverted file, 8-bit) and the vector index's use of it.
 
 Its recall is checked against exact search on random vectors; through `VectorIndex` (with the
 deterministic `WordEmbedder` and `approximate_from=1`, so that three articles are "large"), it
 must find what exact search finds, follow edits and retirements, and be saved in the index
-folder and taken up from there. Skipped without usearch (the semantic extra).
+folder and taken up from there. Skipped without FAISS (the semantic extra).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from healthqa.index.vectors import VectorIndex, _fingerprints, text_hash
 from healthqa.store import Store
 
 pytestmark = pytest.mark.skipif(
-    not approximate.available(), reason="usearch is not installed: pip install 'healthqa[semantic]'"
+    not approximate.available(), reason="FAISS is not installed: pip install 'healthqa[semantic]'"
 )
 
 

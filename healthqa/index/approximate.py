@@ -1,24 +1,32 @@
-"""An approximate nearest-neighbour index (usearch's HNSW graph) over the article vectors.
+"""An approximate nearest-neighbour index (FAISS's inverted file of int8 vectors) over the
+article vectors.
 
 Exact search is one matrix product per embedded text: a few milliseconds over the 17,942
 articles of liveqa-med-dev, about 136 ms over a million. From `APPROXIMATE_FROM` articles on
 (the `approximate_from` setting) `index.vectors` asks this index for candidates instead and
-scores them exactly (docs/decisions.md, section 29).
+scores them exactly (docs/decisions.md, sections 29 and 35).
+
+The index is FAISS's `IndexIVFScalarQuantizer`: the vectors are split among `lists(n)`
+clusters (k-means, trained on a sample when the index is built), each kept as 8-bit scalars
+(a quarter of float32's memory, no graph beside them), and a search reads the `probes(lists)`
+clusters nearest the question. Unlike a graph, it keeps its recall where many vectors are
+near-copies of one another (decision 35 has the measurements).
 
 Like every index it is derived data: it holds a copy of the stored vectors, keyed by
 `key(article id, text)`, each with a fingerprint of its embedded text's hash. `update` brings it
 to what the store holds by comparing fingerprints, so an edit, a retired article or another
 database all come out right: what differs is removed and added again, and an index that would
-change in most of its entries is built anew. Vectors are kept as int8 (`DTYPE`), a quarter of
-float32's memory, with no loss of recall at 10 here (decision 29 has the measurements).
+change in most of its entries is built anew (and its clusters trained again).
 
-Processes sharing an index folder save the graph there (`save`, `load`), so that a web worker
+Processes sharing an index folder save the index there (`save`, `load`), so that a web worker
 starting on a million articles loads in seconds what took minutes to build.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,19 +34,21 @@ from typing import Any
 import numpy as np
 
 APPROXIMATE_FROM = 50_000  # articles; below this, exact search is fast enough (decision 29)
-DTYPE = "i8"
-CONNECTIVITY = 16  # graph edges per vector (usearch's default)
-EXPANSION_ADD = 128  # candidates considered while adding (usearch's default)
-EXPANSION_SEARCH = 1024  # candidates looked at while searching: recall against speed
+LIST_SIZE = 500  # vectors a cluster holds on average when the index is built
+MAX_LISTS = 8192
+PROBE_SHARE = 32  # a search reads 1 in this many clusters (at least MIN_PROBES)
+MIN_PROBES = 32
+TRAIN_PER_LIST = 64  # k-means sample: this many vectors a cluster (FAISS asks 39 at least)
 REBUILD_SHARE = 0.5  # when more than this share of entries changes, build anew
-FILE = "vectors-{name}.usearch"
-_VERSION = 1
+CHUNK = 50_000  # vectors added at a time: bounded memory
+FILE = "vectors-{name}.faiss"
+_VERSION = 2  # 1: usearch's HNSW graph (files named .usearch, no longer read)
 
 
 def available() -> bool:
-    """Whether usearch (the semantic extra) is installed."""
+    """Whether FAISS (the semantic extra) is installed."""
     try:
-        import usearch.index  # noqa: F401
+        import faiss  # noqa: F401
     except ImportError:
         return False
     return True
@@ -54,35 +64,36 @@ def fingerprint(text_hash: str) -> int:
     return int(text_hash[:16], 16) >> 1
 
 
-class ApproximateIndex:
-    """usearch's HNSW index of normalised vectors under integer keys, with fingerprints."""
+def lists(vectors: int) -> int:
+    """How many clusters an index built over `vectors` vectors has."""
+    return max(1, min(MAX_LISTS, round(vectors / LIST_SIZE)))
 
-    def __init__(self, dimension: int, dtype: str = DTYPE, **options: int) -> None:
+
+def probes(clusters: int) -> int:
+    """How many clusters a search reads: 1 in `PROBE_SHARE`, at least `MIN_PROBES`."""
+    return min(clusters, max(MIN_PROBES, math.ceil(clusters / PROBE_SHARE)))
+
+
+def _faiss(threads: int = 1) -> Any:
+    """FAISS, on `threads` threads (0: one a core): a search runs on one, as a request's other
+    work does (threads would spin on a busy node); building uses every core."""
+    import faiss
+
+    faiss.omp_set_num_threads(threads or os.cpu_count() or 1)
+    return faiss
+
+
+class ApproximateIndex:
+    """FAISS's inverted file of 8-bit vectors (inner product of normalised vectors: the
+    cosine) under integer keys, with fingerprints."""
+
+    def __init__(self, dimension: int) -> None:
         self.dimension = dimension
-        self.dtype = dtype
-        self.options = {
-            "connectivity": CONNECTIVITY,
-            "expansion_add": EXPANSION_ADD,
-            "expansion_search": EXPANSION_SEARCH,
-            **options,
-        }
-        self._index = self._new()
+        self._index: Any = None  # built on the first update, when there is something to train on
         # The keys held, sorted, and each one's fingerprint: two arrays, 16 bytes an entry
         # (a dict of Python ints took about 100: 200 MB at a million articles).
         self._keys = np.zeros(0, dtype=np.uint64)
         self._marks = np.zeros(0, dtype=np.uint64)
-
-    def _new(self) -> Any:
-        from usearch.index import Index
-
-        return Index(
-            ndim=self.dimension,
-            metric="cos",
-            dtype=self.dtype,
-            connectivity=self.options["connectivity"],
-            expansion_add=self.options["expansion_add"],
-            expansion_search=self.options["expansion_search"],
-        )
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -110,58 +121,85 @@ class ApproximateIndex:
             return 0
         held = len(self._keys)
         if len(gone) + len(new) > REBUILD_SHARE * max(held, 1) or len(gone) == held:
-            self._index = self._new()
+            self._index = self._trained(keys, vector)
             kept = np.zeros(0, dtype=bool)
             self._keys, self._marks = self._keys[:0], self._marks[:0]
             gone, new = gone[:0], np.arange(len(keys))
         if len(gone):
-            self._index.remove(gone)
+            self._index.remove_ids(_faiss().IDSelectorBatch(gone.astype(np.int64)))
             self._keys, self._marks = self._keys[kept], self._marks[kept]
-        for start in range(0, len(new), 50_000):  # bounded memory for the vectors to add
-            rows = new[start : start + 50_000]
-            self._index.add(keys[rows], vector(keys[rows].tolist()))
+        for start in range(0, len(new), CHUNK):
+            rows = new[start : start + CHUNK]
+            found = np.ascontiguousarray(vector(keys[rows].tolist()), dtype=np.float32)
+            _faiss(0)  # finding each vector's cluster, on every core
+            self._index.add_with_ids(found, keys[rows].astype(np.int64))
             both = np.concatenate([self._keys, keys[rows]])
             order = np.argsort(both, kind="stable")
             self._keys, self._marks = both[order], np.concatenate([self._marks, marks[rows]])[order]
         return len(gone) + len(new)
 
+    def _trained(self, keys: np.ndarray, vector: Callable[[Sequence[int]], np.ndarray]) -> Any:
+        """A new empty index whose clusters are trained on a seeded sample of `keys`."""
+        faiss = _faiss(0)
+        clusters = lists(len(keys))
+        sample = np.random.default_rng(29).permutation(len(keys))[: TRAIN_PER_LIST * clusters]
+        vectors = np.ascontiguousarray(vector(np.sort(keys[sample]).tolist()), dtype=np.float32)
+        coarse = faiss.IndexFlatIP(self.dimension)
+        index = faiss.IndexIVFScalarQuantizer(
+            coarse,
+            self.dimension,
+            clusters,
+            faiss.ScalarQuantizer.QT_8bit,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        index.cp.seed = 29
+        index.cp.min_points_per_centroid = 1  # a small collection: fewer clusters, no warning
+        index.train(vectors)
+        index.nprobe = probes(clusters)
+        return index
+
     def search(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The keys of about the `count` nearest vectors and their cosines, nearest first."""
         if not len(self._keys) or count <= 0:
             return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
-        found = self._index.search(query, min(count, len(self._keys)))
-        return np.asarray(found.keys), 1.0 - np.asarray(found.distances, dtype=np.float32)
+        wanted = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        _faiss(1)
+        cosines, found = self._index.search(wanted, min(count, len(self._keys)))
+        there = found[0] >= 0  # fewer than `count` in the clusters read
+        return found[0][there].astype(np.uint64), cosines[0][there].astype(np.float32)
 
     # On disk --------------------------------------------------------------------------
 
     def save(self, path: Path, name: str) -> None:
-        """Write the graph and its fingerprints to `path`, replacing any older copy whole."""
+        """Write the index and its fingerprints to `path`, replacing any older copy whole."""
+        if self._index is None:
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        self._index.save(str(partial))
+        _faiss().write_index(self._index, str(partial))
         np.save(_keys_file(path, partial=True), np.stack([self._keys, self._marks]))
-        meta = {"version": _VERSION, "name": name, "dtype": self.dtype, "options": self.options}
+        meta = {"version": _VERSION, "name": name, "dimension": self.dimension}
         _meta_file(path).write_text(json.dumps(meta))
         _keys_file(path, partial=True).replace(_keys_file(path))
         partial.replace(path)
 
     @classmethod
-    def load(cls, path: Path, name: str, dimension: int, dtype: str = DTYPE) -> ApproximateIndex:
+    def load(cls, path: Path, name: str, dimension: int) -> ApproximateIndex:
         """The index saved at `path` for `name` (an embedder and text), or a new empty one
         when there is none, it was made for something else, or it cannot be read."""
-        index = cls(dimension, dtype)
+        index = cls(dimension)
         try:
             meta = json.loads(_meta_file(path).read_text())
-            expected = {"version": _VERSION, "name": name, "dtype": dtype}
+            expected = {"version": _VERSION, "name": name, "dimension": dimension}
             if any(meta.get(k) != v for k, v in expected.items()):
                 return index
             keys, marks = np.load(_keys_file(path))
-            index._index.load(str(path))
-            index._index.expansion_search = index.options["expansion_search"]  # this version's
+            index._index = _faiss().read_index(str(path))
         except (OSError, ValueError, RuntimeError):
-            return cls(dimension, dtype)
-        if len(index._index) != len(keys):
-            return cls(dimension, dtype)
+            return cls(dimension)
+        if index._index.ntotal != len(keys) or index._index.d != dimension:
+            return cls(dimension)
+        index._index.nprobe = probes(index._index.nlist)  # this version's
         order = np.argsort(keys, kind="stable")  # sorted already, unless an older file
         index._keys, index._marks = keys[order], marks[order]
         return index

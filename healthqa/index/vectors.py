@@ -23,11 +23,12 @@ with the answer's next MORE_WORDS words, where symptoms and causes are often lis
 reader who describes them finds the article that lists them (docs/quality.md).
 
 Search is exact (a matrix product per text) below `approximate_from` articles: over the 17,942
-articles of liveqa-med-dev it takes a few milliseconds. From there on, with usearch installed,
-an approximate index (`index.approximate`, HNSW) finds the candidates and they are scored
-exactly; it is derived from the same vectors and follows them (docs/decisions.md, section 29).
-It then holds the vectors (as int8), and this index keeps only the articles' ids and text
-hashes: the candidates' float32 vectors are read from the store (section 32).
+articles of liveqa-med-dev it takes a few milliseconds. From there on, with FAISS installed,
+an approximate index (`index.approximate`, an inverted file) finds the candidates and they are
+scored exactly; it is derived from the same vectors and follows them (docs/decisions.md,
+sections 29 and 35). It then holds the vectors (as 8-bit scalars), and this index keeps only
+the articles' ids and text hashes: the candidates' float32 vectors are read from the store
+(section 32).
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ OVERFETCH = 4  # entries asked of the approximate index, as a multiple of those 
 QUANTIZED_FROM = 5_000  # from how many articles exact search picks candidates by int8 scores
 CANDIDATES = 64  # the fewest candidates the int8 scores pick, scored again in float32
 LOCK_FILE = ".healthqa-vectors.lock"
-_READ_CHUNK = 20_000  # vectors read from the store at a time, to keep or to add to the graph
+_READ_CHUNK = 20_000  # vectors read from the store at a time, to keep or to add to the approximate index
 _DIGEST = "S40"  # a text hash (hex SHA-1) as 40 ASCII bytes in an array
-_NO_VECTOR = np.zeros(0, dtype=np.float32)  # what `save` keeps while the graph serves
+_NO_VECTOR = np.zeros(0, dtype=np.float32)  # what `save` keeps while the approximate index serves
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
@@ -322,8 +323,8 @@ class VectorIndex:
         self, nearest: ApproximateIndex, query: np.ndarray, limit: int
     ) -> list[Hit]:
         """Candidates from the approximate index (each article's texts are entries of their
-        own), scored exactly by the article's better text, best first, ties by id. The graph
-        is asked for `OVERFETCH` times the entries needed: its int8 distances blur near-ties,
+        own), scored exactly by the article's better text, best first, ties by id. The index
+        is asked for `OVERFETCH` times the entries needed: its 8-bit distances blur near-ties,
         which the exact scores then sort out (decision 29)."""
         rows = len(self._parts)
         keys, _ = nearest.search(query, OVERFETCH * limit * rows)
@@ -384,7 +385,7 @@ class VectorIndex:
 
     def _graph_serves(self, model: str) -> bool:
         """Whether the approximate index will serve, judged by the vectors stored under
-        `model` before reading them: its vectors then stay in the store (and in the graph)."""
+        `model` before reading them: its vectors then stay in the store (and in the approximate index)."""
         count = self.store.vector_count(model)[0]
         return 0 < self.approximate_from <= count and approximate.available()
 
