@@ -11,7 +11,9 @@ generated articles, each a random source's two vectors plus Gaussian noise (0.02
 a cosine of about 0.9 with its source), normalised; so each source has about articles/sources
 near-copies, the hard case for an approximate index. Questions: the first 100 consumer
 questions of the LiveQA 2017 training file (../shared/data), embedded by the real model; none
-is a benchmark question, and nothing here is tuned on them.
+is a benchmark question, and the index's defaults were chosen on them (decision 35). With
+`--questions FOLDER`, a BEIR folder's queries instead (liveqa-med-dev's, as bench_scale.py
+searches with them), to measure only.
 
 Each article scores the better of its two cosines. Exact search is one matrix product; an
 approximate index is asked for 4 entries per article wanted (as `index.vectors` asks), then
@@ -27,6 +29,7 @@ search on one thread.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sqlite3
 import statistics
@@ -70,9 +73,14 @@ def corpus(sources: np.ndarray, articles: int, seed: int) -> np.ndarray:
     return np.concatenate([sources, made.astype(np.float32)])
 
 
-def questions(count: int) -> np.ndarray:
-    text = LIVEQA.read_text(encoding="utf-8")
-    found = re.findall(r"<MESSAGE>(.*?)</MESSAGE>", text, re.S)[:count]
+def questions(count: int, folder: str) -> np.ndarray:
+    """`count` LiveQA training questions, or with `folder` (a BEIR folder) its queries."""
+    if folder:
+        lines = (Path(folder) / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+        found = [json.loads(line)["text"] for line in lines]
+    else:
+        text = LIVEQA.read_text(encoding="utf-8")
+        found = re.findall(r"<MESSAGE>(.*?)</MESSAGE>", text, re.S)[:count]
     embedder = load_embedder()
     if embedder is None:
         raise SystemExit(
@@ -109,13 +117,17 @@ def main() -> None:
     parser.add_argument("--probes", default="", help="other probe counts to try, e.g. 32,128")
     parser.add_argument("--usearch", default="", help="HNSW connectivities to try, e.g. 16,32")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--questions", default="", help="a BEIR folder whose queries to search with, measuring only"
+    )
     args = parser.parse_args()
-    queries = questions(100)  # the model before any index library: their runtimes clash
+    queries = questions(100, args.questions)  # the model first: the runtimes' libraries clash
     vectors = corpus(source_vectors(args.db, args.sources, args.seed), args.articles, args.seed)
     flat = vectors.reshape(-1, vectors.shape[2])
+    asked = args.questions or "LiveQA training"
     print(
         f"machine: {machine()}; {len(vectors):,} articles ({len(flat):,} vectors) from "
-        f"{args.sources:,} sources; {len(queries)} questions\n"
+        f"{args.sources:,} sources; {len(queries)} questions ({asked})\n"
     )
     started = time.perf_counter()
     exact = []

@@ -36,7 +36,7 @@ import numpy as np
 APPROXIMATE_FROM = 50_000  # articles; below this, exact search is fast enough (decision 29)
 LIST_SIZE = 500  # vectors a cluster holds on average when the index is built
 MAX_LISTS = 8192
-PROBE_SHARE = 32  # a search reads 1 in this many clusters (at least MIN_PROBES)
+PROBES_PER_ROOT = 3  # a search reads 3 x sqrt(clusters) clusters, at least MIN_PROBES
 MIN_PROBES = 32
 TRAIN_PER_LIST = 64  # k-means sample: this many vectors a cluster (FAISS asks 39 at least)
 REBUILD_SHARE = 0.5  # when more than this share of entries changes, build anew
@@ -70,8 +70,9 @@ def lists(vectors: int) -> int:
 
 
 def probes(clusters: int) -> int:
-    """How many clusters a search reads: 1 in `PROBE_SHARE`, at least `MIN_PROBES`."""
-    return min(clusters, max(MIN_PROBES, math.ceil(clusters / PROBE_SHARE)))
+    """How many clusters a search reads: `PROBES_PER_ROOT` times the square root of their
+    number (a sixth of 400, a twentieth of 4,000), at least `MIN_PROBES` (decision 35)."""
+    return min(clusters, max(MIN_PROBES, math.ceil(PROBES_PER_ROOT * math.sqrt(clusters))))
 
 
 def _faiss(threads: int = 1) -> Any:

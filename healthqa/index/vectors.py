@@ -62,7 +62,7 @@ OVERFETCH = 4  # entries asked of the approximate index, as a multiple of those 
 QUANTIZED_FROM = 5_000  # from how many articles exact search picks candidates by int8 scores
 CANDIDATES = 64  # the fewest candidates the int8 scores pick, scored again in float32
 LOCK_FILE = ".healthqa-vectors.lock"
-_READ_CHUNK = 20_000  # vectors read from the store at a time, to keep or to add to the approximate index
+_READ_CHUNK = 20_000  # vectors read from the store at a time, to keep or to add to the index
 _DIGEST = "S40"  # a text hash (hex SHA-1) as 40 ASCII bytes in an array
 _NO_VECTOR = np.zeros(0, dtype=np.float32)  # what `save` keeps while the approximate index serves
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
@@ -385,7 +385,7 @@ class VectorIndex:
 
     def _graph_serves(self, model: str) -> bool:
         """Whether the approximate index will serve, judged by the vectors stored under
-        `model` before reading them: its vectors then stay in the store (and in the approximate index)."""
+        `model` before reading them: its vectors then stay in the store (and in that index)."""
         count = self.store.vector_count(model)[0]
         return 0 < self.approximate_from <= count and approximate.available()
 
