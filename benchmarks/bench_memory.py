@@ -5,11 +5,11 @@ of its workers do, each in a fresh process (issue 21).
 
 `parent`: what `healthqa serve` does before its workers start (`web.server.prepare`: the index
 brought up to date, the start-up line on how many articles have vectors). `worker`: the model
-loaded, then the vector index opened (its HNSW graph loaded from the index folder from
+loaded, then the vector index opened (its approximate index loaded from the index folder from
 `approximate_from` articles on), then the 52 liveqa-med-dev questions searched by meaning (100
 articles each, as hybrid ask asks). For each step it prints the process's resident memory
 (VmRSS) and its peak so far (VmHWM), in MB, from /proc/self/status; `--json` prints them as one
-JSON object. Open the database once before measuring, so that the graph is built and saved
+JSON object. Open the database once before measuring, so that the index is built and saved
 (a first open builds it: minutes at 100,000 articles) and the figures are a worker's that
 loads it. Embedding in the background is off, so nothing else runs.
 """

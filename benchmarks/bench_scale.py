@@ -15,7 +15,7 @@ repository. For each size, one after the other:
 3. index build: the tantivy index from nothing (`index.sync.rebuild`); the vectors stored
    under the model's keys with the hash of each imported article's texts, as `healthqa
    reindex` stores them (not timed: it stands in for embedding), then the vector index opened
-   from the store (exact below `approximate_from`, else its HNSW graph built and saved);
+   from the store (exact below `approximate_from`, else its approximate index built and saved);
 4. in-process latency, p50 and p99 over the 52 liveqa-med-dev questions (their text only):
    tantivy alone (the same analysis, the question's terms OR-ed over title and body, the ids
    of the top 10: the raw engine), healthqa's keyword search (`Search.hits`), the search page's
@@ -220,9 +220,9 @@ def latencies(
 
 
 def two_views(vectors: VectorIndex) -> tuple[Any, Any]:
-    """Exact search's view of the same vectors beside the index's own (the graph's, from
+    """Exact search's view of the same vectors beside the index's own (the approximate index's, from
     `approximate_from` articles on), over the text hashes already in memory (the exact view
-    reads the float32 vectors from the store, which the graph's view does not keep)."""
+    reads the float32 vectors from the store, which the index's view does not keep)."""
     index_view, threshold = vectors._view, vectors.approximate_from
     vectors.approximate_from = 0
     vectors._build()

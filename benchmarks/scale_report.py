@@ -113,7 +113,7 @@ def _http(row: dict[str, float] | None) -> str:
 
 
 def _vectors(row: dict[str, Any]) -> str:
-    return f"{row['seconds']:,.1f} ({'HNSW' if row['approximate'] else 'exact'})"
+    return f"{row['seconds']:,.1f} ({'approximate' if row['approximate'] else 'exact'})"
 
 
 def plots(results: list[dict[str, Any]], images: Path) -> list[str]:
