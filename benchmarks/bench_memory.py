@@ -10,7 +10,7 @@ loaded, then the vector index opened (its approximate index loaded from the inde
 articles each, as hybrid ask asks). For each step it prints the process's resident memory
 (VmRSS) and its peak so far (VmHWM), in MB, from /proc/self/status; `--json` prints them as one
 JSON object. Open the database once before measuring, so that the index is built and saved
-(a first open builds it: minutes at 100,000 articles) and the figures are a worker's that
+(a first open builds it: seconds at 100,000 articles) and the figures are a worker's that
 loads it. Embedding in the background is off, so nothing else runs.
 """
 
