@@ -198,8 +198,10 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 #   swallowed batteries, mental health crisis, older people, diabetes, eyes, men, skin, gut, teeth.
 # - 8: red flags in common complaints (back, head, tummy, bleeding, testicles) and in people with
 #   known conditions (chemotherapy, sickle cell, Addison's, blood thinners, epilepsy, medicines).
+# - 9: pregnancy, labour, after the birth and a baby's first year, walked sign by sign through the
+#   NHS and maternity-unit pages, with normal changes and mild versions as look-alikes.
 PROBES = {
-    n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7, 8)
+    n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7, 8, 9)
 }
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
