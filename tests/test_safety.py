@@ -198,8 +198,10 @@ def test_the_acceptance_levels_hold_on_the_phone_batch(capsys: pytest.CaptureFix
 #   swallowed batteries, mental health crisis, older people, diabetes, eyes, men, skin, gut, teeth.
 # - 8: red flags in common complaints (back, head, tummy, bleeding, testicles) and in people with
 #   known conditions (chemotherapy, sickle cell, Addison's, blood thinners, epilepsy, medicines).
+# - 9: pregnancy, labour, after the birth and a baby's first year, walked sign by sign through the
+#   NHS and maternity-unit pages, with normal changes and mild versions as look-alikes.
 PROBES = {
-    n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7, 8)
+    n: Path(__file__).parent / "fixtures" / f"safety-probe-{n}.tsv" for n in (3, 4, 5, 6, 7, 8, 9)
 }
 # Two look-alikes probe 5's author labelled "none" from the page ask how to recognise or act on
 # a 999 condition by name; docs/safety.md's policy flags such questions, so they are scored as
@@ -210,7 +212,7 @@ POLICY = {
 }
 # Held-out parts below the emergency floor: (flagged, emergencies) when last measured. Fix from
 # the sources, never from their questions, and drop an entry when its test passes.
-BELOW_FLOOR = {3: (17, 20), 4: (17, 20), 7: (9, 12), 8: (13, 15)}
+BELOW_FLOOR = {3: (17, 20), 4: (17, 20), 7: (9, 12), 8: (13, 15), 9: (13, 16)}
 
 
 def probe_parts(n: int) -> dict[str, list[tuple[str, str]]]:
@@ -634,6 +636,46 @@ def test_misspellings_and_slang_are_understood(text: str, rule: str) -> None:
         ("my temperature spiked last night, feel sick", "none"),
         ("i was raped last night", "urgent"),
         ("what are the rape conviction rates in england", "none"),
+        # the ninth probe: a sign each change reads, and a look-alike that stays quiet
+        ("my partner is 39 weeks and has a strong urge to push, no midwife here yet", "emergency"),
+        ("how will i know when to push in labour, first baby", "none"),
+        ("in labour in the car and i can see the baby's head", "emergency"),
+        ("the baby's head is engaged at 37 weeks, midwife says", "none"),
+        ("37 weeks and i can feel his head low down in my pelvis", "none"),
+        ("my 6 week old keeps pausing in her breathing while awake", "emergency"),
+        ("my newborn pauses his breathing for a few seconds when he's asleep", "none"),
+        ("my toddler's lips look bluey", "emergency"),
+        ("my baby's bluey grey eyes are turning brown", "none"),
+        ("my 4 day old is floppy", "emergency"),
+        ("my 4 day old sleeps a lot between feeds but wakes for them", "none"),
+        ("my 3 day old is getting more yellow", "urgent"),
+        ("my 3 day old's yellow tinge is fading", "none"),
+        ("32 weeks and the baby's usual pattern has changed today", "urgent"),
+        ("34 weeks and only 3 kicks all evening", "urgent"),
+        ("35 weeks, more rolls than kicks now but just as often", "none"),
+        ("28+4 and the baby is quieter than usual", "urgent"),
+        ("28+4 and the baby is kicking as usual", "none"),
+        ("had baby 5 days ago and my vision is blurry with a headache", "urgent"),
+        ("had baby 5 days ago, tired but well", "none"),
+        ("a week after the birth she's hearing things that aren't there", "urgent"),
+        ("my baby is 2 weeks old and not sleeping at night", "none"),
+        ("what is the difference between baby blues and postpartum psychosis", "none"),
+        ("since the birth she hears voices telling her to harm the baby", "emergency"),
+        ("she reads the baby stories in funny voices", "none"),
+        ("my 1 week old's cord stump is red and smells", "urgent"),
+        ("the cord stump fell off at 10 days, no redness or smell", "none"),
+        ("30 weeks, itchy belly but nothing on my hands or feet", "none"),
+        ("12 weeks pregnant and even water comes back up", "urgent"),
+        ("my 3 month old's milk comes back up after feeds", "none"),
+        ("had stitches after the birth and the area is red and oozing", "urgent"),
+        ("my stitches are healing well, no oozing", "none"),
+        ("bumped his head this morning, headache getting worse", "emergency"),
+        ("my headache is getting worse with this cold, no knock to the head", "none"),
+        ("5 week old, thermometer reads 38.2", "urgent"),
+        ("my 7 week old feels hot on his chest", "urgent"),
+        ("my 7 week old seems too warm in the sling, should i take a layer off", "none"),
+        ("after the birth she is confused and hot and cold", "emergency"),
+        ("confused about whether to use hot or cold packs on my stitches", "none"),
     ],
 )
 def test_the_probes_general_changes(text: str, level: str) -> None:
