@@ -171,7 +171,9 @@ def tidy_title(title: str, body: str = "", focus: str | None = None) -> str:
     # A booklet's name for its subject: "What is What I need to know about Gout?", "What are
     # the symptoms of Hepatitis B: What Asian Americans Need to Know?" ask about the condition.
     if ascii_lower is None or "need to know" in ascii_lower:
-        text = _BOOKLET_END.sub("", _IN_BOOKLET.sub("", text))
+        # A title that is nothing but a booklet's name (": What I need to know") keeps it.
+        subject = _BOOKLET_END.sub("", _IN_BOOKLET.sub("", text))
+        text = subject if subject.strip(" ?:;,.!") else text
     if ascii_lower is None or ascii_lower.startswith("what research "):
         text = _RESEARCH.sub("What research and clinical trials are being done for ", text)
     if are := _IS_ARE.match(text):

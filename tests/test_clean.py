@@ -523,6 +523,16 @@ def test_a_booklets_articles_join_the_conditions_topic() -> None:
     assert booklet.source_title != plain.source_title  # what the source called it is kept
 
 
+@pytest.mark.parametrize(
+    "title", [": What I need to know", ": What Older Adults Need to Know?", "What I need to know"]
+)
+def test_a_title_that_is_only_a_booklets_name_keeps_its_words(title: str) -> None:
+    tidy = tidy_title(title, STONES)  # it once raised IndexError: "cleaning failed"
+    assert tidy.strip(" ?:") and tidy == tidy_title(tidy, STONES)
+    made = clean(record(STONES, title=title))
+    assert made.title.strip(" ?:")
+
+
 def test_tidy_title_leaves_a_plain_title_alone() -> None:
     plain = ("How do I ease a cold?", "Leg cramps in late pregnancy", "Is HRT safe?")
     for title in (*plain, "What to expect after the birth", "How vaccines prevent disease"):
