@@ -73,6 +73,17 @@ def test_update_removes_and_adds_what_changed_and_nothing_else() -> None:
     assert index.update(keys[::-1], marks[::-1], vector) == 0  # in any order
 
 
+def test_an_index_emptied_then_filled_again() -> None:
+    vectors = unit(50)
+    index = filled(vectors)
+    nothing = np.zeros(0, dtype=np.int64)
+    assert index.update(nothing, nothing, lambda keys: vectors[list(keys)]) == 50
+    assert len(index) == 0 and index.search(vectors[0], 5)[0].tolist() == []
+    keys = np.arange(3)
+    assert index.update(keys, keys + 1, lambda keys: vectors[list(keys)]) == 3
+    assert index.search(vectors[2], 1)[0].tolist() == [2]
+
+
 def test_saved_and_loaded_for_its_name_only(tmp_path: Path) -> None:
     vectors = unit(300)
     index = filled(vectors)

@@ -121,6 +121,9 @@ class ApproximateIndex:
         if not len(gone) and not len(new):
             return 0
         held = len(self._keys)
+        if not len(keys):  # nothing left to hold, nothing to train on
+            self._index, self._keys, self._marks = None, keys, marks
+            return len(gone)
         if len(gone) + len(new) > REBUILD_SHARE * max(held, 1) or len(gone) == held:
             self._index = self._trained(keys, vector)
             kept = np.zeros(0, dtype=bool)
